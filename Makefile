@@ -1,0 +1,130 @@
+# ewc-etl -- batch ETL of East-West cooperation indicator data into PostgreSQL.
+#
+#   make                 build ./ewc-etl
+#   make check           unit tests (cmocka) and integration tests (real
+#                        PostgreSQL + loopback HTTP server)
+#   make unit            unit tests only
+#   make asan            the tests under AddressSanitizer + UBSan
+#   make valgrind        unit tests under valgrind (leaks are errors)
+#   make demo            private PostgreSQL cluster + sample files, one run
+#   make bench           rows/s and peak RSS on generated files
+#   make deps            install the Debian packages the build and tests need
+#   make install         PREFIX=/usr/local DESTDIR=
+#
+# User CFLAGS/LDFLAGS are appended.  V=1 shows the commands.  SANITIZER=address
+# builds everything with ASan + UBSan into build-asan/.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+VERSION = 0.1.0
+
+PKGS = libpq libcurl yaml-0.1 zlib libcrypto
+WERROR ?= -Werror
+OPT ?= -O2 -g
+
+ifeq ($(SANITIZER),)
+BUILD = build
+else ifeq ($(SANITIZER),address)
+BUILD = build-asan
+OPT = -O1 -g
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+$(error unknown SANITIZER "$(SANITIZER)" (expected: address))
+endif
+
+FINAL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) $(OPT) $(SANFLAGS) \
+	-DETL_VERSION='"$(VERSION)"' -DETL_SYSCONFDIR='"$(PREFIX)/etc/ewc-etl"' \
+	-DETL_DATADIR='"$(PREFIX)/share/ewc-etl"' \
+	-I. $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CFLAGS)
+FINAL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs cmocka) $(LIBS)
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+LIB_SRC = $(filter-out etl/main.c,$(wildcard etl/*.c)) $(wildcard stages/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+MIGRATIONS = $(sort $(wildcard sql/[0-9]*.sql))
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC = $(wildcard tests/bench/*.c)
+
+BIN = $(if $(SANITIZER),$(BUILD)/ewc-etl,ewc-etl)
+
+.PHONY: all check unit integration asan valgrind demo bench deps install clean
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(FINAL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) sql/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh sql/embed.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
+	$(Q)$(CC) $(FINAL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libetl.a: $(LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(BUILD)/etl/main.o $(BUILD)/libetl.a
+	$(if $(Q),@echo "  LINK    $@")
+	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libetl.a
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  TEST    $@")
+	$(Q)$(CC) $(FINAL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) -o $@ $< \
+		$(FINAL_LDFLAGS) $(BUILD)/libetl.a $(TEST_LIBS)
+
+unit: $(UNIT_BIN)
+	$(Q)tests/run-unit $(UNIT_BIN)
+
+integration: $(BIN)
+	$(Q)EWC_ETL=$(abspath $(BIN)) tests/run-integration
+
+check: unit integration
+
+asan:
+	$(Q)$(MAKE) --no-print-directory SANITIZER=address check
+
+valgrind: $(UNIT_BIN)
+	$(Q)VALGRIND=1 tests/run-unit $(UNIT_BIN)
+
+demo: $(BIN)
+	$(Q)tests/demo
+
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libetl.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(FINAL_CFLAGS) -o $@ $< $(FINAL_LDFLAGS) $(BUILD)/libetl.a $(LIBS)
+
+bench: $(BIN) $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+	$(Q)EWC_ETL=$(abspath $(BIN)) BUILD=$(BUILD) tests/bench/run
+
+deps:
+	$(Q)tests/install-deps
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ewc-etl
+	install -D -m 0644 man/ewc-etl.1 $(DESTDIR)$(PREFIX)/share/man/man1/ewc-etl.1
+	install -d $(DESTDIR)$(PREFIX)/share/ewc-etl/sql $(DESTDIR)$(PREFIX)/etc/ewc-etl/catalog
+	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/ewc-etl/sql/
+	install -m 0644 config/pipeline.yaml $(DESTDIR)$(PREFIX)/etc/ewc-etl/pipeline.yaml
+	install -m 0644 config/catalog/*.yaml $(DESTDIR)$(PREFIX)/etc/ewc-etl/catalog/
+	for u in systemd/*.service systemd/*.timer; do \
+		[ -e "$$u" ] && install -D -m 0644 "$$u" $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u); \
+	done; true
+
+clean:
+	rm -rf build build-asan ewc-etl
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/etl/main.d

@@ -1,0 +1,206 @@
+/*
+ * pg.c
+ *    libpq helpers; see pg.h.  COPY follows psql's handleCopyIn: data goes
+ *    out with PQputCopyData, the end with PQputCopyEnd (an error message
+ *    aborts it), and the outcome is read with PQgetResult until NULL.
+ */
+#include "pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pg_conn *
+etl_pg_connect(const char *conninfo, const char *appname, struct etl_err *err)
+{
+    const char *keys[] = { "dbname", "application_name", "fallback_application_name", NULL };
+    const char *vals[] = { conninfo != NULL ? conninfo : "", NULL, appname, NULL };
+    struct pg_conn *db;
+
+    db = calloc(1, sizeof(*db));
+    if (db == NULL) {
+        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    /* expand_dbname=1: 'dbname' may be a full conninfo string or URI */
+    db->conn = PQconnectdbParams(keys, vals, 1);
+    if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+        etl_err_set(err, ETL_E_DB, "could not connect to the database: %s",
+                    db->conn != NULL ? PQerrorMessage(db->conn) : "out of memory");
+        err->retryable = true;
+        etl_err_hint(err, "set the connection with --db, EWC_DB or the PG* variables");
+        etl_pg_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+void
+etl_pg_close(struct pg_conn *db)
+{
+    if (db == NULL) {
+        return;
+    }
+    PQfinish(db->conn);
+    free(db);
+}
+
+int
+etl_pg_fail(struct pg_conn *db, PGresult *res, const char *what, struct etl_err *err)
+{
+    const char *msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *detail = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *context = res != NULL ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
+
+    if (msg == NULL) {
+        msg = PQerrorMessage(db->conn);
+    }
+    if (err->code != ETL_E_NONE) {
+        return -1;
+    }
+    etl_err_set(err, ETL_E_DB, "%s: %s", what, msg);
+    if (detail != NULL || state != NULL || context != NULL) {
+        etl_err_detail(err, "%s%s%s%s%s", state != NULL ? "SQLSTATE " : "",
+                       state != NULL ? state : "", detail != NULL ? ", " : "",
+                       detail != NULL ? detail : "",
+                       context != NULL ? context : "");
+    }
+    /* class 08: connection exception; 40: transaction rollback (deadlock, serialization) */
+    if (PQstatus(db->conn) != CONNECTION_OK ||
+        (state != NULL && (strncmp(state, "08", 2) == 0 || strncmp(state, "40", 2) == 0 ||
+                           strcmp(state, "57P01") == 0))) {
+        err->retryable = true;
+    }
+    return -1;
+}
+
+int
+etl_pg_exec(struct pg_conn *db, const char *sql, struct etl_err *err)
+{
+    PGresult *res = PQexec(db->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        etl_pg_fail(db, res, "query failed", err);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+int
+etl_pg_query(struct pg_conn *db, const char *sql, int nparams,
+             const char *const *params, PGresult **out, struct etl_err *err)
+{
+    PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        etl_pg_fail(db, res, "query failed", err);
+        PQclear(res);
+        return -1;
+    }
+    if (out != NULL) {
+        *out = res;
+    } else {
+        PQclear(res);
+    }
+    return 0;
+}
+
+int
+etl_pg_copy_begin(struct pg_conn *db, const char *copy_sql, struct etl_err *err)
+{
+    PGresult *res = PQexec(db->conn, copy_sql);
+
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        etl_pg_fail(db, res, "could not start COPY", err);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    db->in_copy = true;
+    return 0;
+}
+
+int
+etl_pg_copy_put(struct pg_conn *db, const char *data, size_t len, struct etl_err *err)
+{
+    /* libpq takes an int length: send big buffers in pieces */
+    while (len > 0) {
+        int n = len > (1u << 30) ? (1 << 30) : (int)len;
+
+        if (PQputCopyData(db->conn, data, n) != 1) {
+            return etl_pg_fail(db, NULL, "could not send COPY data", err);
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int
+etl_pg_copy_end(struct pg_conn *db, const char *abort_msg, struct etl_err *err)
+{
+    PGresult *res;
+    int rc = 0;
+
+    if (!db->in_copy) {
+        return 0;
+    }
+    db->in_copy = false;
+    if (PQputCopyEnd(db->conn, abort_msg) != 1) {
+        rc = etl_pg_fail(db, NULL, "could not end COPY", err);
+    }
+    while ((res = PQgetResult(db->conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && abort_msg == NULL && rc == 0) {
+            rc = etl_pg_fail(db, res, "COPY failed", err);
+        }
+        PQclear(res);
+    }
+    return rc;
+}
+
+int
+etl_copy_field_n(struct etl_buf *b, const char *s, size_t n, bool last, struct etl_err *err)
+{
+    size_t start = 0;
+
+    if (s == NULL) {
+        if (etl_buf_add(b, "\\N", 2, err) < 0) {
+            return -1;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            char esc;
+
+            switch (s[i]) {
+            case '\\': esc = '\\'; break;
+            case '\t': esc = 't'; break;
+            case '\n': esc = 'n'; break;
+            case '\r': esc = 'r'; break;
+            default: continue;
+            }
+            if (etl_buf_add(b, s + start, i - start, err) < 0 ||
+                etl_buf_addc(b, '\\', err) < 0 || etl_buf_addc(b, esc, err) < 0) {
+                return -1;
+            }
+            start = i + 1;
+        }
+        if (etl_buf_add(b, s + start, n - start, err) < 0) {
+            return -1;
+        }
+    }
+    return etl_buf_addc(b, last ? '\n' : '\t', err);
+}
+
+int
+etl_copy_field(struct etl_buf *b, const char *s, bool last, struct etl_err *err)
+{
+    return etl_copy_field_n(b, s, s != NULL ? strlen(s) : 0, last, err);
+}

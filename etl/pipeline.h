@@ -1,0 +1,110 @@
+/*
+ * pipeline.h
+ *    The loaded configuration (pipelines and their stage graphs), and the
+ *    objects of one run: the run itself, the files fetch produced, and the
+ *    job of one file going down its chain of row stages.
+ *
+ *    pipeline.c reads the YAML into these structs and resolves the graph;
+ *    runner.c drives a run; the stages see a run or a job.
+ */
+#ifndef ETL_PIPELINE_H
+#define ETL_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+#include "err.h"
+#include "stage.h"
+
+struct etl_catalog;
+struct pg_conn;
+
+struct etl_pipeline {
+    char *name;
+    const struct etl_node *node;
+    struct etl_config *config;      /* back pointer */
+    struct etl_stage **stages;      /* in topological order */
+    size_t nstages;
+    char *schedule;                 /* five-field cron, or NULL */
+    char *timezone;                 /* IANA name, or NULL (local time) */
+    long workers;                   /* file workers (connections) */
+};
+
+struct etl_config {
+    struct etl_doc *doc;
+    char *path;                     /* the YAML file */
+    char *catalog_dir;              /* resolved against the YAML's directory */
+    char *spool_dir;
+    char *database;                 /* libpq conninfo from the YAML, or NULL */
+    struct etl_catalog *catalog;    /* loaded with the config */
+    struct etl_pipeline **pipelines;
+    size_t npipelines;
+};
+
+/* Status of one file of a run, as kept in ledger.file.status. */
+enum etl_file_status {
+    ETL_FILE_PENDING = 0,   /* fetched, not yet loaded */
+    ETL_FILE_UNCHANGED,     /* 304, or same sha256 as the loaded version */
+    ETL_FILE_LOADED,
+    ETL_FILE_FAILED
+};
+extern const char *const etl_file_status_names[];
+
+/* One source file of a run: what fetch produced. */
+struct etl_file {
+    char *url;
+    int year;                   /* the {year} it was expanded with, 0 if none */
+    char *spool_path;           /* the spooled body, NULL if none */
+    char sha256[65];            /* hex, "" if no body */
+    int64_t bytes;
+    char *etag;                 /* from the response, NULL if none */
+    char *last_modified;
+    long http_status;
+    enum etl_file_status status;
+    struct etl_err err;         /* why it failed */
+    const struct etl_stage *from;   /* the fetch stage that produced it */
+    /* counts, filled when loaded */
+    int64_t rows_in, rows_loaded, rows_rejected;
+};
+
+struct etl_run {
+    struct etl_pipeline *pipeline;
+    int64_t id;                 /* ledger.run.id */
+    struct pg_conn *db;         /* the run's own connection (ledger, locks) */
+    const char *conninfo;
+    const char *kind;           /* "manual", "nightly", "backfill" */
+    int year;                   /* --year, 0 when none */
+    bool offline;               /* take files from the spool, no HTTP */
+    struct etl_file *files;
+    size_t nfiles, capfiles;
+};
+
+/* The work of one file through its chain of row stages. */
+struct etl_job {
+    struct etl_run *run;
+    struct etl_file *file;
+    struct pg_conn *db;         /* the file's connection; its transaction is open */
+    int64_t source_id;          /* ledger.source.id of the file's URL */
+    int64_t file_id;            /* ledger.file.id of this load (in the open transaction) */
+    /*
+     * Set by a stage (validate: reject ratio above the maximum) when the file
+     * must not be merged: its rejects and ledger row are still written, its
+     * rows are not, and the file is marked failed with this reason.
+     */
+    bool refused;
+    char refuse_reason[256];
+};
+
+/* Load and check the YAML, resolve every pipeline's graph, load the catalog. */
+struct etl_config *etl_config_load(const char *path, struct etl_err *err) ETL_MUSTCHECK;
+void etl_config_free(struct etl_config *cfg);
+struct etl_pipeline *etl_config_pipeline(struct etl_config *cfg, const char *name);
+
+/* The catalog of the configuration a stage belongs to (for normalize, validate). */
+const struct etl_catalog *etl_stage_catalog(const struct etl_stage *st);
+
+/* Append a file to the run; returns it (zeroed but for 'url'), NULL on ENOMEM. */
+struct etl_file *etl_run_add_file(struct etl_run *run, const char *url, struct etl_err *err);
+
+#endif
