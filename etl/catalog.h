@@ -1,0 +1,192 @@
+/*
+ * catalog.h
+ *    The catalogs: regions (GB/T 2260, with validity periods and successor
+ *    codes), pair nicknames, indicators, units and unit words, and the
+ *    east-west pairings of each stage.  Loaded once from the four YAML files
+ *    of config/catalog/ (regions.yaml, indicators.yaml, units.yaml,
+ *    pairings.yaml) and read-only afterwards, so several file workers may
+ *    share one catalog without locks.
+ *
+ *    The public arrays are what `ewc-etl migrate` writes to the dimension
+ *    tables; the lookups are what normalize and validate call per row.
+ *    Every lookup is a hash lookup over the catalog's own strings: no
+ *    allocation, O(1) expected.  Names are compared exactly, except that
+ *    ASCII letters compare case-insensitively (Beijing, beijing).
+ *
+ *    Next door: num.c (values), period.c (periods), stages/normalize.c.
+ */
+#ifndef ETL_CATALOG_H
+#define ETL_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* A region valid on [valid_from, valid_to) (yyyymmdd, 0 = open). */
+struct etl_region {
+    char code[8];               /* "450000" */
+    char *name_zh;              /* 广西壮族自治区 */
+    char *short_zh;             /* 广西 (the official name when none is given) */
+    char *name_en;              /* Guangxi */
+    char *abbrev;               /* 桂; NULL when none (nation, prefectures) */
+    const char *level;          /* "nation", "province", "prefecture" */
+    char parent[8];             /* province of a prefecture, "000000" for a
+                                   province, "" for the nation */
+    const char *zone;           /* "east", "central", "west", "northeast";
+                                   NULL for the nation */
+    int32_t valid_from, valid_to;
+    char successor[8];          /* code that replaced it, "" if none */
+    /* additions */
+    char **alternates;          /* other accepted names (蜀, 内蒙, Tibet) */
+    size_t nalternates;
+    const struct etl_region *province;  /* itself for a province, its
+                                           province for a prefecture, NULL
+                                           for the nation */
+    const struct etl_region *next;      /* the successor's entry, or NULL */
+    const struct etl_region *prev;      /* the region it succeeded, or NULL */
+};
+
+struct etl_unit {
+    char *code, *name_zh, *name_en, *kind;
+    bool generic;               /* its words fit every unit of its kind (个) */
+};
+
+struct etl_indicator {
+    char *code, *name_zh, *name_en, *unit;
+    bool additive;
+    /* additions */
+    const struct etl_unit *unit_def;    /* the unit 'unit' names */
+    char *of_which;             /* code of the indicator it is a sub-item of, or NULL */
+    char **aliases;
+    size_t naliases;
+};
+
+/* A word of the unit column or after a number: 亿元 = CNY x 10^8. */
+#define ETL_WORD_UNITS 4
+struct etl_unit_word {
+    char *word;
+    int pow10;
+    const struct etl_unit *units[ETL_WORD_UNITS];  /* first = default */
+    size_t nunits;
+};
+
+struct etl_pairing {
+    char east[8], west[8];
+    const char *level;          /* "province" or "city" */
+    int32_t valid_from, valid_to;
+    char *stage;                /* "2016-2020", "2021-" */
+    char key[16];               /* private: east and west codes */
+};
+
+/* 京蒙 = (北京, 内蒙古). */
+struct etl_nickname {
+    char *name;
+    const struct etl_region *east, *west;
+};
+
+/* Private: an open-addressing multimap from strings to array indexes. */
+struct etl_strhash_slot {
+    const char *key;            /* NULL: empty; points into the catalog */
+    uint32_t len;
+    uint32_t hash;
+    uint32_t val;
+};
+struct etl_strhash {
+    struct etl_strhash_slot *slots;
+    size_t cap;                 /* a power of two, or 0 */
+    size_t n;
+};
+
+struct etl_catalog {
+    struct etl_region *regions;
+    size_t nregions;
+    struct etl_indicator *indicators;
+    size_t nindicators;
+    struct etl_unit *units;
+    size_t nunits;
+    struct etl_pairing *pairings;
+    size_t npairings;
+    /* additions */
+    struct etl_unit_word *words;
+    size_t nwords;
+    struct etl_nickname *nicknames;
+    size_t nnicknames;
+    /* private hash tables */
+    struct etl_strhash region_names;    /* every name and code -> region */
+    struct etl_strhash region_codes;    /* code -> region */
+    struct etl_strhash nickname_names;
+    struct etl_strhash indicator_names; /* code, names, aliases -> indicator */
+    struct etl_strhash unit_codes;
+    struct etl_strhash word_names;
+    struct etl_strhash pairing_keys;    /* east+west codes -> pairing */
+};
+
+/*
+ * Read units.yaml, indicators.yaml, regions.yaml and pairings.yaml from
+ * 'dir'.  Returns a catalog the caller frees with etl_catalog_free(), or
+ * NULL with 'err' set: ETL_E_IO (cannot read), ETL_E_CONFIG with 'where' =
+ * "file:line:col" for unknown keys, wrong types, bad codes or dates, unknown
+ * unit/region references and names that already name something else.
+ */
+struct etl_catalog *etl_catalog_load(const char *dir, struct etl_err *err) ETL_MUSTCHECK;
+void etl_catalog_free(struct etl_catalog *c);
+
+/*
+ * A region by code, official, short or English name, abbreviation or
+ * alternate ('name' of 'len' bytes, need not be NUL-terminated; surrounding
+ * white space is not trimmed).  'date' (yyyymmdd, 0 = now) picks among
+ * regions sharing a name and maps codes: an old code or name used after its
+ * valid_to gives its successor (522200 at 2015 -> 520600), a new one used
+ * before its valid_from gives its predecessor.  NULL when unknown.
+ */
+const struct etl_region *etl_catalog_region(const struct etl_catalog *c, const char *name,
+                                            size_t len, int32_t date);
+/* The region of exactly this code, no mapping; NULL when unknown. */
+const struct etl_region *etl_catalog_region_code(const struct etl_catalog *c, const char *code);
+/* A pair nickname (京蒙, 川浙); NULL when unknown. */
+const struct etl_nickname *etl_catalog_nickname(const struct etl_catalog *c, const char *name,
+                                                size_t len);
+
+/* An indicator by code, name_zh, name_en or alias; NULL when unknown. */
+const struct etl_indicator *etl_catalog_indicator_find(const struct etl_catalog *c,
+                                                       const char *name, size_t len);
+/*
+ * An indicator by name as found in a file: as etl_catalog_indicator_find on
+ * the whole text, else, when the text ends with a bracketed part ("(亿元)" or
+ * "（亿元）"), on the text before it, with the bracketed word (trimmed) in
+ * *unit / *unit_len (pointing into 'text').  *unit is NULL when there is
+ * none.  NULL when unknown.
+ */
+const struct etl_indicator *etl_catalog_indicator(const struct etl_catalog *c, const char *text,
+                                                  const char **unit, size_t *unit_len);
+
+/* A canonical unit by code ("CNY"); NULL when unknown. */
+const struct etl_unit *etl_catalog_unit(const struct etl_catalog *c, const char *code);
+/* A unit word (亿元, 人次, %, CNY); NULL when unknown. */
+const struct etl_unit_word *etl_catalog_unit_word(const struct etl_catalog *c, const char *word,
+                                                  size_t len);
+/*
+ * Whether values written with word 'w' can be stored in unit 'u': 'u' is one
+ * of the word's units, or the word's unit is generic and of u's kind (个 for
+ * parks).
+ */
+bool etl_catalog_unit_fits(const struct etl_unit_word *w, const struct etl_unit *u);
+
+/*
+ * The pairing of exactly (east, west) (codes) valid at some time in
+ * [start, end); NULL when none.
+ */
+const struct etl_pairing *etl_catalog_pairing(const struct etl_catalog *c, const char *east,
+                                              const char *west, int32_t start, int32_t end);
+/*
+ * Whether regions a and b (codes, in either order) form a pairing during
+ * [start, end): their own pair, or a pair of one or both of their provinces
+ * (苏州-铜仁, 江苏-海东, or 江苏-陕西 for a prefecture of each).  Returns the
+ * pairing found, or NULL.
+ */
+const struct etl_pairing *etl_catalog_paired(const struct etl_catalog *c, const char *a,
+                                             const char *b, int32_t start, int32_t end);
+
+#endif

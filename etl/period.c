@@ -1,0 +1,716 @@
+/*
+ * period.c
+ *    Period texts into [start, end) date ranges; see period.h for the forms.
+ *    The text is first folded into a small ASCII-friendly buffer (full-width
+ *    digits and letters to ASCII, every dash and 至/到 to '-', quotes and
+ *    spaces dropped), then read by a hand-written recursive descent over
+ *    that buffer.  Relative texts are rewritten with the as-of year and read
+ *    again.
+ */
+#include "period.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PERIOD_QUOTE_MAX 60
+
+struct cur {
+    const char *p;
+};
+
+struct word {
+    const char *s;
+    int value;
+};
+
+/* Relative year words and their offset from the as-of year. */
+static const struct word rel_years[] = {
+    { "今年", 0 }, { "本年", 0 }, { "当年", 0 }, { "去年", -1 }, { "上年", -1 },
+    { "前年", -2 }, { "明年", 1 }, { NULL, 0 }
+};
+
+static const struct word cn_small[] = {
+    { "一", 1 }, { "二", 2 }, { "两", 2 }, { "三", 3 }, { "四", 4 }, { "五", 5 },
+    { "六", 6 }, { "七", 7 }, { "八", 8 }, { "九", 9 }, { NULL, 0 }
+};
+
+static const int month_days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+static bool
+is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+days_in(int y, int m)
+{
+    return (m == 2 && is_leap(y)) ? 29 : month_days[m - 1];
+}
+
+static int32_t
+ymd(int y, int m, int d)
+{
+    return (int32_t)(y * 10000 + m * 100 + d);
+}
+
+int32_t
+etl_date_add_months(int32_t date, int months)
+{
+    int y = date / 10000, m = date / 100 % 100, d = date % 100;
+    int t = y * 12 + (m - 1) + months;
+
+    y = t / 12;
+    m = t % 12 + 1;
+    if (d > days_in(y, m)) {
+        d = days_in(y, m);
+    }
+    return ymd(y, m, d);
+}
+
+int
+etl_date_parse(const char *s, int32_t *out)
+{
+    size_t n = strlen(s);
+    int v[8], k = 0, y, m, d;
+
+    if (n != 8 && n != 10) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (n == 10 && (i == 4 || i == 7)) {
+            if (s[i] != '-') {
+                return -1;
+            }
+        } else if (s[i] >= '0' && s[i] <= '9') {
+            v[k++] = s[i] - '0';
+        } else {
+            return -1;
+        }
+    }
+    y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
+    m = v[4] * 10 + v[5];
+    d = v[6] * 10 + v[7];
+    if (y < 1000 || m < 1 || m > 12 || d < 1 || d > days_in(y, m)) {
+        return -1;
+    }
+    *out = ymd(y, m, d);
+    return 0;
+}
+
+/* Length of the prefix 'w' of p, or 0. */
+static size_t
+starts(const char *p, const char *w)
+{
+    size_t n = strlen(w);
+
+    return strncmp(p, w, n) == 0 ? n : 0;
+}
+
+/*
+ * What a three-byte character means to fold(): FOLD_DASH for the dashes
+ * (U+2010..2015, U+2212) and 至 到, FOLD_DROP for quotes and brackets around
+ * plan names (‘ ’ “ ” 《 》 「 」) and U+3000, 0 otherwise.
+ */
+#define FOLD_DASH 1
+#define FOLD_DROP 2
+
+static int
+fold3(const unsigned char *u)
+{
+    if (u[0] == 0xE2 && u[1] == 0x80) {
+        if (u[2] >= 0x90 && u[2] <= 0x95) {
+            return FOLD_DASH;
+        }
+        if (u[2] == 0x98 || u[2] == 0x99 || u[2] == 0x9C || u[2] == 0x9D) {
+            return FOLD_DROP;
+        }
+    } else if (u[0] == 0xE2 && u[1] == 0x88 && u[2] == 0x92) {
+        return FOLD_DASH;
+    } else if (u[0] == 0xE3 && u[1] == 0x80) {
+        if (u[2] == 0x80 || (u[2] >= 0x8A && u[2] <= 0x8D)) {
+            return FOLD_DROP;
+        }
+    } else if ((u[0] == 0xE8 && u[1] == 0x87 && u[2] == 0xB3) ||      /* 至 */
+               (u[0] == 0xE5 && u[1] == 0x88 && u[2] == 0xB0)) {      /* 到 */
+        return FOLD_DASH;
+    }
+    return 0;
+}
+
+/*
+ * Fold 'text' into 'out' (size 'size'): see the file header.  One pass, a
+ * few comparisons per byte.  Returns -1 if it does not fit.
+ */
+static int
+fold(const char *text, char *out, size_t size)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    size_t o = 0;
+
+    while (*u != '\0') {
+        int c = -1;             /* the byte to write, -1 none, '-' a dash */
+
+        if (*u < 0x80) {
+            c = *u++;
+            if (c == ' ' || c == '\t' || c == '"' || c == '\'') {
+                continue;
+            }
+            if (c == '~') {
+                c = '-';
+            } else if (c >= 'a' && c <= 'z') {
+                c = c - 'a' + 'A';
+            }
+        } else if (u[1] != '\0' && u[2] != '\0' && fold3(u) != 0) {
+            int f = fold3(u);
+
+            u += 3;
+            if (f == FOLD_DROP) {
+                continue;
+            }
+            c = '-';
+        } else if (u[0] == 0xEF && (u[1] == 0xBC || u[1] == 0xBD) && u[2] != '\0') {
+            /* U+FF01..U+FF5E: full-width ASCII */
+            unsigned cp = ((u[0] & 0x0Fu) << 12) | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu);
+
+            if (cp >= 0xFF01 && cp <= 0xFF5E) {
+                c = (int)(cp - 0xFEE0);
+                u += 3;
+                if (c == '~') {
+                    c = '-';
+                } else if (c >= 'a' && c <= 'z') {
+                    c = c - 'a' + 'A';
+                }
+            }
+        }
+        if (c == -1) {
+            /* any other byte of a multi-byte character: copied */
+            if (o + 1 >= size) {
+                return -1;
+            }
+            out[o++] = (char)*u++;
+            continue;
+        }
+        if (c == '-' && o > 0 && out[o - 1] == '-') {
+            continue;           /* —— is one dash */
+        }
+        if (o + 1 >= size) {
+            return -1;
+        }
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* Consume the literal 'w' if the text continues with it. */
+static bool
+lit(struct cur *c, const char *w)
+{
+    size_t n = starts(c->p, w);
+
+    if (n > 0) {
+        c->p += n;
+        return true;
+    }
+    return false;
+}
+
+static bool
+at_end(const struct cur *c)
+{
+    return *c->p == '\0';
+}
+
+/* Exactly 'len' ASCII digits (and no more) into *v. */
+static bool
+digits(struct cur *c, int len, int *v)
+{
+    int x = 0;
+
+    for (int i = 0; i < len; i++) {
+        if (c->p[i] < '0' || c->p[i] > '9') {
+            return false;
+        }
+        x = x * 10 + (c->p[i] - '0');
+    }
+    if (c->p[len] >= '0' && c->p[len] <= '9') {
+        return false;
+    }
+    c->p += len;
+    *v = x;
+    return true;
+}
+
+/* 1 or 2 ASCII digits, or a Chinese numeral 一..九十九; 0 is refused. */
+static bool
+small_num(struct cur *c, int *v)
+{
+    const char *save = c->p;
+    int d1 = 0, d2 = 0;
+    bool ten = false;
+
+    if (digits(c, 1, v) || digits(c, 2, v)) {
+        return *v > 0;
+    }
+    for (const struct word *w = cn_small; w->s != NULL; w++) {
+        if (lit(c, w->s)) {
+            d1 = w->value;
+            break;
+        }
+    }
+    if (lit(c, "十")) {
+        ten = true;
+        for (const struct word *w = cn_small; w->s != NULL; w++) {
+            if (lit(c, w->s)) {
+                d2 = w->value;
+                break;
+            }
+        }
+    }
+    if (ten) {
+        *v = (d1 == 0 ? 1 : d1) * 10 + d2;
+    } else {
+        *v = d1;
+    }
+    if (*v == 0) {
+        c->p = save;
+        return false;
+    }
+    return true;
+}
+
+/* Fill a period. */
+static void
+set(struct etl_period *out, enum etl_period_kind kind, int32_t start, int32_t end)
+{
+    out->kind = kind;
+    out->start = start;
+    out->end = end;
+}
+
+/* Result codes of the readers below, besides 0 (parsed). */
+#define P_INVALID   (-1)
+#define P_MONTH     (-2)    /* month out of range */
+#define P_BACKWARDS (-3)    /* ends before it starts */
+
+/* A five-year plan: (第)十三五(规划)(时期|期间|期). */
+static int
+read_plan(const char *s, struct etl_period *out)
+{
+    char buf[ETL_PERIOD_TEXT_MAX + 1];
+    static const char *const suffixes[] = { "时期", "期间", "期", "规划", NULL };
+    struct cur c;
+    size_t n;
+    int v;
+    bool again = true;
+
+    snprintf(buf, sizeof(buf), "%s", starts(s, "第") > 0 ? s + strlen("第") : s);
+    while (again) {
+        again = false;
+        for (const char *const *w = suffixes; *w != NULL; w++) {
+            size_t k = strlen(*w), l = strlen(buf);
+
+            if (l > k && strcmp(buf + l - k, *w) == 0) {
+                buf[l - k] = '\0';
+                again = true;
+            }
+        }
+    }
+    n = strlen(buf);
+    if (n <= strlen("五") || strcmp(buf + n - strlen("五"), "五") != 0) {
+        return P_INVALID;
+    }
+    buf[n - strlen("五")] = '\0';
+    c.p = buf;
+    /* a Chinese numeral only: "135" is no plan name */
+    if (((unsigned char)buf[0] & 0x80) == 0 || !small_num(&c, &v) || !at_end(&c) ||
+        v < 6 || v > 30) {
+        return P_INVALID;
+    }
+    set(out, ETL_PERIOD_RANGE, ymd(1981 + (v - 6) * 5, 1, 1),
+        ymd(1981 + (v - 6) * 5 + 5, 1, 1));
+    return 0;
+}
+
+/* After "YYYY年": the Chinese forms. */
+static int
+read_after_nian(struct cur *c, int y, struct etl_period *out)
+{
+    int n, m2, y2;
+    bool has_yue;
+
+    if (at_end(c) || ((lit(c, "度") || lit(c, "全年")) && at_end(c))) {
+        set(out, ETL_PERIOD_YEAR, ymd(y, 1, 1), ymd(y + 1, 1, 1));
+        return 0;
+    }
+    if (lit(c, "上半年")) {
+        set(out, ETL_PERIOD_HALF, ymd(y, 1, 1), ymd(y, 7, 1));
+        return at_end(c) ? 0 : P_INVALID;
+    }
+    if (lit(c, "下半年")) {
+        set(out, ETL_PERIOD_HALF, ymd(y, 7, 1), ymd(y + 1, 1, 1));
+        return at_end(c) ? 0 : P_INVALID;
+    }
+    if (lit(c, "前")) {
+        if (!small_num(c, &n) || !lit(c, "季度") || !at_end(c) || n > 4) {
+            return P_INVALID;
+        }
+        set(out, ETL_PERIOD_MONTHS, ymd(y, 1, 1),
+            etl_date_add_months(ymd(y, 1, 1), 3 * n));
+        return 0;
+    }
+    if (*c->p == '-') {
+        c->p++;
+        if (!digits(c, 4, &y2)) {
+            return P_INVALID;
+        }
+        lit(c, "年");
+        if (!at_end(c)) {
+            return P_INVALID;
+        }
+        if (y2 < y) {
+            return P_BACKWARDS;
+        }
+        set(out, y2 == y ? ETL_PERIOD_YEAR : ETL_PERIOD_RANGE, ymd(y, 1, 1), ymd(y2 + 1, 1, 1));
+        return 0;
+    }
+    lit(c, "第");
+    if (!small_num(c, &n)) {
+        return P_INVALID;
+    }
+    if (lit(c, "季度")) {
+        if (!at_end(c) || n > 4) {
+            return P_INVALID;
+        }
+        set(out, ETL_PERIOD_QUARTER, ymd(y, 3 * n - 2, 1),
+            etl_date_add_months(ymd(y, 3 * n - 2, 1), 3));
+        return 0;
+    }
+    has_yue = lit(c, "月");
+    if (*c->p == '-') {
+        c->p++;
+        if (!small_num(c, &m2) || !lit(c, "月")) {
+            return P_INVALID;
+        }
+        lit(c, "份");
+        if (!at_end(c)) {
+            return P_INVALID;
+        }
+        if (n > 12 || m2 > 12) {
+            return P_MONTH;
+        }
+        if (m2 < n) {
+            return P_BACKWARDS;
+        }
+        set(out, ETL_PERIOD_MONTHS, ymd(y, n, 1), etl_date_add_months(ymd(y, m2, 1), 1));
+        return 0;
+    }
+    if (!has_yue) {
+        return P_INVALID;       /* a bare number after 年 */
+    }
+    lit(c, "份");
+    if (!at_end(c)) {
+        return P_INVALID;
+    }
+    if (n > 12) {
+        return P_MONTH;
+    }
+    set(out, ETL_PERIOD_MONTH, ymd(y, n, 1), etl_date_add_months(ymd(y, n, 1), 1));
+    return 0;
+}
+
+/* After "YYYY-MM-DD/": an SDMX duration PnY or PnM. */
+static int
+read_duration(struct cur *c, int32_t start, struct etl_period *out)
+{
+    int n = 0, digits_seen = 0, months;
+    int m = start / 100 % 100, d = start % 100;
+    enum etl_period_kind kind = ETL_PERIOD_RANGE;
+
+    if (!lit(c, "P")) {
+        return P_INVALID;
+    }
+    while (*c->p >= '0' && *c->p <= '9' && digits_seen < 3) {
+        n = n * 10 + (*c->p++ - '0');
+        digits_seen++;
+    }
+    if (digits_seen == 0 || n == 0) {
+        return P_INVALID;
+    }
+    if (lit(c, "Y")) {
+        months = 12 * n;
+    } else if (lit(c, "M")) {
+        months = n;
+    } else {
+        return P_INVALID;
+    }
+    if (!at_end(c)) {
+        return P_INVALID;
+    }
+    if (d == 1) {
+        if (months == 12 && m == 1) {
+            kind = ETL_PERIOD_YEAR;
+        } else if (months == 6 && (m == 1 || m == 7)) {
+            kind = ETL_PERIOD_HALF;
+        } else if (months == 3 && m % 3 == 1) {
+            kind = ETL_PERIOD_QUARTER;
+        } else if (months == 1) {
+            kind = ETL_PERIOD_MONTH;
+        } else if (months < 12 && m == 1) {
+            kind = ETL_PERIOD_MONTHS;
+        }
+    }
+    set(out, kind, start, etl_date_add_months(start, months));
+    return 0;
+}
+
+/* After "YYYY": everything that is not Chinese. */
+static int
+read_after_year(struct cur *c, int y, struct etl_period *out)
+{
+    int n, y2, d;
+
+    if (at_end(c)) {
+        set(out, ETL_PERIOD_YEAR, ymd(y, 1, 1), ymd(y + 1, 1, 1));
+        return 0;
+    }
+    if (lit(c, "年")) {
+        return read_after_nian(c, y, out);
+    }
+    if (*c->p == '-') {
+        c->p++;
+        if (digits(c, 4, &y2)) {
+            lit(c, "年");
+            if (!at_end(c)) {
+                return P_INVALID;
+            }
+            if (y2 < y) {
+                return P_BACKWARDS;
+            }
+            set(out, y2 == y ? ETL_PERIOD_YEAR : ETL_PERIOD_RANGE, ymd(y, 1, 1),
+                ymd(y2 + 1, 1, 1));
+            return 0;
+        }
+        if (lit(c, "M")) {
+            if (!digits(c, 2, &n) || !at_end(c)) {
+                return P_INVALID;
+            }
+            if (n < 1 || n > 12) {
+                return P_MONTH;
+            }
+            set(out, ETL_PERIOD_MONTH, ymd(y, n, 1), etl_date_add_months(ymd(y, n, 1), 1));
+            return 0;
+        }
+        if (digits(c, 2, &n) || digits(c, 1, &n)) {
+            if (n < 1 || n > 12) {
+                return P_MONTH;
+            }
+            if (at_end(c)) {
+                set(out, ETL_PERIOD_MONTH, ymd(y, n, 1),
+                    etl_date_add_months(ymd(y, n, 1), 1));
+                return 0;
+            }
+            if (*c->p != '-') {
+                return P_INVALID;
+            }
+            c->p++;
+            if (!digits(c, 2, &d) || d < 1 || d > days_in(y, n) || !lit(c, "/")) {
+                return P_INVALID;
+            }
+            return read_duration(c, ymd(y, n, d), out);
+        }
+    }
+    if (lit(c, "H") || lit(c, "S")) {
+        if (!digits(c, 1, &n) || !at_end(c) || n < 1 || n > 2) {
+            return P_INVALID;
+        }
+        set(out, ETL_PERIOD_HALF, ymd(y, 6 * n - 5, 1),
+            etl_date_add_months(ymd(y, 6 * n - 5, 1), 6));
+        return 0;
+    }
+    if (lit(c, "Q")) {
+        if (!digits(c, 1, &n) || !at_end(c) || n < 1 || n > 4) {
+            return P_INVALID;
+        }
+        set(out, ETL_PERIOD_QUARTER, ymd(y, 3 * n - 2, 1),
+            etl_date_add_months(ymd(y, 3 * n - 2, 1), 3));
+        return 0;
+    }
+    return P_INVALID;
+}
+
+/* A folded text; P_* codes on failure. */
+static int
+read_period(const char *s, struct etl_period *out)
+{
+    struct cur c = { s };
+    int y;
+
+    if (digits(&c, 4, &y)) {
+        if (y < 1000) {
+            return P_INVALID;
+        }
+        return read_after_year(&c, y, out);
+    }
+    return read_plan(s, out);
+}
+
+/* "一年多来", "三年来", "近三年": N years back from the as-of date; else -1. */
+static int
+read_years_back(const char *s, int *years)
+{
+    struct cur c = { s };
+    bool near = lit(&c, "近");
+
+    if (!small_num(&c, years) || !lit(&c, "年")) {
+        return -1;
+    }
+    if (near) {
+        lit(&c, "来");
+    } else {
+        lit(&c, "多");
+        if (!lit(&c, "来")) {
+            return -1;
+        }
+    }
+    return at_end(&c) ? 0 : -1;
+}
+
+/* Relative texts too vague to date even with an as-of date. */
+static bool
+is_vague(const char *s)
+{
+    return strcmp(s, "多年来") == 0 || strcmp(s, "近年来") == 0 || strcmp(s, "近年") == 0 ||
+           strcmp(s, "近些年") == 0 || strcmp(s, "近几年") == 0;
+}
+
+/* Set the error for a P_* code; 'text' is quoted, cut at 60 bytes. */
+static int
+fail(struct etl_err *err, int code, const char *text, int month)
+{
+    size_t n = strlen(text);
+    int k = (int)n;
+
+    if (n > PERIOD_QUOTE_MAX) {
+        k = PERIOD_QUOTE_MAX;
+        while (k > 0 && ((unsigned char)text[k] & 0xC0) == 0x80) {
+            k--;
+        }
+    }
+    switch (code) {
+    case P_MONTH:
+        return etl_err_set(err, ETL_E_DATA, "invalid month %d in period \"%.*s%s\"", month,
+                           k, text, (size_t)k < n ? "…" : "");
+    case P_BACKWARDS:
+        return etl_err_set(err, ETL_E_DATA, "period \"%.*s%s\" ends before it starts",
+                           k, text, (size_t)k < n ? "…" : "");
+    default:
+        return etl_err_set(err, ETL_E_DATA, "invalid period \"%.*s%s\"",
+                           k, text, (size_t)k < n ? "…" : "");
+    }
+}
+
+/* The first month number of a folded text that failed with P_MONTH. */
+static int
+bad_month(const char *s)
+{
+    int v = 0, best = 0;
+    bool in = false;
+
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p >= '0' && *p <= '9') {
+            v = in ? v * 10 + (*p - '0') : *p - '0';
+            in = true;
+        } else {
+            if (in && (v < 1 || v > 12) && v < 1000 && best == 0) {
+                best = v;
+            }
+            in = false;
+        }
+    }
+    if (in && (v < 1 || v > 12) && v < 1000 && best == 0) {
+        best = v;
+    }
+    return best;
+}
+
+int
+etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
+                 struct etl_err *err)
+{
+    char s[ETL_PERIOD_TEXT_MAX + 1], t[ETL_PERIOD_TEXT_MAX + 16];
+    const char *b = text, *e = text + strlen(text);
+    char shown[ETL_PERIOD_TEXT_MAX + 1];
+    struct etl_period tmp;
+    struct cur c, c0;
+    int r, years, y;
+
+    memset(out, 0, sizeof(*out));
+    /* the trimmed original, for messages */
+    while (*b == ' ' || *b == '\t' || starts(b, "\xE3\x80\x80") > 0) {
+        b += (*b == ' ' || *b == '\t') ? 1 : 3;
+    }
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n')) {
+        e--;
+    }
+    if ((size_t)(e - b) > ETL_PERIOD_TEXT_MAX) {
+        memcpy(shown, b, ETL_PERIOD_TEXT_MAX);
+        shown[ETL_PERIOD_TEXT_MAX] = '\0';
+        return fail(err, P_INVALID, shown, 0);
+    }
+    memcpy(shown, b, (size_t)(e - b));
+    shown[e - b] = '\0';
+    if (fold(shown, s, sizeof(s)) < 0 || s[0] == '\0') {
+        return fail(err, P_INVALID, shown, 0);
+    }
+    /* relative year words: 今年上半年 -> 2022年上半年 */
+    for (const struct word *w = rel_years; w->s != NULL && (s[0] & 0x80); w++) {
+        size_t n = starts(s, w->s);
+
+        if (n > 0) {
+            if (as_of == 0) {
+                return etl_err_set(err, ETL_E_DATA,
+                                   "relative period \"%s\" needs the file's as-of date", shown);
+            }
+            snprintf(t, sizeof(t), "%04d年%s", as_of / 10000 + w->value, s + n);
+            if (strlen(t) >= sizeof(s)) {
+                return fail(err, P_INVALID, shown, 0);
+            }
+            memcpy(s, t, strlen(t) + 1);
+            break;
+        }
+    }
+    c0.p = s;
+    if (!digits(&c0, 4, &y) && (read_years_back(s, &years) == 0 || is_vague(s))) {
+        if (as_of == 0) {
+            return etl_err_set(err, ETL_E_DATA,
+                               "relative period \"%s\" needs the file's as-of date", shown);
+        }
+        if (is_vague(s)) {
+            return etl_err_set(err, ETL_E_DATA, "vague period \"%s\"", shown);
+        }
+        set(out, ETL_PERIOD_RANGE, etl_date_add_months(as_of, -12 * years), as_of);
+        return 0;
+    }
+    r = read_period(s, out);
+    c.p = s;
+    if (r == P_INVALID && !digits(&c, 4, &y)) {
+        /* a yearless form (上半年, 1-7月, 第三季度)? */
+        snprintf(t, sizeof(t), "%04d年%s", as_of != 0 ? as_of / 10000 : 2000, s);
+        if (read_period(t, &tmp) == 0 && (tmp.kind != ETL_PERIOD_RANGE)) {
+            if (as_of == 0) {
+                return etl_err_set(err, ETL_E_DATA,
+                                   "relative period \"%s\" needs the file's as-of date", shown);
+            }
+            *out = tmp;
+            return 0;
+        }
+    }
+    if (r < 0) {
+        memset(out, 0, sizeof(*out));
+        return fail(err, r, shown, r == P_MONTH ? bad_month(s) : 0);
+    }
+    return 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * period.h
+ *    Period texts of indicator files into half-open date ranges
+ *    (struct etl_period of row.h): years, halves, quarters, months,
+ *    cumulative months, multi-year ranges, five-year plans (十三五) and SDMX
+ *    durations (2016-01-01/P5Y).  Dates are yyyymmdd integers.
+ *
+ *    Next door: num.c parses values, stages/normalize.c calls both.
+ */
+#ifndef ETL_PERIOD_H
+#define ETL_PERIOD_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "row.h"
+
+/* Longest period text accepted (bytes); longer is an invalid period. */
+#define ETL_PERIOD_TEXT_MAX 120
+
+/*
+ * Parse a period text.  Full-width digits and dashes are folded first; white
+ * space and quotes (“” "" 《》) around or inside are ignored.  Forms:
+ *   2021, 2021年, 2021年度                          year
+ *   2022年上半年 / 下半年, 2022H1, 2022-S1, 2022-H2  half
+ *   2021年第三季度, 2021年3季度, 2021Q3, 2021-Q3    quarter
+ *   2021年6月, 2021-06, 2021-M06                     month
+ *   2021年1-7月, 2021年1—7月, 2021年前三季度         months (cumulative)
+ *   1996—2011, 1996年至2011年, 2012-2020年           range [1996, 2012)
+ *   十二五, “十三五”时期, 十四五期间                  range of the plan
+ *   2016-01-01/P5Y, 2021-07-01/P6M                   SDMX start/duration
+ * Relative texts (今年, 去年, 上半年, 1-7月, 一年多来, 近三年) use 'as_of'
+ * (yyyymmdd, 0 = none): 今年上半年 is as_of's year; "N年来"/"一年多来" is
+ * [as_of - N years, as_of).
+ *
+ * Returns 0, or -1 with ETL_E_DATA: 'invalid period "x"', 'relative period
+ * "今年" needs the file's as-of date', 'invalid month 13 in period "x"',
+ * 'period "x" ends before it starts'.  No allocation.
+ */
+int etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
+                     struct etl_err *err) ETL_MUSTCHECK;
+
+/*
+ * A date "2022-08-01" (or "20220801") into 20220801; -1 if it is not a
+ * valid calendar date (no error struct: callers name the key).
+ */
+int etl_date_parse(const char *text, int32_t *out);
+
+/* yyyymmdd plus 'months' months (day kept; callers use day 1 or valid days). */
+int32_t etl_date_add_months(int32_t ymd, int months);
+
+#endif

@@ -1,0 +1,362 @@
+/*
+ * normalize.c
+ *    The normalize stage: turns the raw fields of each row (as parse left
+ *    them in row->f[]) into the canonical ones: region and partner codes,
+ *    the indicator's catalog code, the period as [start, end), and the value
+ *    as an exact decimal in the indicator's canonical unit with its
+ *    qualifier.  A row that cannot be normalized is rejected with a short
+ *    reason naming the column and the text (unknown region "火星"); rejected
+ *    rows travel on, for validate to count and load to keep.
+ *
+ *    YAML keys:
+ *      as_of           YYYY-MM-DD: the date relative periods (今年, 1-7月,
+ *                      一年多来) are read against; without it they reject
+ *      catalog_strict  true: only exact catalog names, codes and aliases;
+ *                      false (default): also a region with 省/市/自治区/地区/
+ *                      自治州 appended or dropped ("广西省"), and an indicator
+ *                      name with spaces removed and full-width brackets as
+ *                      ASCII ones
+ *
+ *    Per row: hash lookups in the catalog and parsing on the stack; nothing
+ *    is allocated.  Next door: validate.c checks the normalized rows,
+ *    etl/num.c, etl/period.c and etl/catalog.c do the work.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etl/catalog.h"
+#include "etl/num.h"
+#include "etl/period.h"
+#include "etl/pipeline.h"
+#include "etl/stage.h"
+
+/* Texts quoted in reasons are cut to this many bytes (a reason is 200). */
+#define NORMALIZE_QUOTE 60
+/* Longest indicator name retried in its lenient form. */
+#define NORMALIZE_NAME_MAX 256
+
+struct normalize {
+    int32_t as_of;              /* yyyymmdd, 0 = none */
+    bool strict;
+};
+
+static const struct etl_key normalize_keys[] = {
+    { "as_of", ETL_KEY_STR, false, "date relative periods are read against (YYYY-MM-DD)" },
+    { "catalog_strict", ETL_KEY_BOOL, false, "only exact catalog names (default false)" },
+    { NULL, 0, false, NULL }
+};
+
+/* Suffixes tried on and off region names when not strict. */
+static const char *const region_suffixes[] = {
+    "省", "市", "自治区", "地区", "自治州", NULL
+};
+
+/*
+ * Read as_of and catalog_strict (already checked against normalize_keys).
+ * The context is st->ctx, freed by normalize_destroy() even on failure.
+ */
+static int
+normalize_configure(struct etl_stage *st, const struct etl_node *node, struct etl_err *err)
+{
+    struct normalize *nz = calloc(1, sizeof(*nz));
+    const struct etl_node *v;
+
+    if (nz == NULL) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    st->ctx = nz;
+    if (etl_node_bool(node, "catalog_strict", false, &nz->strict, err) < 0) {
+        return -1;
+    }
+    if ((v = etl_node_get(node, "as_of")) != NULL &&
+        (v->type != ETL_NODE_SCALAR || etl_date_parse(v->str, &nz->as_of) < 0)) {
+        return etl_node_fail(v, err, ETL_E_CONFIG, "as_of \"%s\" is not a date (YYYY-MM-DD)",
+                             v->type == ETL_NODE_SCALAR ? v->str : "");
+    }
+    return 0;
+}
+
+/* Free the context; accepts a half-configured stage. */
+static void
+normalize_destroy(struct etl_stage *st)
+{
+    free(st->ctx);
+    st->ctx = NULL;
+}
+
+/* A field trimmed of white space (ASCII, U+3000): [*b, *e). */
+static void
+field(const struct etl_row *row, enum etl_col col, const char **b, const char **e)
+{
+    const char *s = row->f[col] != NULL ? row->f[col] : "";
+
+    *b = s;
+    *e = s + strlen(s);
+    for (;;) {
+        if (*b < *e && (**b == ' ' || **b == '\t')) {
+            (*b)++;
+        } else if (*e - *b >= 3 && memcmp(*b, "\xE3\x80\x80", 3) == 0) {
+            *b += 3;
+        } else {
+            break;
+        }
+    }
+    for (;;) {
+        if (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r')) {
+            (*e)--;
+        } else if (*e - *b >= 3 && memcmp(*e - 3, "\xE3\x80\x80", 3) == 0) {
+            *e -= 3;
+        } else {
+            break;
+        }
+    }
+}
+
+/* How many bytes of s (n bytes) to quote: at most NORMALIZE_QUOTE, whole characters. */
+static int
+qlen(const char *s, size_t n)
+{
+    if (n > NORMALIZE_QUOTE) {
+        n = NORMALIZE_QUOTE;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) {
+            n--;
+        }
+    }
+    return (int)n;
+}
+
+/* A region by any of its names; not strict: with a suffix added or dropped. */
+static const struct etl_region *
+find_region(const struct etl_catalog *cat, const struct normalize *nz, const char *s,
+            size_t n, int32_t date)
+{
+    const struct etl_region *r = etl_catalog_region(cat, s, n, date);
+    char buf[NORMALIZE_NAME_MAX];
+
+    if (r != NULL || nz->strict) {
+        return r;
+    }
+    for (const char *const *x = region_suffixes; *x != NULL; x++) {
+        size_t k = strlen(*x);
+
+        if (n > k && memcmp(s + n - k, *x, k) == 0 &&
+            (r = etl_catalog_region(cat, s, n - k, date)) != NULL) {
+            return r;
+        }
+        if (n + k < sizeof(buf)) {
+            memcpy(buf, s, n);
+            memcpy(buf + n, *x, k);
+            if ((r = etl_catalog_region(cat, buf, n + k, date)) != NULL) {
+                return r;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* An indicator; not strict: retried without spaces, with （） as (). */
+static const struct etl_indicator *
+find_indicator(const struct etl_catalog *cat, const struct normalize *nz, const char *b,
+               const char *e, const char **unit, size_t *unit_len, char *buf)
+{
+    const struct etl_indicator *ind;
+    size_t o = 0;
+
+    /* etl_catalog_indicator wants a NUL-terminated text: use buf */
+    if ((size_t)(e - b) >= NORMALIZE_NAME_MAX) {
+        return NULL;
+    }
+    memcpy(buf, b, (size_t)(e - b));
+    buf[e - b] = '\0';
+    if ((ind = etl_catalog_indicator(cat, buf, unit, unit_len)) != NULL || nz->strict) {
+        return ind;
+    }
+    for (const char *p = b; p < e; ) {
+        if (*p == ' ' || *p == '\t') {
+            p++;
+        } else if (e - p >= 3 && memcmp(p, "\xE3\x80\x80", 3) == 0) {
+            p += 3;
+        } else if (e - p >= 3 && memcmp(p, "（", 3) == 0) {
+            buf[o++] = '(';
+            p += 3;
+        } else if (e - p >= 3 && memcmp(p, "）", 3) == 0) {
+            buf[o++] = ')';
+            p += 3;
+        } else {
+            buf[o++] = *p++;
+        }
+    }
+    buf[o] = '\0';
+    return etl_catalog_indicator(cat, buf, unit, unit_len);
+}
+
+/*
+ * Normalize one row, or reject it with the first problem found.  'row' is
+ * not rejected on entry.
+ */
+static void
+normalize_row(const struct normalize *nz, const struct etl_catalog *cat, struct etl_row *row)
+{
+    const struct etl_region *r = NULL, *p = NULL;
+    const struct etl_nickname *nick = NULL;
+    const struct etl_indicator *ind = NULL;
+    const struct etl_unit_word *w = NULL;
+    const char *b, *e, *ub = NULL, *bu = NULL;
+    size_t ul = 0, bul = 0;
+    char name[NORMALIZE_NAME_MAX];
+    const char *ucol = NULL;    /* the unit came from this column */
+    struct etl_num num;
+    struct etl_err err;
+    int32_t date = 0;
+
+    row->region[0] = '\0';
+    row->partner[0] = '\0';
+    row->indicator = NULL;
+    memset(&row->period, 0, sizeof(row->period));
+    row->value[0] = '\0';
+    row->unit = NULL;
+    if (row->qualifier != ETL_Q_ESTIMATE && row->qualifier != ETL_Q_PROVISIONAL) {
+        row->qualifier = ETL_Q_EXACT;
+    }
+    /* a per-row error: only what etl_err_set reads (a full clear is 1.7 kB) */
+    err.code = ETL_E_NONE;
+    err.msg[0] = '\0';
+
+    /* period first: its start date maps old region codes */
+    field(row, ETL_COL_PERIOD, &b, &e);
+    if (b < e) {
+        if (etl_period_parse(row->f[ETL_COL_PERIOD], nz->as_of, &row->period, &err) < 0) {
+            etl_row_reject(row, "%s", err.msg);
+            return;
+        }
+        date = row->period.start;
+    }
+
+    field(row, ETL_COL_REGION, &b, &e);
+    if (b < e) {
+        r = find_region(cat, nz, b, (size_t)(e - b), date);
+        if (r == NULL && (nick = etl_catalog_nickname(cat, b, (size_t)(e - b))) != NULL) {
+            r = nick->east;
+        }
+        if (r == NULL) {
+            etl_row_reject(row, "unknown region \"%.*s\"", qlen(b, (size_t)(e - b)), b);
+            return;
+        }
+        memcpy(row->region, r->code, sizeof(r->code));
+    }
+
+    field(row, ETL_COL_PARTNER, &b, &e);
+    if (b < e) {
+        if ((p = find_region(cat, nz, b, (size_t)(e - b), date)) == NULL) {
+            etl_row_reject(row, "unknown partner \"%.*s\"", qlen(b, (size_t)(e - b)), b);
+            return;
+        }
+        memcpy(row->partner, p->code, sizeof(p->code));
+    } else if (nick != NULL) {
+        memcpy(row->partner, nick->west->code, sizeof(nick->west->code));
+    }
+
+    field(row, ETL_COL_INDICATOR, &b, &e);
+    if (b < e) {
+        ind = find_indicator(cat, nz, b, e, &bu, &bul, name);
+        if (ind == NULL) {
+            etl_row_reject(row, "unknown indicator \"%.*s\"", qlen(b, (size_t)(e - b)), b);
+            return;
+        }
+        row->indicator = ind->code;
+        row->unit = ind->unit_def->code;
+    }
+
+    if (etl_num_parse(row->f[ETL_COL_VALUE] != NULL ? row->f[ETL_COL_VALUE] : "", &num,
+                      &err) < 0) {
+        etl_row_reject(row, "%s", err.msg);
+        return;
+    }
+    if (num.qualifier == ETL_Q_MISSING) {
+        row->qualifier = ETL_Q_MISSING;
+        return;
+    }
+    /* the unit: after the number, else the unit column, else in the name */
+    field(row, ETL_COL_UNIT, &b, &e);
+    if (num.unit_len > 0) {
+        ub = num.unit;
+        ul = num.unit_len;
+    } else if (b < e) {
+        ub = b;
+        ul = (size_t)(e - b);
+        ucol = "unit";
+    } else if (bu != NULL && bul > 0) {
+        ub = bu;
+        ul = bul;
+        ucol = "indicator";
+    }
+    if (ub != NULL) {
+        if ((w = etl_catalog_unit_word(cat, ub, ul)) == NULL) {
+            etl_row_reject(row, "unknown unit \"%.*s\"", qlen(ub, ul), ub);
+            return;
+        }
+        if (ind != NULL && !etl_catalog_unit_fits(w, ind->unit_def)) {
+            etl_row_reject(row, "unit \"%.*s\" (%s) does not fit indicator %s (%s)",
+                           qlen(ub, ul), ub, w->units[0]->code, ind->code,
+                           ind->unit_def->code);
+            return;
+        }
+        if (ucol != NULL && num.mult > 0 && w->pow10 != 0) {
+            field(row, ETL_COL_VALUE, &b, &e);
+            etl_row_reject(row, "value \"%.*s\" and unit \"%.*s\" both scale the number",
+                           qlen(b, (size_t)(e - b)), b, qlen(ub, ul), ub);
+            return;
+        }
+        if (ind == NULL) {
+            row->unit = w->units[0]->code;
+        }
+    }
+    memcpy(row->value, num.value, sizeof(row->value));
+    if (w != NULL && etl_num_shift(row->value, sizeof(row->value), w->pow10, &err) < 0) {
+        row->value[0] = '\0';
+        etl_row_reject(row, "%s", err.msg);
+        return;
+    }
+    if (num.qualifier != ETL_Q_EXACT) {
+        row->qualifier = num.qualifier;
+    }
+}
+
+/* Normalize the rows of a batch not yet rejected, then push the batch on. */
+static int
+normalize_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
+{
+    const struct normalize *nz = st->ctx;
+    const struct etl_catalog *cat = etl_stage_catalog(st);
+    struct etl_batch *batch = in->batch;
+
+    if (cat == NULL) {
+        return etl_err_set(err, ETL_E_INTERNAL, "stage %s has no catalog", st->name);
+    }
+    for (size_t i = 0; i < batch->n; i++) {
+        if (!batch->rows[i].rejected) {
+            normalize_row(nz, cat, &batch->rows[i]);
+        }
+    }
+    return etl_stage_push(st, in, err);
+}
+
+/* Nothing buffered: finish the next stage. */
+static int
+normalize_finish(struct etl_stage *st, struct etl_err *err)
+{
+    return etl_stage_finish_next(st, err);
+}
+
+const struct etl_stage_kind etl_stage_normalize = {
+    .name = "normalize",
+    .consumes = ETL_FLOW_ROWS,
+    .produces = ETL_FLOW_ROWS,
+    .keys = normalize_keys,
+    .summary = "region, indicator, period, value and unit of each row to catalog codes",
+    .configure = normalize_configure,
+    .process = normalize_process,
+    .finish = normalize_finish,
+    .destroy = normalize_destroy,
+};
