@@ -115,7 +115,7 @@ deps:
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ewc-etl
-	install -D -m 0644 man/ewc-etl.1 $(DESTDIR)$(PREFIX)/share/man/man1/ewc-etl.1
+	install -D -m 0644 etl/ewc-etl.1 $(DESTDIR)$(PREFIX)/share/man/man1/ewc-etl.1
 	install -d $(DESTDIR)$(PREFIX)/share/ewc-etl/sql $(DESTDIR)$(PREFIX)/etc/ewc-etl/catalog
 	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/ewc-etl/sql/
 	install -m 0644 config/pipeline.yaml $(DESTDIR)$(PREFIX)/etc/ewc-etl/pipeline.yaml

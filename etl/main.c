@@ -1,0 +1,466 @@
+/*
+ * main.c
+ *    The ewc-etl command: options, commands, and the mapping of errors to
+ *    messages and exit statuses.  The only file that prints for the user or
+ *    exits; everything else returns an etl_err.
+ *
+ *    Exit statuses (also in --help and the man page):
+ *      0  ok                      3  ok, but rows were rejected
+ *      1  could not start         4  partial: some files failed
+ *      2  usage or configuration  5  the run failed
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etl/catalog.h"
+#include "etl/err.h"
+#include "etl/http.h"
+#include "etl/log.h"
+#include "etl/migrate.h"
+#include "etl/pg.h"
+#include "etl/pipeline.h"
+#include "etl/runner.h"
+#include "etl/status.h"
+
+enum {
+    EXIT_OK = 0,
+    EXIT_NOSTART = 1,
+    EXIT_USAGE = 2,
+    EXIT_REJECTS = 3,
+    EXIT_PARTIAL = 4,
+    EXIT_RUNFAILED = 5
+};
+
+#ifndef ETL_VERSION
+#define ETL_VERSION "dev"
+#endif
+#ifndef ETL_SYSCONFDIR
+#define ETL_SYSCONFDIR "/usr/local/etc/ewc-etl"
+#endif
+
+struct globals {
+    const char *config;
+    const char *db;
+    int verbosity;
+};
+
+static const char usage_main[] =
+    "Usage: ewc-etl [OPTIONS] COMMAND [ARGS]\n"
+    "\n"
+    "Batch ETL of East-West cooperation indicator files into PostgreSQL.\n"
+    "\n"
+    "Commands:\n"
+    "  check                      validate the YAML and print each pipeline's stage graph\n"
+    "  migrate                    create or upgrade the schemas, refresh the dimensions\n"
+    "  run [--pipeline P] [--year Y] [--kind K]\n"
+    "                             run pipelines once now\n"
+    "  status [--pipeline P] [--limit N] [--failed] [--json]\n"
+    "                             recent runs and their files, from the ledger\n"
+    "  help [COMMAND]             this text, or a command's\n"
+    "  version                    print the version\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE   pipeline YAML (default: $EWC_CONFIG, else\n"
+    "                      " ETL_SYSCONFDIR "/pipeline.yaml)\n"
+    "  -d, --db CONNINFO   libpq connection string or URI (default: $EWC_DB, else the\n"
+    "                      YAML's \"database\", else the PG* variables)\n"
+    "  -v, --verbose       more log output (debug)\n"
+    "  -q, --quiet         warnings and errors only\n"
+    "  -h, --help          help\n"
+    "  -V, --version       version\n"
+    "\n"
+    "Exit status: 0 ok; 1 could not start (database, lock); 2 usage or configuration\n"
+    "error; 3 ok but rows were rejected; 4 some files failed; 5 the run failed.\n";
+
+static const char usage_run[] =
+    "Usage: ewc-etl run [--pipeline P] [--year Y] [--kind manual|nightly]\n"
+    "\n"
+    "Run the pipeline(s) once: fetch every source file, load new or changed ones,\n"
+    "each in its own transaction, and record the run in the ledger.\n"
+    "\n"
+    "  -p, --pipeline P   only this pipeline (default: every pipeline in the YAML)\n"
+    "  -y, --year Y       expand {year} in URL templates with Y only\n"
+    "  -k, --kind K       how the run is recorded: manual (default) or nightly\n";
+
+static const char usage_status[] =
+    "Usage: ewc-etl status [--pipeline P] [--limit N] [--failed] [--json]\n"
+    "\n"
+    "Show recent runs and their files from the ledger (newest first).\n"
+    "\n"
+    "  -p, --pipeline P   only this pipeline\n"
+    "  -n, --limit N      at most N runs (default 10)\n"
+    "  -f, --failed       only runs that were not ok\n"
+    "  -j, --json         JSON for programs instead of a table\n";
+
+static const char usage_check[] =
+    "Usage: ewc-etl check\n"
+    "\n"
+    "Load the YAML and the catalogs, resolve every pipeline's stage graph and\n"
+    "print it.  Errors name file:line:column.  Does not touch the database.\n";
+
+static const char usage_migrate[] =
+    "Usage: ewc-etl migrate\n"
+    "\n"
+    "Apply the schema migrations not yet applied (each once, in its own\n"
+    "transaction) and refresh the region, indicator, unit and pairing tables\n"
+    "from the catalogs.  Safe to run twice, and concurrently.\n";
+
+static void
+print_err(const struct etl_err *err)
+{
+    char line[2048];
+
+    etl_err_format(err, line, sizeof(line));
+    fprintf(stderr, "ewc-etl: %s\n", line);
+}
+
+static struct etl_config *
+load_config(const struct globals *g, struct etl_err *err)
+{
+    const char *path = g->config;
+
+    if (path == NULL) {
+        path = getenv("EWC_CONFIG");
+    }
+    if (path == NULL || path[0] == '\0') {
+        path = ETL_SYSCONFDIR "/pipeline.yaml";
+    }
+    return etl_config_load(path, err);
+}
+
+static int
+cmd_check(const struct globals *g)
+{
+    struct etl_err err;
+    struct etl_config *cfg;
+
+    etl_err_clear(&err);
+    cfg = load_config(g, &err);
+    if (cfg == NULL) {
+        print_err(&err);
+        return EXIT_USAGE;
+    }
+    printf("%s: ok\n", cfg->path);
+    printf("catalog: %s\nspool: %s\n", cfg->catalog_dir, cfg->spool_dir);
+    for (size_t i = 0; i < cfg->npipelines; i++) {
+        const struct etl_pipeline *p = cfg->pipelines[i];
+
+        printf("\npipeline %s", p->name);
+        if (p->schedule != NULL) {
+            printf(" (schedule \"%s\"%s%s)", p->schedule, p->timezone ? ", " : "",
+                   p->timezone ? p->timezone : "");
+        }
+        printf(":\n");
+        for (size_t k = 0; k < p->nstages; k++) {
+            const struct etl_stage *st = p->stages[k];
+
+            printf("  %zu. %-12s %-11s", k + 1, st->name, st->kind->name);
+            if (st->nneeds > 0) {
+                printf(" after ");
+                for (size_t n = 0; n < st->nneeds; n++) {
+                    printf("%s%s", n ? ", " : "", st->needs[n]);
+                }
+            }
+            if (st->next != NULL) {
+                printf(" -> rows to %s", st->next->name);
+            }
+            printf("\n");
+        }
+    }
+    etl_config_free(cfg);
+    return EXIT_OK;
+}
+
+static int
+cmd_migrate(const struct globals *g)
+{
+    struct etl_err err;
+    struct etl_config *cfg;
+    struct pg_conn *db = NULL;
+    int applied = 0, rc = EXIT_OK;
+
+    etl_err_clear(&err);
+    cfg = load_config(g, &err);
+    if (cfg == NULL) {
+        print_err(&err);
+        return EXIT_USAGE;
+    }
+    db = etl_pg_connect(etl_run_conninfo(cfg, g->db), "ewc-etl migrate", &err);
+    if (db == NULL || etl_migrate(db, &applied, &err) < 0 ||
+        etl_migrate_catalog(db, cfg->catalog, &err) < 0) {
+        print_err(&err);
+        rc = EXIT_NOSTART;
+    } else {
+        printf("migrations: %d applied\n", applied);
+        printf("catalog: %zu regions, %zu indicators, %zu units, %zu pairings\n",
+               cfg->catalog->nregions, cfg->catalog->nindicators,
+               cfg->catalog->nunits, cfg->catalog->npairings);
+    }
+    etl_pg_close(db);
+    etl_config_free(cfg);
+    return rc;
+}
+
+static void
+on_stop(int sig)
+{
+    (void)sig;
+    etl_stop_requested = 1;
+}
+
+static int
+cmd_run(const struct globals *g, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "pipeline", required_argument, NULL, 'p' },
+        { "year", required_argument, NULL, 'y' },
+        { "kind", required_argument, NULL, 'k' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 }
+    };
+    struct etl_run_opts ro = { 0 };
+    const char *only = NULL;
+    struct etl_config *cfg;
+    struct etl_err err;
+    struct sigaction sa;
+    int c, rc = EXIT_OK;
+    bool ran = false;
+
+    ro.kind = "manual";
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:y:k:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': only = optarg; break;
+        case 'y': {
+            char *end;
+            long y = strtol(optarg, &end, 10);
+
+            if (*end != '\0' || y < 1900 || y > 2200) {
+                fprintf(stderr, "ewc-etl: --year: expected a year, found \"%s\"\n", optarg);
+                return EXIT_USAGE;
+            }
+            ro.year = (int)y;
+            break;
+        }
+        case 'k':
+            if (strcmp(optarg, "manual") != 0 && strcmp(optarg, "nightly") != 0) {
+                fprintf(stderr, "ewc-etl: --kind: expected manual or nightly\n");
+                return EXIT_USAGE;
+            }
+            ro.kind = optarg;
+            break;
+        case 'h': fputs(usage_run, stdout); return EXIT_OK;
+        default: fputs(usage_run, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ewc-etl: run: unexpected argument \"%s\"\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    ro.conninfo = g->db;
+    etl_err_clear(&err);
+    cfg = load_config(g, &err);
+    if (cfg == NULL) {
+        print_err(&err);
+        return EXIT_USAGE;
+    }
+    if (only != NULL && etl_config_pipeline(cfg, only) == NULL) {
+        fprintf(stderr, "ewc-etl: no pipeline \"%s\" in %s\n", only, cfg->path);
+        etl_config_free(cfg);
+        return EXIT_USAGE;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    for (size_t i = 0; i < cfg->npipelines; i++) {
+        struct etl_pipeline *p = cfg->pipelines[i];
+        struct etl_run_summary sum;
+        int prc;
+
+        if (only != NULL && strcmp(p->name, only) != 0) {
+            continue;
+        }
+        etl_err_clear(&err);
+        if (etl_run_pipeline(p, &ro, &sum, &err) < 0) {
+            print_err(&err);
+            rc = rc > EXIT_NOSTART ? rc : EXIT_NOSTART;
+            continue;
+        }
+        ran = true;
+        printf("run %lld %s: %s, %zu files (%zu loaded, %zu unchanged, %zu failed), "
+               "%lld rows loaded, %lld rejected, %.2f s\n", (long long)sum.run_id, p->name,
+               etl_run_status_names[sum.status], sum.files_total, sum.files_loaded,
+               sum.files_unchanged, sum.files_failed, (long long)sum.rows_loaded,
+               (long long)sum.rows_rejected, sum.seconds);
+        prc = sum.status == ETL_RUN_OK ? EXIT_OK
+            : sum.status == ETL_RUN_OK_WITH_REJECTS ? EXIT_REJECTS
+            : sum.status == ETL_RUN_PARTIAL ? EXIT_PARTIAL : EXIT_RUNFAILED;
+        if (rc == EXIT_NOSTART || prc > rc) {
+            rc = rc == EXIT_NOSTART ? rc : prc;
+        }
+    }
+    (void)ran;
+    etl_config_free(cfg);
+    return rc;
+}
+
+static int
+cmd_status(const struct globals *g, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "pipeline", required_argument, NULL, 'p' },
+        { "limit", required_argument, NULL, 'n' },
+        { "failed", no_argument, NULL, 'f' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 }
+    };
+    struct etl_status_opts so = { .limit = 10 };
+    struct etl_config *cfg = NULL;
+    struct pg_conn *db;
+    struct etl_err err;
+    const char *conninfo;
+    int c, rc = EXIT_OK;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:n:fjh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': so.pipeline = optarg; break;
+        case 'n': {
+            char *end;
+
+            so.limit = strtol(optarg, &end, 10);
+            if (*end != '\0' || so.limit < 1) {
+                fprintf(stderr, "ewc-etl: --limit: expected a positive number\n");
+                return EXIT_USAGE;
+            }
+            break;
+        }
+        case 'f': so.failed_only = true; break;
+        case 'j': so.json = true; break;
+        case 'h': fputs(usage_status, stdout); return EXIT_OK;
+        default: fputs(usage_status, stderr); return EXIT_USAGE;
+        }
+    }
+    etl_err_clear(&err);
+    /* the YAML is optional here: status only needs the database */
+    if (g->config != NULL || getenv("EWC_CONFIG") != NULL) {
+        cfg = load_config(g, &err);
+        if (cfg == NULL) {
+            print_err(&err);
+            return EXIT_USAGE;
+        }
+    }
+    conninfo = etl_run_conninfo(cfg, g->db);
+    db = etl_pg_connect(conninfo, "ewc-etl status", &err);
+    if (db == NULL || etl_status_print(db, &so, stdout, &err) < 0) {
+        print_err(&err);
+        rc = EXIT_NOSTART;
+    }
+    etl_pg_close(db);
+    etl_config_free(cfg);
+    return rc;
+}
+
+static int
+cmd_help(const char *topic)
+{
+    if (topic == NULL) {
+        fputs(usage_main, stdout);
+    } else if (strcmp(topic, "run") == 0) {
+        fputs(usage_run, stdout);
+    } else if (strcmp(topic, "status") == 0) {
+        fputs(usage_status, stdout);
+    } else if (strcmp(topic, "check") == 0) {
+        fputs(usage_check, stdout);
+    } else if (strcmp(topic, "migrate") == 0) {
+        fputs(usage_migrate, stdout);
+    } else {
+        fprintf(stderr, "ewc-etl: no help for \"%s\"\n", topic);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "db", required_argument, NULL, 'd' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { 0 }
+    };
+    struct globals g = { 0 };
+    const char *cmd;
+    int c, rc;
+
+    /* options before the command only: "+" stops at the first non-option */
+    while ((c = getopt_long(argc, argv, "+c:d:vqhV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': g.config = optarg; break;
+        case 'd': g.db = optarg; break;
+        case 'v': g.verbosity++; break;
+        case 'q': g.verbosity--; break;
+        case 'h': fputs(usage_main, stdout); return EXIT_OK;
+        case 'V': printf("ewc-etl %s\n", ETL_VERSION); return EXIT_OK;
+        default: fputs(usage_main, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fputs(usage_main, stderr);
+        return EXIT_USAGE;
+    }
+    etl_log_init(g.verbosity > 0 ? ETL_LOG_DEBUG : g.verbosity < 0 ? ETL_LOG_WARNING
+                                                                   : ETL_LOG_INFO);
+    cmd = argv[optind];
+    argc -= optind;
+    argv += optind;
+    if (strcmp(cmd, "help") == 0) {
+        return cmd_help(argc > 1 ? argv[1] : NULL);
+    }
+    if (strcmp(cmd, "version") == 0) {
+        printf("ewc-etl %s\n", ETL_VERSION);
+        return EXIT_OK;
+    }
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) &&
+        strcmp(cmd, "run") != 0 && strcmp(cmd, "status") != 0) {
+        return cmd_help(cmd);
+    }
+    if (strcmp(cmd, "check") == 0) {
+        if (argc > 1) {
+            fputs(usage_check, stderr);
+            return EXIT_USAGE;
+        }
+        return cmd_check(&g);
+    }
+    if (strcmp(cmd, "migrate") == 0) {
+        if (argc > 1) {
+            fputs(usage_migrate, stderr);
+            return EXIT_USAGE;
+        }
+        return cmd_migrate(&g);
+    }
+    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0) {
+        struct etl_err err;
+
+        etl_err_clear(&err);
+        if (etl_http_global_init(&err) < 0) {
+            print_err(&err);
+            return EXIT_NOSTART;
+        }
+        rc = strcmp(cmd, "run") == 0 ? cmd_run(&g, argc, argv) : cmd_status(&g, argc, argv);
+        etl_http_global_cleanup();
+        return rc;
+    }
+    fprintf(stderr, "ewc-etl: unknown command \"%s\"\n", cmd);
+    fputs(usage_main, stderr);
+    return EXIT_USAGE;
+}

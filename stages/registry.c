@@ -1,0 +1,59 @@
+/*
+ * registry.c
+ *    The one table of stage kinds.  Adding a kind is adding its file in
+ *    stages/ and one line here.
+ */
+#include <string.h>
+
+#include "etl/pipeline.h"
+#include "etl/stage.h"
+
+extern const struct etl_stage_kind etl_stage_http_fetch;
+extern const struct etl_stage_kind etl_stage_parse_csv;
+extern const struct etl_stage_kind etl_stage_normalize;
+extern const struct etl_stage_kind etl_stage_validate;
+extern const struct etl_stage_kind etl_stage_pg_load;
+extern const struct etl_stage_kind etl_stage_sql;
+
+const struct etl_stage_kind *const etl_stage_kinds[] = {
+    &etl_stage_http_fetch,
+    &etl_stage_parse_csv,
+    &etl_stage_normalize,
+    &etl_stage_validate,
+    &etl_stage_pg_load,
+    &etl_stage_sql,
+    NULL
+};
+
+const struct etl_stage_kind *
+etl_stage_kind_find(const char *name)
+{
+    for (size_t i = 0; etl_stage_kinds[i] != NULL; i++) {
+        if (strcmp(etl_stage_kinds[i]->name, name) == 0) {
+            return etl_stage_kinds[i];
+        }
+    }
+    return NULL;
+}
+
+int
+etl_stage_push(struct etl_stage *st, struct etl_chunk *c, struct etl_err *err)
+{
+    struct etl_stage *next = st->next;
+
+    if (next == NULL || next->kind->process == NULL) {
+        return 0;
+    }
+    return next->kind->process(next, c, err);
+}
+
+int
+etl_stage_finish_next(struct etl_stage *st, struct etl_err *err)
+{
+    struct etl_stage *next = st->next;
+
+    if (next == NULL || next->kind->finish == NULL) {
+        return 0;
+    }
+    return next->kind->finish(next, err);
+}
