@@ -1,0 +1,934 @@
+/*
+ * fetch.c
+ *    The http_fetch stage kind: expands URL templates ({year}, {name} of
+ *    'vars') into the run's source URLs, downloads them all concurrently
+ *    into the spool (etl/http.c) with conditional GETs from the ledger's
+ *    validators, and appends one struct etl_file per URL to the run for the
+ *    row stages to load.  In offline mode it takes each URL's last body from
+ *    the spool instead (spool_dir/<sha256 of the ledger>).
+ *
+ *        - name: fetch
+ *          kind: http_fetch
+ *          urls: ["${EWC_SOURCE_URL}/{year}/{province}.csv"]
+ *          vars: { province: [gd, gx] }
+ *          years: "2020..2022"        # or [2020, 2021]; --year overrides
+ *          parallel: 4
+ *
+ *    A failed URL fails only its file; run() fails only when the run cannot
+ *    go on (configuration, spool directory, ledger query, out of memory).
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "etl/buf.h"
+#include "etl/config.h"
+#include "etl/http.h"
+#include "etl/log.h"
+#include "etl/pg.h"
+#include "etl/pipeline.h"
+#include "etl/spool.h"
+#include "etl/stage.h"
+
+/* Longest expanded URL. */
+#define FETCH_URL_MAX 8192
+/* Bounds of a {year}: anything else is a typo. */
+#define FETCH_YEAR_MIN 1900
+#define FETCH_YEAR_MAX 2100
+/* Most years a "a..b" range may name. */
+#define FETCH_YEARS_MAX 200
+/* Most URLs one stage may expand to (the product of vars can explode). */
+#define FETCH_URLS_MAX 100000
+
+struct fetch_var {
+    const char *name;                   /* owned by the document */
+    const struct etl_node *node;
+    const char **values;                /* strings owned by the document */
+    size_t n;
+};
+
+struct fetch_tmpl {
+    const char *text;                   /* owned by the document */
+    const struct etl_node *node;
+    bool uses_year;
+    size_t *vars;                       /* indexes in ctx->vars, first use first */
+    size_t nvars;
+};
+
+struct fetch_ctx {
+    struct fetch_tmpl *tmpls;
+    size_t ntmpls;
+    struct fetch_var *vars;
+    size_t nvars;
+    int *years;                         /* NULL when no "years" */
+    size_t nyears;
+    char **headers;                     /* "Name: value" lines */
+    size_t nheaders;
+    struct etl_http_opts http;
+};
+
+/* One expanded URL. */
+struct fetch_url {
+    char *url;
+    int year;
+};
+
+/* The ledger's row for a URL (strings owned by the PGresult). */
+struct fetch_prev {
+    const char *url;
+    const char *etag;
+    const char *last_modified;
+    const char *sha256;
+};
+
+static const struct etl_key fetch_keys[] = {
+    { "urls", ETL_KEY_STR_OR_SEQ, true, "URL templates, with {year} and {name} of vars" },
+    { "vars", ETL_KEY_MAP, false, "name: list of values, expanded into {name}" },
+    { "years", ETL_KEY_ANY, false, "list of years or \"2020..2022\"; --year overrides" },
+    { "parallel", ETL_KEY_INT, false, "downloads at once (1..32, default 4)" },
+    { "retries", ETL_KEY_INT, false, "retries on timeouts, 429 and 5xx (0..20, default 3)" },
+    { "backoff_ms", ETL_KEY_INT, false, "first retry delay in ms (default 500)" },
+    { "backoff_max_ms", ETL_KEY_INT, false, "longest retry delay in ms (default 30000)" },
+    { "timeout", ETL_KEY_INT, false, "seconds below 1 byte/s before giving up (default 60)" },
+    { "connect_timeout", ETL_KEY_INT, false, "connect timeout in s (default 10)" },
+    { "max_bytes", ETL_KEY_INT, false, "largest body (default 4 GiB)" },
+    { "headers", ETL_KEY_MAP, false, "extra request headers" },
+    { 0 }
+};
+
+static void
+fetch_destroy(struct etl_stage *st)
+{
+    struct fetch_ctx *c = st->ctx;
+
+    if (c == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < c->ntmpls; i++) {
+        free(c->tmpls[i].vars);
+    }
+    free(c->tmpls);
+    for (size_t i = 0; i < c->nvars; i++) {
+        free(c->vars[i].values);
+    }
+    free(c->vars);
+    free(c->years);
+    for (size_t i = 0; i < c->nheaders; i++) {
+        free(c->headers[i]);
+    }
+    free(c->headers);
+    free(c);
+    st->ctx = NULL;
+}
+
+static bool
+is_name_char(char ch, bool first)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' ||
+           (!first && ch >= '0' && ch <= '9');
+}
+
+/* Find a var by name (n bytes); -1 when none. */
+static long
+fetch_var_find(const struct fetch_ctx *c, const char *name, size_t n)
+{
+    for (size_t i = 0; i < c->nvars; i++) {
+        if (strlen(c->vars[i].name) == n && strncmp(c->vars[i].name, name, n) == 0) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* "year, a, b": the placeholders a template may use, for hints. */
+static void
+fetch_known_names(const struct fetch_ctx *c, char *out, size_t size)
+{
+    etl_strlcpy(out, "year", size);
+    for (size_t i = 0; i < c->nvars; i++) {
+        etl_strlcat(out, ", ", size);
+        etl_strlcat(out, c->vars[i].name, size);
+    }
+}
+
+/*
+ * Check a template's placeholders and record which it uses.  {name} must
+ * be "year" or a var; any other '{' is an error pointing at the template.
+ */
+static int
+fetch_tmpl_parse(struct fetch_ctx *c, struct fetch_tmpl *t, struct etl_err *err)
+{
+    const char *p = t->text;
+
+    if (strncasecmp(p, "http://", 7) != 0 && strncasecmp(p, "https://", 8) != 0) {
+        return etl_node_fail(t->node, err, ETL_E_CONFIG,
+                             "URL \"%s\" must start with http:// or https://", p);
+    }
+    while ((p = strchr(p, '{')) != NULL) {
+        const char *name = p + 1, *q = name;
+        long v;
+
+        while (is_name_char(*q, q == name)) {
+            q++;
+        }
+        if (q == name || *q != '}') {
+            return etl_node_fail(t->node, err, ETL_E_CONFIG,
+                                 "invalid placeholder at \"%.20s\" in URL template \"%s\"",
+                                 p, t->text);
+        }
+        if ((size_t)(q - name) == 4 && strncmp(name, "year", 4) == 0) {
+            t->uses_year = true;
+        } else if ((v = fetch_var_find(c, name, (size_t)(q - name))) < 0) {
+            char known[256];
+
+            fetch_known_names(c, known, sizeof(known));
+            etl_node_fail(t->node, err, ETL_E_CONFIG,
+                          "unknown placeholder {%.*s} in URL template \"%s\"",
+                          (int)(q - name), name, t->text);
+            etl_err_hint(err, "placeholders: %s (define others under \"vars\")", known);
+            return -1;
+        } else {
+            bool seen = false;
+
+            for (size_t i = 0; i < t->nvars; i++) {
+                seen = seen || t->vars[i] == (size_t)v;
+            }
+            if (!seen) {
+                t->vars[t->nvars++] = (size_t)v;
+            }
+        }
+        p = q + 1;
+    }
+    return 0;
+}
+
+/* vars: { name: [values...] } -- each a non-empty list of scalars. */
+static int
+fetch_conf_vars(struct fetch_ctx *c, const struct etl_node *vars, struct etl_err *err)
+{
+    if (vars == NULL) {
+        return 0;
+    }
+    c->vars = calloc(vars->n > 0 ? vars->n : 1, sizeof(*c->vars));
+    if (c->vars == NULL) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < vars->n; i++) {
+        const struct etl_node *k = vars->keys[i], *v = vars->items[i];
+        struct fetch_var *fv = &c->vars[c->nvars];
+        const char *s = k->str;
+
+        for (const char *q = s; *q != '\0'; q++) {
+            if (!is_name_char(*q, q == s)) {
+                return etl_node_fail(k, err, ETL_E_CONFIG,
+                                     "invalid variable name \"%s\" (letters, digits, _)", s);
+            }
+        }
+        if (s[0] == '\0') {
+            return etl_node_fail(k, err, ETL_E_CONFIG, "empty variable name");
+        }
+        if (strcmp(s, "year") == 0) {
+            etl_node_fail(k, err, ETL_E_CONFIG, "\"year\" cannot be a variable");
+            etl_err_hint(err, "list the years under \"years\"");
+            return -1;
+        }
+        if (v->type != ETL_NODE_SEQ || v->n == 0) {
+            return etl_node_fail(v, err, ETL_E_CONFIG,
+                                 "variable \"%s\" must be a non-empty list", s);
+        }
+        fv->name = s;
+        fv->node = v;
+        fv->values = calloc(v->n, sizeof(*fv->values));
+        if (fv->values == NULL) {
+            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        }
+        c->nvars++;
+        for (size_t j = 0; j < v->n; j++) {
+            if (v->items[j]->type != ETL_NODE_SCALAR) {
+                return etl_node_fail(v->items[j], err, ETL_E_CONFIG,
+                                     "values of variable \"%s\" must be strings or integers",
+                                     s);
+            }
+            fv->values[fv->n++] = v->items[j]->str;
+        }
+    }
+    return 0;
+}
+
+/* Append one year, checking its range. */
+static int
+fetch_year_add(struct fetch_ctx *c, const struct etl_node *node, long y, size_t cap,
+               struct etl_err *err)
+{
+    if (y < FETCH_YEAR_MIN || y > FETCH_YEAR_MAX) {
+        return etl_node_fail(node, err, ETL_E_CONFIG, "year %ld is out of range (%d to %d)",
+                             y, FETCH_YEAR_MIN, FETCH_YEAR_MAX);
+    }
+    if (c->nyears >= cap) {
+        return etl_node_fail(node, err, ETL_E_CONFIG, "too many years (at most %d)",
+                             FETCH_YEARS_MAX);
+    }
+    c->years[c->nyears++] = (int)y;
+    return 0;
+}
+
+/* years: [2020, 2021] | 2021 | "2020..2022" */
+static int
+fetch_conf_years(struct fetch_ctx *c, const struct etl_node *years, struct etl_err *err)
+{
+    size_t cap = FETCH_YEARS_MAX;
+
+    if (years == NULL) {
+        return 0;
+    }
+    c->years = calloc(cap, sizeof(*c->years));
+    if (c->years == NULL) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    if (years->type == ETL_NODE_SEQ) {
+        if (years->n == 0) {
+            return etl_node_fail(years, err, ETL_E_CONFIG, "\"years\" is an empty list");
+        }
+        for (size_t i = 0; i < years->n; i++) {
+            long y;
+
+            if (etl_node_to_long(years->items[i], LONG_MIN, LONG_MAX, &y, err) < 0 ||
+                fetch_year_add(c, years->items[i], y, cap, err) < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (years->type == ETL_NODE_SCALAR) {
+        const char *dots = strstr(years->str, "..");
+        long a, b;
+        char *end;
+
+        if (dots == NULL) {
+            if (etl_node_to_long(years, LONG_MIN, LONG_MAX, &a, err) < 0) {
+                etl_err_hint(err, "a year, a list of years or a range \"2020..2022\"");
+                return -1;
+            }
+            return fetch_year_add(c, years, a, cap, err);
+        }
+        a = strtol(years->str, &end, 10);
+        if (end != dots || end == years->str) {
+            goto bad_range;
+        }
+        b = strtol(dots + 2, &end, 10);
+        if (*end != '\0' || end == dots + 2) {
+            goto bad_range;
+        }
+        if (a > b) {
+            return etl_node_fail(years, err, ETL_E_CONFIG,
+                                 "year range \"%s\" ends before it starts", years->str);
+        }
+        if (b - a >= FETCH_YEARS_MAX) {
+            return etl_node_fail(years, err, ETL_E_CONFIG, "too many years (at most %d)",
+                                 FETCH_YEARS_MAX);
+        }
+        for (long y = a; y <= b; y++) {
+            if (fetch_year_add(c, years, y, cap, err) < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+bad_range:
+    etl_node_fail(years, err, ETL_E_CONFIG, "invalid \"years\"");
+    etl_err_hint(err, "a year, a list of years or a range \"2020..2022\"");
+    return -1;
+}
+
+/* An HTTP header field name: RFC 9110 token characters. */
+static bool
+is_token(const char *s)
+{
+    if (*s == '\0') {
+        return false;
+    }
+    for (; *s != '\0'; s++) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || strchr("!#$%&'*+-.^_`|~", *s) != NULL)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* headers: { Name: value } -> "Name: value" lines. */
+static int
+fetch_conf_headers(struct fetch_ctx *c, const struct etl_node *h, struct etl_err *err)
+{
+    if (h == NULL) {
+        return 0;
+    }
+    c->headers = calloc(h->n > 0 ? h->n : 1, sizeof(*c->headers));
+    if (c->headers == NULL) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < h->n; i++) {
+        const struct etl_node *k = h->keys[i], *v = h->items[i];
+        size_t n;
+
+        if (!is_token(k->str)) {
+            return etl_node_fail(k, err, ETL_E_CONFIG, "invalid header name \"%s\"", k->str);
+        }
+        if (strcasecmp(k->str, "If-None-Match") == 0 ||
+            strcasecmp(k->str, "If-Modified-Since") == 0) {
+            return etl_node_fail(k, err, ETL_E_CONFIG,
+                                 "header \"%s\" is set from the ledger, not the YAML",
+                                 k->str);
+        }
+        if (v->type != ETL_NODE_SCALAR) {
+            return etl_node_fail(v, err, ETL_E_CONFIG, "header \"%s\" must be a string",
+                                 k->str);
+        }
+        if (strpbrk(v->str, "\r\n") != NULL) {
+            return etl_node_fail(v, err, ETL_E_CONFIG,
+                                 "header \"%s\" must not contain a line break", k->str);
+        }
+        n = strlen(k->str) + 2 + strlen(v->str) + 1;
+        c->headers[i] = malloc(n);
+        if (c->headers[i] == NULL) {
+            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        }
+        snprintf(c->headers[i], n, "%s: %s", k->str, v->str);
+        c->nheaders++;
+    }
+    return 0;
+}
+
+/* urls: one template or a list of them. */
+static int
+fetch_conf_urls(struct fetch_ctx *c, const struct etl_node *urls, struct etl_err *err)
+{
+    size_t n = urls->type == ETL_NODE_SEQ ? urls->n : 1;
+
+    if (urls->type == ETL_NODE_MAP) {
+        return etl_node_fail(urls, err, ETL_E_CONFIG, "\"urls\" must be a string or a list");
+    }
+    if (n == 0) {
+        return etl_node_fail(urls, err, ETL_E_CONFIG, "\"urls\" is an empty list");
+    }
+    c->tmpls = calloc(n, sizeof(*c->tmpls));
+    if (c->tmpls == NULL) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct etl_node *u = urls->type == ETL_NODE_SEQ ? urls->items[i] : urls;
+        struct fetch_tmpl *t = &c->tmpls[c->ntmpls];
+
+        if (u->type != ETL_NODE_SCALAR || u->str[0] == '\0') {
+            return etl_node_fail(u, err, ETL_E_CONFIG, "a URL must be a non-empty string");
+        }
+        t->text = u->str;
+        t->node = u;
+        t->vars = calloc(c->nvars > 0 ? c->nvars : 1, sizeof(*t->vars));
+        if (t->vars == NULL) {
+            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        }
+        c->ntmpls++;
+        if (fetch_tmpl_parse(c, t, err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Read the stage's keys (already checked against fetch_keys by the
+ * pipeline loader).  Strings stay owned by the document, which outlives
+ * the stage.  On failure st->ctx holds what was built; destroy frees it.
+ */
+static int
+fetch_configure(struct etl_stage *st, const struct etl_node *node, struct etl_err *err)
+{
+    struct fetch_ctx *c = calloc(1, sizeof(*c));
+    const struct etl_node *urls = etl_node_get(node, "urls");
+    long l;
+
+    if (c == NULL) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    st->ctx = c;
+    etl_http_opts_init(&c->http);
+    if (urls == NULL) {
+        return etl_node_fail(node, err, ETL_E_CONFIG, "stage has no \"urls\"");
+    }
+    if (fetch_conf_vars(c, etl_node_get(node, "vars"), err) < 0 ||
+        fetch_conf_years(c, etl_node_get(node, "years"), err) < 0 ||
+        fetch_conf_headers(c, etl_node_get(node, "headers"), err) < 0 ||
+        fetch_conf_urls(c, urls, err) < 0 ||
+        etl_node_long(node, "parallel", ETL_HTTP_PARALLEL, 1, 32, &c->http.parallel,
+                      err) < 0 ||
+        etl_node_long(node, "retries", ETL_HTTP_RETRIES, 0, 20, &c->http.retries, err) < 0 ||
+        etl_node_long(node, "backoff_ms", ETL_HTTP_BACKOFF_MS, 0, 600000,
+                      &c->http.backoff_ms, err) < 0 ||
+        etl_node_long(node, "backoff_max_ms", ETL_HTTP_BACKOFF_MAX_MS, 0, 3600000,
+                      &c->http.backoff_max_ms, err) < 0 ||
+        etl_node_long(node, "timeout", ETL_HTTP_TIMEOUT, 1, 86400, &c->http.timeout,
+                      err) < 0 ||
+        etl_node_long(node, "connect_timeout", ETL_HTTP_CONNECT_TIMEOUT, 1, 600,
+                      &c->http.connect_timeout, err) < 0 ||
+        etl_node_long(node, "max_bytes", (long)ETL_HTTP_MAX_BYTES, 1, LONG_MAX, &l,
+                      err) < 0) {
+        return -1;
+    }
+    c->http.max_bytes = l;
+    if (c->http.backoff_max_ms < c->http.backoff_ms) {
+        return etl_node_fail(etl_node_get(node, "backoff_max_ms"), err, ETL_E_CONFIG,
+                             "backoff_max_ms (%ld) is less than backoff_ms (%ld)",
+                             c->http.backoff_max_ms, c->http.backoff_ms);
+    }
+    c->http.headers = (const char *const *)c->headers;
+    c->http.nheaders = c->nheaders;
+    return 0;
+}
+
+/* Append a substituted value, percent-encoding spaces, controls and non-ASCII. */
+static int
+fetch_add_value(struct etl_buf *b, const char *v, struct etl_err *err)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++) {
+        if (*p <= 0x20 || *p >= 0x7f) {
+            char enc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
+            if (etl_buf_add(b, enc, 3, err) < 0) {
+                return -1;
+            }
+        } else if (etl_buf_addc(b, (char)*p, err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Free a URL list. */
+static void
+fetch_urls_free(struct fetch_url *u, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(u[i].url);
+    }
+    free(u);
+}
+
+/* Substitute one combination into template 't' and append it (no duplicates). */
+static int
+fetch_emit(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *pick,
+           int year, struct fetch_url **urls, size_t *n, size_t *cap, struct etl_err *err)
+{
+    struct etl_buf b;
+    const char *p = t->text;
+
+    etl_buf_init(&b, FETCH_URL_MAX);
+    while (*p != '\0') {
+        const char *open = strchr(p, '{'), *close;
+
+        if (open == NULL) {
+            if (etl_buf_addstr(&b, p, err) < 0) {
+                goto fail;
+            }
+            break;
+        }
+        close = strchr(open, '}');      /* checked by fetch_tmpl_parse */
+        if (etl_buf_add(&b, p, (size_t)(open - p), err) < 0) {
+            goto fail;
+        }
+        if ((size_t)(close - open - 1) == 4 && strncmp(open + 1, "year", 4) == 0) {
+            if (etl_buf_printf(&b, err, "%d", year) < 0) {
+                goto fail;
+            }
+        } else {
+            long v = fetch_var_find(c, open + 1, (size_t)(close - open - 1));
+            size_t k = 0;
+
+            while (t->vars[k] != (size_t)v) {
+                k++;
+            }
+            if (fetch_add_value(&b, c->vars[v].values[pick[k]], err) < 0) {
+                goto fail;
+            }
+        }
+        p = close + 1;
+    }
+    if (b.data == NULL && etl_buf_addstr(&b, "", err) < 0) {
+        goto fail;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp((*urls)[i].url, b.data) == 0) {
+            etl_buf_free(&b);
+            return 0;                   /* same URL twice: fetch it once */
+        }
+    }
+    if (*n == *cap) {
+        size_t ncap = *cap > 0 ? *cap * 2 : 16;
+        struct fetch_url *nu;
+
+        if (ncap > FETCH_URLS_MAX) {
+            etl_buf_free(&b);
+            return etl_node_fail(t->node, err, ETL_E_CONFIG,
+                                 "the URL templates expand to more than %d URLs",
+                                 FETCH_URLS_MAX);
+        }
+        nu = realloc(*urls, ncap * sizeof(*nu));
+        if (nu == NULL) {
+            etl_buf_free(&b);
+            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        }
+        *urls = nu;
+        *cap = ncap;
+    }
+    (*urls)[*n].url = etl_buf_take(&b);
+    (*urls)[*n].year = t->uses_year ? year : 0;
+    (*n)++;
+    return 0;
+
+fail:
+    etl_buf_free(&b);
+    if (err->code == ETL_E_DATA) {
+        err->code = ETL_E_CONFIG;       /* "too big": the template's fault */
+        etl_err_where(err, "%s:%u:%u", t->node->file, t->node->line, t->node->col);
+    }
+    return -1;
+}
+
+/*
+ * Expand every template, in order; for each, the cartesian product of the
+ * vars it uses (in the order "vars" lists them, the first varying slowest),
+ * then the years, varying fastest.  'run_year' (--year), when not 0,
+ * replaces "years".  O(number of URLs squared) for the duplicate check.
+ */
+static int
+fetch_expand(const struct fetch_ctx *c, int run_year, struct fetch_url **out, size_t *nout,
+             struct etl_err *err)
+{
+    struct fetch_url *urls = NULL;
+    size_t n = 0, cap = 0;
+    size_t *pick = NULL;
+    const int *years = run_year != 0 ? &run_year : c->years;
+    size_t nyears = run_year != 0 ? 1 : c->nyears;
+
+    pick = calloc(c->nvars > 0 ? c->nvars : 1, sizeof(*pick));
+    if (pick == NULL) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    for (size_t ti = 0; ti < c->ntmpls; ti++) {
+        const struct fetch_tmpl *t = &c->tmpls[ti];
+        bool more = true;
+
+        if (t->uses_year && nyears == 0) {
+            etl_node_fail(t->node, err, ETL_E_CONFIG,
+                          "URL template \"%s\" uses {year} but no year is given", t->text);
+            etl_err_hint(err, "list \"years\" in the stage or run with --year");
+            goto fail;
+        }
+        memset(pick, 0, (c->nvars > 0 ? c->nvars : 1) * sizeof(*pick));
+        while (more) {
+            for (size_t yi = 0; yi < (t->uses_year ? nyears : 1); yi++) {
+                if (fetch_emit(c, t, pick, t->uses_year ? years[yi] : 0, &urls, &n, &cap,
+                               err) < 0) {
+                    goto fail;
+                }
+            }
+            /* odometer over the template's vars, the last one fastest */
+            more = false;
+            for (size_t k = t->nvars; k-- > 0;) {
+                if (++pick[k] < c->vars[t->vars[k]].n) {
+                    more = true;
+                    break;
+                }
+                pick[k] = 0;
+            }
+        }
+    }
+    free(pick);
+    *out = urls;
+    *nout = n;
+    return 0;
+
+fail:
+    free(pick);
+    fetch_urls_free(urls, n);
+    return -1;
+}
+
+static int
+prev_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct fetch_prev *)a)->url, ((const struct fetch_prev *)b)->url);
+}
+
+/* A NULL or empty text field as NULL. */
+static const char *
+pg_text(PGresult *res, int row, int col)
+{
+    const char *s;
+
+    if (PQgetisnull(res, row, col)) {
+        return NULL;
+    }
+    s = PQgetvalue(res, row, col);
+    return s[0] != '\0' ? s : NULL;
+}
+
+/*
+ * The ledger's validators of the pipeline's URLs, sorted by URL for
+ * bsearch.  '*res' keeps the strings alive (PQclear it).
+ */
+static int
+fetch_ledger(struct etl_run *run, PGresult **res, struct fetch_prev **prev, size_t *nprev,
+             struct etl_err *err)
+{
+    const char *params[1] = { run->pipeline->name };
+    int rows;
+
+    *res = NULL;
+    *prev = NULL;
+    *nprev = 0;
+    if (run->db == NULL) {
+        return 0;
+    }
+    if (etl_pg_query(run->db,
+                     "SELECT url, etag, last_modified, sha256 FROM ledger.source "
+                     "WHERE pipeline = $1", 1, params, res, err) < 0) {
+        etl_err_context(err, "reading the ledger's sources");
+        return -1;
+    }
+    rows = PQntuples(*res);
+    if (rows == 0) {
+        return 0;
+    }
+    *prev = calloc((size_t)rows, sizeof(**prev));
+    if (*prev == NULL) {
+        PQclear(*res);
+        *res = NULL;
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < rows; i++) {
+        (*prev)[i].url = PQgetvalue(*res, i, 0);
+        (*prev)[i].etag = pg_text(*res, i, 1);
+        (*prev)[i].last_modified = pg_text(*res, i, 2);
+        (*prev)[i].sha256 = pg_text(*res, i, 3);
+    }
+    qsort(*prev, (size_t)rows, sizeof(**prev), prev_cmp);
+    *nprev = (size_t)rows;
+    return 0;
+}
+
+static const struct fetch_prev *
+prev_find(const struct fetch_prev *prev, size_t n, const char *url)
+{
+    struct fetch_prev key = { .url = url };
+
+    if (n == 0) {
+        return NULL;
+    }
+    return bsearch(&key, prev, n, sizeof(*prev), prev_cmp);
+}
+
+/* strdup that tolerates NULL; false on ENOMEM. */
+static bool
+dup_opt(char **dst, const char *src)
+{
+    *dst = NULL;
+    if (src == NULL) {
+        return true;
+    }
+    *dst = strdup(src);
+    return *dst != NULL;
+}
+
+/*
+ * Offline: each URL's body is spool_dir/<sha256 the ledger recorded>.  A URL
+ * without ledger row or whose body left the spool fails "not in the spool".
+ */
+static int
+fetch_offline(struct etl_stage *st, struct etl_run *run, const struct fetch_url *urls,
+              size_t n, const struct fetch_prev *prev, size_t nprev, const char *spool_dir,
+              const char *prefix, struct etl_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct fetch_prev *p = prev_find(prev, nprev, urls[i].url);
+        struct etl_file *f = etl_run_add_file(run, urls[i].url, err);
+        struct stat sb;
+
+        if (f == NULL) {
+            return -1;
+        }
+        f->year = urls[i].year;
+        f->from = st;
+        if (p == NULL || p->sha256 == NULL) {
+            f->status = ETL_FILE_FAILED;
+            etl_err_set(&f->err, ETL_E_IO, "%s: not in the spool", urls[i].url);
+            etl_err_detail(&f->err, "the ledger has no download of it");
+        } else if ((f->spool_path = etl_spool_path(spool_dir, p->sha256)) == NULL ||
+                   !dup_opt(&f->etag, p->etag) ||
+                   !dup_opt(&f->last_modified, p->last_modified)) {
+            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        } else if (stat(f->spool_path, &sb) < 0) {
+            f->status = ETL_FILE_FAILED;
+            etl_err_set(&f->err, ETL_E_IO, "%s: not in the spool", urls[i].url);
+            etl_err_detail(&f->err, "spool file \"%s\" is missing", f->spool_path);
+            free(f->spool_path);
+            f->spool_path = NULL;
+        } else {
+            etl_strlcpy(f->sha256, p->sha256, sizeof(f->sha256));
+            f->bytes = sb.st_size;
+            f->status = ETL_FILE_PENDING;
+        }
+        if (f->status == ETL_FILE_FAILED) {
+            etl_log(ETL_LOG_WARNING, "%s%s", prefix, f->err.msg);
+        } else {
+            etl_log(ETL_LOG_INFO, "%soffline %s: spool, %lld bytes, sha256 %.8s", prefix,
+                    f->url, (long long)f->bytes, f->sha256);
+        }
+    }
+    return 0;
+}
+
+/* Turn a finished request into the run's file. */
+static int
+fetch_file_fill(struct etl_file *f, struct etl_http_req *r, const struct fetch_prev *p,
+                const char *spool_dir, const char *prefix, struct etl_err *err)
+{
+    const char *prev_sha = p != NULL ? p->sha256 : NULL;
+    struct stat sb;
+
+    f->http_status = r->status;
+    if (r->err.code != ETL_E_NONE) {
+        f->status = ETL_FILE_FAILED;
+        f->err = r->err;
+        etl_log(ETL_LOG_WARNING, "%s%s", prefix, r->err.msg);
+        return 0;
+    }
+    /* the response's validators, else (304 without them) the ledger's */
+    f->etag = r->resp_etag;
+    f->last_modified = r->resp_last_modified;
+    r->resp_etag = r->resp_last_modified = NULL;
+    if ((f->etag == NULL && !dup_opt(&f->etag, p != NULL ? p->etag : NULL)) ||
+        (f->last_modified == NULL &&
+         !dup_opt(&f->last_modified, p != NULL ? p->last_modified : NULL))) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    if (r->not_modified) {
+        f->status = ETL_FILE_UNCHANGED;
+        if (prev_sha != NULL) {
+            etl_strlcpy(f->sha256, prev_sha, sizeof(f->sha256));
+            f->spool_path = etl_spool_path(spool_dir, prev_sha);
+            if (f->spool_path == NULL) {
+                return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            }
+            if (stat(f->spool_path, &sb) == 0) {
+                f->bytes = sb.st_size;
+            } else {
+                free(f->spool_path);
+                f->spool_path = NULL;
+            }
+        }
+        etl_log(ETL_LOG_INFO, "%sGET %s: 304 not modified", prefix, f->url);
+        return 0;
+    }
+    f->spool_path = r->spool_path;
+    r->spool_path = NULL;
+    etl_strlcpy(f->sha256, r->sha256, sizeof(f->sha256));
+    f->bytes = r->bytes;
+    f->status = prev_sha != NULL && strcmp(prev_sha, f->sha256) == 0 ? ETL_FILE_UNCHANGED
+                                                                     : ETL_FILE_PENDING;
+    etl_log(ETL_LOG_INFO, "%sGET %s: %ld, %lld bytes, sha256 %.8s%s", prefix, f->url,
+            r->status, (long long)f->bytes, f->sha256,
+            f->status == ETL_FILE_UNCHANGED ? " (unchanged)" : "");
+    return 0;
+}
+
+/*
+ * Expand, look up the ledger, download (or read the spool when offline) and
+ * append one file per URL to 'run'.  -1 only when the run cannot go on.
+ */
+static int
+fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
+{
+    const struct fetch_ctx *c = st->ctx;
+    const char *spool_dir = st->pipeline->config->spool_dir;
+    struct fetch_url *urls = NULL;
+    struct fetch_prev *prev = NULL;
+    struct etl_http_req *reqs = NULL;
+    struct etl_http_opts opts;
+    PGresult *res = NULL;
+    size_t n = 0, nprev = 0;
+    char prefix[160];
+    int rc = -1;
+
+    snprintf(prefix, sizeof(prefix), "[%s/%s] ", st->pipeline->name, st->name);
+    if (fetch_expand(c, run->year, &urls, &n, err) < 0 ||
+        fetch_ledger(run, &res, &prev, &nprev, err) < 0) {
+        goto out;
+    }
+    if (run->offline) {
+        rc = fetch_offline(st, run, urls, n, prev, nprev, spool_dir, prefix, err);
+        goto out;
+    }
+    if (etl_spool_prepare(spool_dir, err) < 0) {
+        goto out;
+    }
+    reqs = calloc(n > 0 ? n : 1, sizeof(*reqs));
+    if (reqs == NULL) {
+        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct fetch_prev *p = prev_find(prev, nprev, urls[i].url);
+
+        etl_http_req_init(&reqs[i], urls[i].url, p != NULL ? p->etag : NULL,
+                          p != NULL ? p->last_modified : NULL);
+    }
+    opts = c->http;
+    opts.spool_dir = spool_dir;
+    opts.log_prefix = prefix;
+    if (etl_http_fetch(reqs, n, &opts, err) < 0) {
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct etl_file *f = etl_run_add_file(run, urls[i].url, err);
+
+        if (f == NULL) {
+            goto out;
+        }
+        f->year = urls[i].year;
+        f->from = st;
+        if (fetch_file_fill(f, &reqs[i], prev_find(prev, nprev, urls[i].url), spool_dir,
+                            prefix, err) < 0) {
+            goto out;
+        }
+    }
+    rc = 0;
+
+out:
+    if (reqs != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            etl_http_req_clear(&reqs[i]);
+        }
+        free(reqs);
+    }
+    free(prev);
+    PQclear(res);
+    fetch_urls_free(urls, n);
+    return rc;
+}
+
+const struct etl_stage_kind etl_stage_http_fetch = {
+    .name = "http_fetch",
+    .consumes = ETL_FLOW_RUN,
+    .produces = ETL_FLOW_FILE,
+    .keys = fetch_keys,
+    .summary = "download URL templates into the spool (conditional GET, retries)",
+    .configure = fetch_configure,
+    .run = fetch_run,
+    .destroy = fetch_destroy,
+};
