@@ -25,7 +25,7 @@ etl_graph_find(const struct etl_graph_node *nodes, size_t n, const char *name)
 /* Describe one cycle among the nodes not yet placed. */
 static int
 cycle_error(const struct etl_graph_node *nodes, size_t n, const bool *placed,
-            struct etl_err *err)
+            size_t *culprit, struct etl_err *err)
 {
     size_t *path = calloc(n + 1, sizeof(*path));
     bool *seen = calloc(n, sizeof(*seen));
@@ -57,6 +57,7 @@ cycle_error(const struct etl_graph_node *nodes, size_t n, const bool *placed,
     while (path[start] != cur) {
         start++;
     }
+    *culprit = path[len - 1];
     etl_err_clear(&ignore);
     etl_buf_init(&text, 400);
     /* a needs b: print in flow order, b -> a */
@@ -77,13 +78,14 @@ cycle_error(const struct etl_graph_node *nodes, size_t n, const bool *placed,
 
 int
 etl_graph_order(const struct etl_graph_node *nodes, size_t n, size_t *order,
-                struct etl_err *err)
+                size_t *culprit, struct etl_err *err)
 {
     bool *placed;
     size_t done = 0;
     int rc = 0;
 
     for (size_t i = 0; i < n; i++) {
+        *culprit = i;
         if (etl_graph_find(nodes, i, nodes[i].name) >= 0) {
             return etl_err_set(err, ETL_E_CONFIG, "stage name \"%s\" is used twice",
                                nodes[i].name);
@@ -121,7 +123,7 @@ etl_graph_order(const struct etl_graph_node *nodes, size_t n, size_t *order,
             }
         }
         if (!progress) {
-            rc = cycle_error(nodes, n, placed, err);
+            rc = cycle_error(nodes, n, placed, culprit, err);
             break;
         }
     }

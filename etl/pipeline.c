@@ -289,7 +289,7 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
     struct etl_graph_node *g = NULL;
     struct etl_stage **loaded = NULL;
     struct etl_pipeline *p;
-    size_t *order = NULL;
+    size_t *order = NULL, culprit = 0;
     const char *s;
     char what[160];
 
@@ -335,8 +335,23 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
         g[i].needs = (const char *const *)loaded[i]->needs;
         g[i].nneeds = loaded[i]->nneeds;
     }
-    if (etl_graph_order(g, stages->n, order, err) < 0) {
-        etl_err_where(err, "%s:%u:%u", stages->file, stages->line, stages->col);
+    if (etl_graph_order(g, stages->n, order, &culprit, err) < 0) {
+        /* point at the culprit's needs, else at its name */
+        const struct etl_node *at = etl_node_get(stages->items[culprit], "needs");
+
+        if (at == NULL || strstr(err->msg, "is used twice") != NULL) {
+            at = etl_node_get(stages->items[culprit], "name");
+        } else if (at->type == ETL_NODE_SEQ) {
+            /* the very item that names no stage, when that is the error */
+            for (size_t k = 0; k < at->n; k++) {
+                if (at->items[k]->type == ETL_NODE_SCALAR &&
+                    etl_graph_find(g, stages->n, at->items[k]->str) < 0) {
+                    at = at->items[k];
+                    break;
+                }
+            }
+        }
+        etl_err_where(err, "%s:%u:%u", at->file, at->line, at->col);
         etl_err_context(err, "pipeline \"%s\"", p->name);
         goto fail;
     }

@@ -23,12 +23,12 @@ test_order(void **state)
         N("load", "validate"), N("validate", "parse"), ROOT("fetch"), N("parse", "fetch"),
         N("report", "load", "fetch"),
     };
-    size_t order[5];
+    size_t order[5], bad;
     struct etl_err err;
 
     (void)state;
     etl_err_clear(&err);
-    assert_int_equal(etl_graph_order(g, 5, order, &err), 0);
+    assert_int_equal(etl_graph_order(g, 5, order, &bad, &err), 0);
     assert_string_equal(g[order[0]].name, "fetch");
     assert_string_equal(g[order[1]].name, "parse");
     assert_string_equal(g[order[2]].name, "validate");
@@ -40,27 +40,28 @@ static void
 test_stable_among_ready(void **state)
 {
     const struct etl_graph_node g[] = { ROOT("b"), ROOT("a"), N("c", "a") };
-    size_t order[3];
+    size_t order[3], bad;
     struct etl_err err;
 
     (void)state;
     etl_err_clear(&err);
-    assert_int_equal(etl_graph_order(g, 3, order, &err), 0);
+    assert_int_equal(etl_graph_order(g, 3, order, &bad, &err), 0);
     assert_int_equal(order[0], 0);
     assert_int_equal(order[1], 1);
     assert_int_equal(order[2], 2);
 }
 
 static void
-expect_error(const struct etl_graph_node *g, size_t n, const char *msg)
+expect_error(const struct etl_graph_node *g, size_t n, const char *msg, size_t culprit)
 {
-    size_t order[8];
+    size_t order[8], bad = 99;
     struct etl_err err;
 
     etl_err_clear(&err);
-    assert_int_equal(etl_graph_order(g, n, order, &err), -1);
+    assert_int_equal(etl_graph_order(g, n, order, &bad, &err), -1);
     assert_int_equal(err.code, ETL_E_CONFIG);
     assert_string_equal(err.msg, msg);
+    assert_int_equal(bad, culprit);
 }
 
 static void
@@ -74,10 +75,10 @@ test_errors(void **state)
     const struct etl_graph_node twice[] = { ROOT("x"), ROOT("x") };
 
     (void)state;
-    expect_error(cycle, 4, "stages \"b\" -> \"c\" -> \"a\" -> \"b\" form a cycle");
-    expect_error(unknown, 2, "unknown stage \"fetc\" in needs of \"parse\"");
-    expect_error(self, 1, "stage \"x\" needs itself");
-    expect_error(twice, 2, "stage name \"x\" is used twice");
+    expect_error(cycle, 4, "stages \"b\" -> \"c\" -> \"a\" -> \"b\" form a cycle", 2);
+    expect_error(unknown, 2, "unknown stage \"fetc\" in needs of \"parse\"", 1);
+    expect_error(self, 1, "stage \"x\" needs itself", 0);
+    expect_error(twice, 2, "stage name \"x\" is used twice", 1);
 }
 
 int
