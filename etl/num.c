@@ -166,14 +166,14 @@ clip(const char *s, size_t n)
     return (int)n;
 }
 
-/* The "invalid value" error, quoting the trimmed text [b, e). */
+/* The "invalid number" error, quoting the trimmed text [b, e). */
 static int
 invalid(struct etl_err *err, const char *b, const char *e)
 {
     size_t n = (size_t)(e - b);
     int k = clip(b, n);
 
-    return etl_err_set(err, ETL_E_DATA, "invalid value \"%.*s%s\"", k, b,
+    return etl_err_set(err, ETL_E_DATA, "invalid number \"%.*s%s\"", k, b,
                        (size_t)k < n ? "…" : "");
 }
 

@@ -43,7 +43,7 @@ struct etl_num {
  * qualifier ETL_Q_MISSING and value "".
  *
  * 'out->unit' points into 'text' and lives as long as it does.  Returns 0,
- * or -1 with ETL_E_DATA: 'invalid value "..."' or 'value "..." does not fit
+ * or -1 with ETL_E_DATA: 'invalid number "..."' or 'value "..." does not fit
  * 63 characters'.  O(length of text); no allocation.
  */
 int etl_num_parse(const char *text, struct etl_num *out, struct etl_err *err) ETL_MUSTCHECK;

@@ -178,20 +178,20 @@ test_errors(void **state)
     char big[200];
 
     (void)state;
-    expect_error("abc", "invalid value \"abc\"");
-    expect_error("1,5", "invalid value \"1,5\"");
-    expect_error("1,50", "invalid value \"1,50\"");
-    expect_error("1,5000", "invalid value \"1,5000\"");
-    expect_error("1234,567", "invalid value \"1234,567\"");
-    expect_error("1,234,56", "invalid value \"1,234,56\"");
-    expect_error("12.", "invalid value \"12.\"");
-    expect_error(".5", "invalid value \".5\"");
-    expect_error("1.2.3", "invalid value \"1.2.3\"");
-    expect_error("12-3", "invalid value \"12-3\"");
-    expect_error("万", "invalid value \"万\"");
-    expect_error("约", "invalid value \"约\"");
-    expect_error("--5", "invalid value \"--5\"");
-    expect_error(" x12 ", "invalid value \"x12\"");
+    expect_error("abc", "invalid number \"abc\"");
+    expect_error("1,5", "invalid number \"1,5\"");
+    expect_error("1,50", "invalid number \"1,50\"");
+    expect_error("1,5000", "invalid number \"1,5000\"");
+    expect_error("1234,567", "invalid number \"1234,567\"");
+    expect_error("1,234,56", "invalid number \"1,234,56\"");
+    expect_error("12.", "invalid number \"12.\"");
+    expect_error(".5", "invalid number \".5\"");
+    expect_error("1.2.3", "invalid number \"1.2.3\"");
+    expect_error("12-3", "invalid number \"12-3\"");
+    expect_error("万", "invalid number \"万\"");
+    expect_error("约", "invalid number \"约\"");
+    expect_error("--5", "invalid number \"--5\"");
+    expect_error(" x12 ", "invalid number \"x12\"");
     /* 70 digits: too long for ETL_VALUE_MAX; the quote is cut at 60 bytes */
     memset(big, '7', 70);
     big[70] = '\0';
@@ -209,7 +209,7 @@ test_errors(void **state)
                  " does not fit 63 characters");
     /* a cut never splits a character */
     expect_error("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十",
-                 "invalid value \"一二三四五六七八九十一二三四五六七八九十…\"");
+                 "invalid number \"一二三四五六七八九十一二三四五六七八九十…\"");
 }
 
 static void

@@ -363,7 +363,7 @@ test_rejections(void **state)
     expect_reject(r[1], "unknown partner \"卢旺达\"");
     expect_reject(r[2], "unknown region \"六盘山\"");
     expect_reject(r[3], "unknown indicator \"GDP\"");
-    expect_reject(r[4], "invalid value \"abc\"");
+    expect_reject(r[4], "invalid number \"abc\"");
     expect_reject(r[5], "invalid period \"xyz\"");
     expect_reject(r[6], "relative period \"今年\" needs the file's as-of date");
     expect_reject(r[7], "unit \"人次\" (person_time) does not fit indicator "
