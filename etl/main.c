@@ -59,7 +59,7 @@ static const char usage_main[] =
     "                             run pipelines once now\n"
     "  status [--pipeline P] [--limit N] [--failed] [--json]\n"
     "                             recent runs and their files, from the ledger\n"
-    "  help [COMMAND]             this text, or a command's\n"
+    "  help [COMMAND|stages]      this text, a command's, or the stage kinds and keys\n"
     "  version                    print the version\n"
     "\n"
     "Options:\n"
@@ -276,6 +276,8 @@ cmd_run(const struct globals *g, int argc, char **argv)
     sa.sa_handler = on_stop;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;    /* a closed socket is an error return, not a death */
+    sigaction(SIGPIPE, &sa, NULL);
     for (size_t i = 0; i < cfg->npipelines; i++) {
         struct etl_pipeline *p = cfg->pipelines[i];
         struct etl_run_summary sum;
@@ -366,6 +368,22 @@ cmd_status(const struct globals *g, int argc, char **argv)
     return rc;
 }
 
+/* The stage kinds and their keys, from the registry itself. */
+static void
+print_stage_kinds(void)
+{
+    printf("Stage kinds (keys besides name, kind and needs):\n");
+    for (size_t i = 0; etl_stage_kinds[i] != NULL; i++) {
+        const struct etl_stage_kind *k = etl_stage_kinds[i];
+
+        printf("\n  %s: %s\n", k->name, k->summary != NULL ? k->summary : "");
+        for (const struct etl_key *key = k->keys; key != NULL && key->name != NULL; key++) {
+            printf("    %-17s %s%s\n", key->name, key->help != NULL ? key->help : "",
+                   key->required ? " (required)" : "");
+        }
+    }
+}
+
 static int
 cmd_help(const char *topic)
 {
@@ -379,6 +397,8 @@ cmd_help(const char *topic)
         fputs(usage_check, stdout);
     } else if (strcmp(topic, "migrate") == 0) {
         fputs(usage_migrate, stdout);
+    } else if (strcmp(topic, "stages") == 0) {
+        print_stage_kinds();
     } else {
         fprintf(stderr, "ewc-etl: no help for \"%s\"\n", topic);
         return EXIT_USAGE;

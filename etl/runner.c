@@ -219,6 +219,19 @@ file_record_only(struct etl_run *run, struct pg_conn *db, struct etl_file *f,
     if (source_upsert(db, run, f->url, &source_id, err) < 0) {
         return -1;
     }
+    if (f->status == ETL_FILE_UNCHANGED && (f->etag != NULL || f->last_modified != NULL)) {
+        /* same body under new validators: keep them, so the next GET is conditional */
+        char b[24];
+        const char *params[3] = { num_param(b, sizeof(b), source_id, true), f->etag,
+                                  f->last_modified };
+
+        if (etl_pg_query(db,
+                         "UPDATE ledger.source SET etag = coalesce($2, etag), "
+                         "last_modified = coalesce($3, last_modified) WHERE id = $1",
+                         3, params, NULL, err) < 0) {
+            return -1;
+        }
+    }
     return file_insert(db, run, f, source_id, etl_file_status_names[f->status],
                        msg[0] != '\0' ? msg : NULL, &id, err);
 }
