@@ -92,15 +92,19 @@ unit: $(UNIT_BIN)
 integration: $(BIN)
 	$(Q)EWC_ETL=$(abspath $(BIN)) tests/run-integration
 
-check: unit integration
+# check, asan and demo first install what is missing, then build in a new
+# make, so that pkg-config is asked after the -dev packages are there.
+check: deps
+	$(Q)$(MAKE) --no-print-directory unit integration
 
-asan:
-	$(Q)$(MAKE) --no-print-directory SANITIZER=address check
+asan: deps
+	$(Q)$(MAKE) --no-print-directory SANITIZER=address unit integration
 
 valgrind: $(UNIT_BIN)
 	$(Q)VALGRIND=1 tests/run-unit $(UNIT_BIN)
 
-demo: $(BIN)
+demo: deps
+	$(Q)$(MAKE) --no-print-directory ewc-etl
 	$(Q)tests/demo
 
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libetl.a

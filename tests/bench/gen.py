@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""gen.py -- generate an N-row indicator CSV for the benchmark.
+
+    gen.py N OUT.csv [--clean CLEAN.csv] [--seed S]
+
+OUT.csv is in the default layout, UTF-8, as a statistics office would
+publish it:
+
+    地区,结对地区,指标,时期,数值,单位,备注
+    广东,广西,吸纳脱贫劳动力就业,2021,926.3万,人,
+
+Every row has its own (region, partner, indicator, period) key: periods run
+over years, half-years, quarters, months and year ranges from 1990 to 2039,
+regions over the 31 provinces and the nation, pair figures over the
+east-west pairs of the period (2016-2020 and 2021- stages).  One million
+rows have no duplicate key.  Values are random but plausible for their
+unit, written with 万/亿 multipliers, thousands separators and the odd
+lower-bound qualifier (多).
+
+--clean writes the same rows as ewc-etl should store them, as CSV for
+`\\copy warehouse.observation (indicator, region, partner, period_kind,
+period_start, period_end, value, unit, qualifier, raw_value, note,
+source_id, file_id, run_id, line)`: the psql baseline of tests/bench/run.
+"""
+
+import argparse
+import random
+import sys
+
+# name -> GB/T 2260 code
+REGIONS = [
+    ("全国", "000000"),
+    ("北京", "110000"), ("天津", "120000"), ("河北", "130000"),
+    ("山西", "140000"), ("内蒙古", "150000"), ("辽宁", "210000"),
+    ("吉林", "220000"), ("黑龙江", "230000"), ("上海", "310000"),
+    ("江苏", "320000"), ("浙江", "330000"), ("安徽", "340000"),
+    ("福建", "350000"), ("江西", "360000"), ("山东", "370000"),
+    ("河南", "410000"), ("湖北", "420000"), ("湖南", "430000"),
+    ("广东", "440000"), ("广西", "450000"), ("海南", "460000"),
+    ("重庆", "500000"), ("四川", "510000"), ("贵州", "520000"),
+    ("云南", "530000"), ("西藏", "540000"), ("陕西", "610000"),
+    ("甘肃", "620000"), ("青海", "630000"), ("宁夏", "640000"),
+    ("新疆", "650000"),
+]
+CODE = dict(REGIONS)
+
+# province-level pairs (east, west) per stage: (first year, last year)
+PAIRS_2016 = [("北京", "内蒙古"), ("天津", "甘肃"), ("上海", "云南"),
+              ("江苏", "陕西"), ("浙江", "四川"), ("福建", "宁夏"),
+              ("山东", "重庆"), ("广东", "广西")]
+PAIRS_2021 = [("北京", "内蒙古"), ("天津", "甘肃"), ("上海", "云南"),
+              ("江苏", "陕西"), ("江苏", "青海"), ("浙江", "四川"),
+              ("福建", "宁夏"), ("山东", "重庆"), ("山东", "甘肃"),
+              ("广东", "广西"), ("广东", "贵州")]
+
+# (name in the file, code, unit column, canonical unit, kind of value)
+INDICATORS = [
+    ("引导企业投资", "enterprises_guided", "家", "enterprise", "count"),
+    ("实际到位投资额", "investment_in_place", "", "CNY", "money"),
+    ("共建产业园区", "industrial_parks_cobuilt", "个", "park", "count"),
+    ("采购和帮助销售农副产品", "agri_products_sold", "", "CNY", "money"),
+    ("吸纳脱贫劳动力就业", "poverty_labour_employed", "人", "person", "people"),
+    ("劳务输出", "labour_export", "人次", "person_time", "people"),
+    ("乡村振兴示范村", "demo_villages_started", "个", "village", "count"),
+    ("财政援助资金", "fiscal_aid_funds", "", "CNY", "money"),
+    ("财政援助和社会帮扶资金", "fiscal_social_funds", "", "CNY", "money"),
+    ("无偿援助资金", "free_aid_funds", "", "CNY", "money"),
+    ("企业投资", "enterprise_investment", "", "CNY", "money"),
+    ("互派干部", "cadres_exchanged", "人", "person", "count"),
+    ("专业技术人员", "technicians_exchanged", "人", "person", "count"),
+    ("贫困县摘帽", "poor_counties_delisted", "个", "county", "count"),
+    ("贫困村出列", "poor_villages_exited", "个", "village", "count"),
+    ("贫困人口脱贫", "poor_people_lifted", "人", "person", "people"),
+    ("结对学校", "paired_schools", "所", "school", "count"),
+    ("结对医院", "paired_hospitals", "所", "hospital", "count"),
+]
+
+
+def periods():
+    """(text, kind, start, end, first year, last year), years 1990-2039."""
+    out = []
+    for y in range(1990, 2040):
+        out.append(("%d" % y, "year", "%d-01-01" % y, "%d-01-01" % (y + 1),
+                    y, y))
+        out.append(("%dH1" % y, "half", "%d-01-01" % y, "%d-07-01" % y, y, y))
+        out.append(("%dH2" % y, "half", "%d-07-01" % y, "%d-01-01" % (y + 1),
+                    y, y))
+        for q in range(1, 5):
+            m = 3 * q - 2
+            end = "%d-%02d-01" % (y, m + 3) if q < 4 else "%d-01-01" % (y + 1)
+            out.append(("%dQ%d" % (y, q), "quarter", "%d-%02d-01" % (y, m),
+                        end, y, y))
+        for m in range(1, 13):
+            end = "%d-%02d-01" % (y, m + 1) if m < 12 else "%d-01-01" % (y + 1)
+            out.append(("%d-%02d" % (y, m), "month", "%d-%02d-01" % (y, m),
+                        end, y, y))
+    for a in range(1990, 2040):
+        for b in range(a + 1, 2040):
+            out.append(("%d-%d" % (a, b), "range", "%d-01-01" % a,
+                        "%d-01-01" % (b + 1), a, b))
+    return out
+
+
+def pairs_for(first, last):
+    """The pairs that existed for the whole of [first, last]."""
+    if first >= 2021:
+        return PAIRS_2021
+    if first >= 2016 and last <= 2020:
+        return PAIRS_2016
+    return []
+
+
+def value(rng, kind):
+    """(text in the file, canonical value as text, qualifier)."""
+    if kind == "money":
+        # 0.1 .. 999.9 亿元, or 万元 for small ones
+        if rng.random() < 0.5:
+            v10 = rng.randint(1, 9999)
+            return ("%d.%d亿元" % (v10 // 10, v10 % 10),
+                    str(v10 * 10000000), "exact")
+        v = rng.randint(1, 99999)
+        return ("%d万元" % v, str(v * 10000), "exact")
+    if kind == "people":
+        v10 = rng.randint(1, 99999)
+        if rng.random() < 0.05:
+            w = rng.randint(1, 999)
+            return ("%d多万" % w, str(w * 10000), "lower_bound")
+        return ("%d.%d万" % (v10 // 10, v10 % 10), str(v10 * 1000), "exact")
+    v = rng.randint(1, 99999)
+    return ("{:,}".format(v), str(v), "exact")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("rows", type=int)
+    ap.add_argument("out")
+    ap.add_argument("--clean")
+    ap.add_argument("--seed", type=int, default=2021)
+    args = ap.parse_args()
+
+    rng = random.Random(args.seed)
+    out = open(args.out, "w", encoding="utf-8", newline="")
+    clean = open(args.clean, "w", encoding="utf-8", newline="") \
+        if args.clean else None
+    out.write("地区,结对地区,指标,时期,数值,单位,备注\n")
+    n = 0
+    line = 1
+    regions = [(r, "") for r, _ in REGIONS]
+    for ptext, pkind, pstart, pend, first, last in periods():
+        keys = regions + pairs_for(first, last)
+        for region, partner in keys:
+            for iname, icode, ucol, unit, vkind in INDICATORS:
+                if n >= args.rows:
+                    break
+                vtext, vcanon, qual = value(rng, vkind)
+                raw = '"%s"' % vtext if "," in vtext else vtext
+                note = "估计" if n % 97 == 0 else ""
+                out.write("%s,%s,%s,%s,%s,%s,%s\n" % (
+                    region, partner, iname, ptext, raw, ucol, note))
+                n += 1
+                line += 1
+                if clean:
+                    clean.write("%s,%s,%s,%s,%s,%s,%s,%s,%s,\"%s\",%s,0,0,0,%d\n"
+                                % (icode, CODE[region],
+                                   CODE[partner] if partner else "",
+                                   pkind, pstart, pend, vcanon, unit, qual,
+                                   vtext, note, line))
+            if n >= args.rows:
+                break
+        if n >= args.rows:
+            break
+    out.close()
+    if clean:
+        clean.close()
+    if n < args.rows:
+        sys.exit("gen.py: only %d distinct keys available" % n)
+
+
+if __name__ == "__main__":
+    main()
