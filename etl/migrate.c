@@ -160,11 +160,12 @@ etl_migrate_catalog(struct pg_conn *db, const struct etl_catalog *cat, struct et
             etl_copy_field(&b, ind->name_zh, false, err) < 0 ||
             etl_copy_field(&b, nz(ind->name_en), false, err) < 0 ||
             etl_copy_field(&b, ind->unit, false, err) < 0 ||
-            etl_copy_field(&b, ind->additive ? "t" : "f", true, err) < 0) {
+            etl_copy_field(&b, ind->additive ? "t" : "f", false, err) < 0 ||
+            etl_copy_field(&b, ind->of_which, true, err) < 0) {
             goto fail;
         }
     }
-    if (copy_all(db, "COPY warehouse.indicator (code, name_zh, name_en, unit, additive) "
+    if (copy_all(db, "COPY warehouse.indicator (code, name_zh, name_en, unit, additive, of_which) "
                      "FROM STDIN", &b, err) < 0) {
         goto fail;
     }

@@ -74,6 +74,7 @@ struct etl_row {
     char value[ETL_VALUE_MAX];      /* exact decimal in the canonical unit; "" if missing */
     const char *unit;               /* canonical unit code (catalog-owned) or NULL */
     enum etl_qualifier qualifier;
+    bool of_which;                  /* "#" row: a sub-item, never added into totals */
 
     /* set by any stage that rejects the row; a rejected row is not normalized further */
     bool rejected;

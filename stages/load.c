@@ -43,7 +43,8 @@ struct load {
 
 static const char load_copy_sql[] =
     "COPY warehouse.observation (indicator, region, partner, period_kind, period_start, "
-    "period_end, value, unit, qualifier, raw_value, note, source_id, file_id, run_id, line) "
+    "period_end, value, unit, qualifier, raw_value, note, source_id, file_id, run_id, line, "
+    "of_which) "
     "FROM STDIN";
 
 static int
@@ -146,7 +147,8 @@ load_row(struct load *ld, const struct etl_row *r, struct etl_err *err)
         etl_copy_field(b, ld->ids[0], false, err) < 0 ||
         etl_copy_field(b, ld->ids[1], false, err) < 0 ||
         etl_copy_field(b, ld->ids[2], false, err) < 0 ||
-        etl_copy_field(b, line, true, err) < 0) {
+        etl_copy_field(b, line, false, err) < 0 ||
+        etl_copy_field(b, r->of_which ? "t" : "f", true, err) < 0) {
         return -1;
     }
     return 0;
