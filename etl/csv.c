@@ -1,0 +1,665 @@
+/*
+ * csv.c
+ *    Streaming RFC 4180 tokenizer; see csv.h for the dialect, the bad-record
+ *    rules and delimiter sniffing.
+ *
+ *    One state machine over the bytes (UTF-8 needs no special care: every
+ *    byte that matters is ASCII, and no ASCII byte occurs inside a multi-byte
+ *    character).  Runs of ordinary bytes are found with a 256-entry table and
+ *    copied in one go.  The raw text of a record is copied lazily as spans of
+ *    the input (at a record's end and at a chunk's end), the field texts as
+ *    they are read; both buffers are reset, not freed, between records.
+ *
+ *    Fed by decode.c through stages/parse.c, which turns records into rows.
+ */
+#include "csv.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "buf.h"
+
+enum csv_state {
+    CS_START,       /* at the start of a field (maybe after spaces) */
+    CS_UNQUOTED,    /* inside an unquoted field */
+    CS_QUOTED,      /* inside a quoted field */
+    CS_QUOTE,       /* a quote inside a quoted field: the end, or "" */
+    CS_AFTER        /* spaces after the closing quote */
+};
+
+struct etl_csv {
+    char cfg_delim;             /* as given; 0 to sniff */
+    char delim;                 /* in use; 0 while sniffing */
+    size_t max;                 /* longest record, bytes */
+    etl_csv_sink sink;
+    void *arg;
+    unsigned char special[256]; /* ends a run outside quotes */
+    unsigned char qspecial[256];/* ends a run inside quotes */
+
+    enum csv_state st;
+    bool in_record;             /* bytes of a record are pending */
+    bool skip_lf;               /* a CR ended the last record */
+    bool q_cr;                  /* inside quotes, the last byte was CR */
+    unsigned long line;         /* physical line of the next byte */
+    unsigned long rec_line;     /* where the current record started */
+    unsigned long quote_line;   /* where the current quoted field started */
+
+    struct etl_buf raw;         /* the record's text */
+    size_t rec_len;             /* bytes of the record before 'seg', uncut */
+    bool raw_cut;               /* 'raw' was cut at 'max' */
+    struct etl_buf fbuf;        /* field texts, each NUL-terminated */
+    size_t fstart;              /* offset of the current field in fbuf */
+    size_t *foff, *flen;        /* per field: offset in fbuf, length */
+    const char **fptr;          /* per field: pointer, made at emit */
+    size_t fcap, nfields;
+    bool frozen;                /* stop storing fields (too long, too many) */
+    bool toolong;
+    bool is_bad;
+    char bad[160];
+
+    char *sbuf;                 /* ETL_CSV_SNIFF_BYTES, while sniffing */
+    size_t sn;
+};
+
+/* ---- life cycle ------------------------------------------------------ */
+
+/* Mark the bytes that stop a run of field text, for delimiter 'delim'. */
+static void
+csv_tables(struct etl_csv *c)
+{
+    memset(c->special, 0, sizeof(c->special));
+    memset(c->qspecial, 0, sizeof(c->qspecial));
+    c->special[(unsigned char)c->delim] = 1;
+    c->special['"'] = c->special['\r'] = c->special['\n'] = 1;
+    c->qspecial['"'] = c->qspecial['\r'] = c->qspecial['\n'] = 1;
+}
+
+struct etl_csv *
+etl_csv_new(char delim, size_t max_record, etl_csv_sink sink, void *arg,
+            struct etl_err *err)
+{
+    struct etl_csv *c;
+
+    if (delim == '"' || delim == '\r' || delim == '\n' || delim == ' ' ||
+        (unsigned char)delim >= 0x80) {
+        etl_err_set(err, ETL_E_INTERNAL, "invalid CSV delimiter 0x%02x",
+                    (unsigned char)delim);
+        return NULL;
+    }
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    c->cfg_delim = delim;
+    c->max = max_record > 0 ? max_record : ETL_CSV_MAX_RECORD;
+    c->sink = sink;
+    c->arg = arg;
+    etl_buf_init(&c->raw, c->max);
+    etl_buf_init(&c->fbuf, c->max + ETL_CSV_MAX_FIELDS + 1);
+    etl_csv_reset(c);
+    return c;
+}
+
+void
+etl_csv_free(struct etl_csv *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    etl_buf_free(&c->raw);
+    etl_buf_free(&c->fbuf);
+    free(c->foff);
+    free(c->flen);
+    free(c->fptr);
+    free(c->sbuf);
+    free(c);
+}
+
+/* Forget the current record, keep the storage. */
+static void
+record_reset(struct etl_csv *c)
+{
+    etl_buf_reset(&c->raw);
+    etl_buf_reset(&c->fbuf);
+    c->rec_len = 0;
+    c->raw_cut = false;
+    c->fstart = 0;
+    c->nfields = 0;
+    c->frozen = false;
+    c->toolong = false;
+    c->is_bad = false;
+    c->bad[0] = '\0';
+    c->st = CS_START;
+    c->in_record = false;
+    c->rec_line = c->line;
+}
+
+void
+etl_csv_reset(struct etl_csv *c)
+{
+    c->delim = c->cfg_delim;
+    if (c->delim != 0) {
+        csv_tables(c);
+    }
+    c->skip_lf = false;
+    c->q_cr = false;
+    c->line = 1;
+    c->sn = 0;
+    record_reset(c);
+}
+
+char
+etl_csv_delimiter(const struct etl_csv *c)
+{
+    return c->delim;
+}
+
+unsigned long
+etl_csv_line(const struct etl_csv *c)
+{
+    unsigned long line = c->line;
+
+    if (c->delim == 0) {
+        /* sniffing: the held text has not been counted yet */
+        for (size_t i = 0; i < c->sn; i++) {
+            if (c->sbuf[i] == '\r' ||
+                (c->sbuf[i] == '\n' && (i == 0 || c->sbuf[i - 1] != '\r'))) {
+                line++;
+            }
+        }
+    }
+    return line;
+}
+
+size_t
+etl_csv_footprint(const struct etl_csv *c)
+{
+    return sizeof(*c) + c->raw.cap + c->fbuf.cap +
+           c->fcap * (2 * sizeof(size_t) + sizeof(char *)) +
+           (c->sbuf != NULL ? ETL_CSV_SNIFF_BYTES : 0);
+}
+
+/* ---- record building ------------------------------------------------- */
+
+/* Note why the record is bad; the first reason wins. */
+static void ETL_PRINTF(2, 3)
+set_bad(struct etl_csv *c, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (c->is_bad) {
+        return;
+    }
+    c->is_bad = true;
+    va_start(ap, fmt);
+    vsnprintf(c->bad, sizeof(c->bad), fmt, ap);
+    va_end(ap);
+}
+
+static void
+set_toolong(struct etl_csv *c)
+{
+    if (!c->toolong) {
+        c->toolong = true;
+        c->frozen = true;
+        set_bad(c, "record longer than %zu bytes", c->max);
+    }
+}
+
+/*
+ * The column (in characters, from 1) of the byte at 'q', which lies in the
+ * current chunk after 'seg'; text before 'seg' is in 'raw'.  Only called
+ * for error messages: O(length of the line).
+ */
+static unsigned long
+column_at(const struct etl_csv *c, const char *seg, const char *q)
+{
+    unsigned long col = 1;
+
+    while (q > seg) {
+        q--;
+        if (*q == '\n' || *q == '\r') {
+            return col;
+        }
+        if (((unsigned char)*q & 0xc0) != 0x80) {
+            col++;
+        }
+    }
+    for (size_t i = c->raw.len; i > 0; i--) {
+        char ch = c->raw.data[i - 1];
+
+        if (ch == '\n' || ch == '\r') {
+            return col;
+        }
+        if (((unsigned char)ch & 0xc0) != 0x80) {
+            col++;
+        }
+    }
+    return col;
+}
+
+/* Drop an unfinished UTF-8 character at the end of 'b'. */
+static void
+utf8_trim_tail(struct etl_buf *b)
+{
+    size_t i = b->len, k = 0;
+
+    while (i > 0 && k < 3 && ((unsigned char)b->data[i - 1] & 0xc0) == 0x80) {
+        i--;
+        k++;
+    }
+    if (i > 0) {
+        unsigned lead = (unsigned char)b->data[i - 1];
+        size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+
+        if (lead >= 0xc0 && need > k + 1) {
+            b->len = i - 1;
+            b->data[b->len] = '\0';
+        }
+    }
+}
+
+/* Append to the raw text, cutting at 'max' on a character boundary. */
+static int
+raw_add(struct etl_csv *c, const char *p, size_t n, struct etl_err *err)
+{
+    size_t room;
+
+    if (n == 0) {
+        return 0;
+    }
+    c->rec_len += n;
+    if (c->raw_cut) {
+        return 0;
+    }
+    room = c->max - c->raw.len;
+    if (n > room) {
+        if (etl_buf_add(&c->raw, p, room, err) < 0) {
+            return -1;
+        }
+        if (c->raw.len > 0) {
+            utf8_trim_tail(&c->raw);
+        }
+        c->raw_cut = true;
+        set_toolong(c);
+        return 0;
+    }
+    return etl_buf_add(&c->raw, p, n, err);
+}
+
+/* Append to the current field's text. */
+static int
+fld_add(struct etl_csv *c, const char *p, size_t n, struct etl_err *err)
+{
+    if (c->frozen) {
+        return 0;
+    }
+    if (n > c->max - (c->fbuf.len - c->nfields)) {
+        set_toolong(c);
+        return 0;
+    }
+    return etl_buf_add(&c->fbuf, p, n, err);
+}
+
+/*
+ * The current field is complete; 'pos' is where it ends in the record.  A
+ * field that ends past the limit is dropped, so that which fields survive in
+ * an over-long record does not depend on how the input was cut.
+ */
+static int
+field_end(struct etl_csv *c, size_t pos, struct etl_err *err)
+{
+    if (pos > c->max) {
+        set_toolong(c);
+    }
+    if (c->frozen) {
+        return 0;
+    }
+    if (c->nfields == ETL_CSV_MAX_FIELDS) {
+        set_bad(c, "more than %d fields", ETL_CSV_MAX_FIELDS);
+        c->frozen = true;
+        return 0;
+    }
+    if (c->nfields == c->fcap) {
+        size_t cap = c->fcap ? c->fcap * 2 : 16;
+        size_t *off, *len;
+        const char **ptr;
+
+        if (cap > ETL_CSV_MAX_FIELDS) {
+            cap = ETL_CSV_MAX_FIELDS;
+        }
+        off = realloc(c->foff, cap * sizeof(*off));
+        if (off != NULL) {
+            c->foff = off;
+        }
+        len = realloc(c->flen, cap * sizeof(*len));
+        if (len != NULL) {
+            c->flen = len;
+        }
+        ptr = realloc(c->fptr, cap * sizeof(*ptr));
+        if (ptr != NULL) {
+            c->fptr = ptr;
+        }
+        if (off == NULL || len == NULL || ptr == NULL) {
+            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        }
+        c->fcap = cap;
+    }
+    if (etl_buf_addc(&c->fbuf, '\0', err) < 0) {
+        return -1;
+    }
+    c->foff[c->nfields] = c->fstart;
+    c->flen[c->nfields] = c->fbuf.len - 1 - c->fstart;
+    c->nfields++;
+    c->fstart = c->fbuf.len;
+    return 0;
+}
+
+/* The record is complete: hand it to the sink and start the next one. */
+static int
+record_end(struct etl_csv *c, struct etl_err *err)
+{
+    struct etl_csv_record rec;
+
+    if (field_end(c, c->rec_len, err) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < c->nfields; i++) {
+        c->fptr[i] = c->fbuf.data + c->foff[i];
+    }
+    rec.line = c->rec_line;
+    rec.raw = c->raw.data != NULL ? c->raw.data : "";
+    rec.raw_len = c->raw.len;
+    rec.fields = c->fptr;
+    rec.lens = c->flen;
+    rec.nfields = c->nfields;
+    rec.bad = c->is_bad ? c->bad : NULL;
+    if (c->sink(c->arg, &rec, err) < 0) {
+        return -1;
+    }
+    record_reset(c);
+    return 0;
+}
+
+/* A line end outside quotes at 'q'; the raw span is [seg, q). */
+static int
+line_end(struct etl_csv *c, const char *seg, const char *q, struct etl_err *err)
+{
+    if (raw_add(c, seg, (size_t)(q - seg), err) < 0 || record_end(c, err) < 0) {
+        return -1;
+    }
+    if (*q == '\r') {
+        c->skip_lf = true;
+    }
+    c->line++;
+    c->rec_line = c->line;
+    return 0;
+}
+
+/* ---- the state machine ----------------------------------------------- */
+
+static int
+csv_run(struct etl_csv *c, const char *p, size_t n, struct etl_err *err)
+{
+    const char *q = p, *end = p + n, *seg = p;
+
+    while (q < end) {
+        unsigned char ch = (unsigned char)*q;
+        const char *r;
+
+        if (c->skip_lf) {
+            c->skip_lf = false;
+            if (ch == '\n') {
+                seg = ++q;
+                continue;
+            }
+        }
+        c->in_record = true;
+        switch (c->st) {
+        case CS_START:
+            if (ch == ' ') {
+                if (fld_add(c, q, 1, err) < 0) {
+                    return -1;
+                }
+                q++;
+                break;
+            }
+            if (ch == '"') {
+                /* a quoted field: drop the spaces before it */
+                if (!c->frozen) {
+                    c->fbuf.len = c->fstart;
+                    if (c->fbuf.data != NULL) {
+                        c->fbuf.data[c->fstart] = '\0';
+                    }
+                }
+                c->st = CS_QUOTED;
+                c->quote_line = c->line;
+                c->q_cr = false;
+                q++;
+                break;
+            }
+            c->st = CS_UNQUOTED;
+            /* fall through */
+        case CS_UNQUOTED:
+            r = q;
+            while (r < end && !c->special[(unsigned char)*r]) {
+                r++;
+            }
+            if (r > q) {
+                if (fld_add(c, q, (size_t)(r - q), err) < 0) {
+                    return -1;
+                }
+                q = r;
+                if (q == end) {
+                    break;
+                }
+                ch = (unsigned char)*q;
+            }
+            if (ch == (unsigned char)c->delim) {
+                if (field_end(c, c->rec_len + (size_t)(q - seg), err) < 0) {
+                    return -1;
+                }
+                c->st = CS_START;
+                q++;
+            } else if (ch == '"') {
+                set_bad(c, "stray quote in unquoted field at line %lu, column %lu",
+                        c->line, column_at(c, seg, q));
+                if (fld_add(c, q, 1, err) < 0) {
+                    return -1;
+                }
+                q++;
+            } else {
+                if (line_end(c, seg, q, err) < 0) {
+                    return -1;
+                }
+                seg = ++q;
+            }
+            break;
+        case CS_QUOTED:
+            r = q;
+            while (r < end && !c->qspecial[(unsigned char)*r]) {
+                r++;
+            }
+            if (r > q) {
+                if (fld_add(c, q, (size_t)(r - q), err) < 0) {
+                    return -1;
+                }
+                c->q_cr = false;
+                q = r;
+                if (q == end) {
+                    break;
+                }
+                ch = (unsigned char)*q;
+            }
+            if (ch == '"') {
+                c->st = CS_QUOTE;
+            } else {
+                if (ch == '\r' || !c->q_cr) {
+                    c->line++;
+                }
+                if (fld_add(c, q, 1, err) < 0) {
+                    return -1;
+                }
+            }
+            c->q_cr = ch == '\r';
+            q++;
+            break;
+        case CS_QUOTE:
+            if (ch == '"') {
+                if (fld_add(c, q, 1, err) < 0) {
+                    return -1;
+                }
+                c->st = CS_QUOTED;
+                q++;
+                break;
+            }
+            /* fall through */
+        case CS_AFTER:
+            if (ch == ' ') {
+                c->st = CS_AFTER;
+                q++;
+            } else if (ch == (unsigned char)c->delim) {
+                if (field_end(c, c->rec_len + (size_t)(q - seg), err) < 0) {
+                    return -1;
+                }
+                c->st = CS_START;
+                q++;
+            } else if (ch == '\r' || ch == '\n') {
+                if (line_end(c, seg, q, err) < 0) {
+                    return -1;
+                }
+                seg = ++q;
+            } else {
+                set_bad(c, "unexpected character after closing quote at line %lu, "
+                        "column %lu", c->line, column_at(c, seg, q));
+                c->st = CS_UNQUOTED;
+            }
+            break;
+        }
+    }
+    return raw_add(c, seg, (size_t)(end - seg), err);
+}
+
+/* ---- delimiter sniffing ---------------------------------------------- */
+
+/* Choose the delimiter from the held text (see csv.h). */
+static void
+sniff_decide(struct etl_csv *c, bool eof)
+{
+    static const char cand[3] = {',', '\t', ';'};
+    size_t cnt[3] = {0, 0, 0}, first[3] = {0, 0, 0};
+    bool same[3] = {true, true, true};
+    size_t nrec = 0, best = 0;
+    bool inq = false, blank = true;
+
+    for (size_t i = 0; i <= c->sn && nrec < ETL_CSV_SNIFF_RECORDS; i++) {
+        bool at_end = i == c->sn;
+        char ch = at_end ? '\n' : c->sbuf[i];
+
+        if (at_end && !eof && nrec > 0) {
+            break;      /* a record cut by the window: not a sample */
+        }
+        if (ch == '"') {
+            inq = !inq;
+        }
+        if (inq && !at_end) {
+            blank = false;
+            continue;
+        }
+        if (ch == '\n' || ch == '\r') {
+            if (!blank) {
+                for (int j = 0; j < 3; j++) {
+                    if (nrec == 0) {
+                        first[j] = cnt[j] + 1;
+                    } else if (cnt[j] + 1 != first[j]) {
+                        same[j] = false;
+                    }
+                }
+                nrec++;
+            }
+            memset(cnt, 0, sizeof(cnt));
+            blank = true;
+            inq = false;
+            continue;
+        }
+        if (ch != ' ' && ch != '\t') {
+            blank = false;
+        }
+        for (int j = 0; j < 3; j++) {
+            if (ch == cand[j]) {
+                cnt[j]++;
+                blank = false;
+            }
+        }
+    }
+    c->delim = ',';
+    for (int j = 0; j < 3; j++) {
+        if (nrec > 0 && same[j] && first[j] > 1) {
+            c->delim = cand[j];
+            csv_tables(c);
+            return;
+        }
+    }
+    for (int j = 1; j < 3; j++) {
+        if (first[j] > first[best]) {
+            best = (size_t)j;
+        }
+    }
+    if (first[best] > 1) {
+        c->delim = cand[best];
+    }
+    csv_tables(c);
+}
+
+int
+etl_csv_feed(struct etl_csv *c, const char *p, size_t n, struct etl_err *err)
+{
+    if (c->delim == 0) {
+        size_t take = ETL_CSV_SNIFF_BYTES - c->sn;
+
+        if (c->sbuf == NULL) {
+            c->sbuf = malloc(ETL_CSV_SNIFF_BYTES);
+            if (c->sbuf == NULL) {
+                return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            }
+        }
+        if (take > n) {
+            take = n;
+        }
+        memcpy(c->sbuf + c->sn, p, take);
+        c->sn += take;
+        p += take;
+        n -= take;
+        if (c->sn < ETL_CSV_SNIFF_BYTES) {
+            return 0;
+        }
+        sniff_decide(c, false);
+        if (csv_run(c, c->sbuf, c->sn, err) < 0) {
+            return -1;
+        }
+        c->sn = 0;
+    }
+    return csv_run(c, p, n, err);
+}
+
+int
+etl_csv_finish(struct etl_csv *c, struct etl_err *err)
+{
+    if (c->delim == 0) {
+        sniff_decide(c, true);
+        if (c->sn > 0 && csv_run(c, c->sbuf, c->sn, err) < 0) {
+            return -1;
+        }
+        c->sn = 0;
+    }
+    c->skip_lf = false;
+    if (!c->in_record) {
+        return 0;
+    }
+    if (c->st == CS_QUOTED) {
+        set_bad(c, "unterminated quoted field starting at line %lu", c->quote_line);
+    }
+    return record_end(c, err);
+}

@@ -1,0 +1,726 @@
+/*
+ * parse.c
+ *    The parse_csv stage: raw bytes of a spooled file in, batches of rows
+ *    out.  decode.c inflates and turns the bytes into UTF-8, csv.c cuts the
+ *    text into records, and this file maps the header to the canonical
+ *    columns and fills struct etl_row (line, raw text, trimmed fields f[]).
+ *
+ *    YAML keys:
+ *      delimiter         auto (default) | "," | "\t" | ";" | tab | comma |
+ *                        semicolon
+ *      encoding          auto (default) | utf-8 | gb18030 | gbk
+ *      compression       auto (default) | none | gzip | deflate
+ *      columns           per canonical column (region, partner, indicator,
+ *                        period, value, unit, note), a header name or a list
+ *                        of them; it replaces that column's default names
+ *      max_record_bytes  longest record (default 1048576); a longer one is a
+ *                        rejected row
+ *
+ *    Per file:
+ *      - the first record that is not blank is the header; header names are
+ *        matched after trimming, with full-width ASCII folded and ASCII case
+ *        ignored; region, indicator, period and value are required; other
+ *        header columns are ignored; two header columns for one canonical
+ *        column is an error;
+ *      - records whose fields are all blank (spaces, tabs, U+3000) are
+ *        skipped, ",,,,," rows of spreadsheets included: they hold nothing;
+ *      - every other record becomes exactly one row; a malformed record or
+ *        one whose field count differs from the header's is a rejected row
+ *        ("expected 7 fields, found 5"), never a failed file;
+ *      - fields are trimmed of ASCII spaces, tabs and U+3000.
+ *    File-level errors (ETL_E_DATA) have 'where' "line N"; the runner adds
+ *    the file.
+ *
+ *    Memory: one batch of ETL_BATCH_ROWS rows and one text arena for its
+ *    fields and raw texts, both reused batch after batch; the decoder's and
+ *    tokenizer's fixed buffers.  Nothing is allocated per row and nothing
+ *    grows with the file (the arena grows only to hold one longest record).
+ *
+ *    Next door: etl/decode.c, etl/csv.c; normalize.c takes the rows.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etl/buf.h"
+#include "etl/csv.h"
+#include "etl/decode.h"
+#include "etl/pipeline.h"
+#include "etl/stage.h"
+
+/* First size of the text arena of a batch: 512 rows of ~500 bytes. */
+#define PARSE_ARENA_MIN (256 * 1024)
+/* Limits of max_record_bytes: a header must fit; 64 MiB is absurd already. */
+#define PARSE_RECORD_MIN 1024L
+#define PARSE_RECORD_MAX (64L * 1024 * 1024)
+/* Longest header name compared (folded); longer ones match nothing. */
+#define PARSE_NAME_MAX 256
+
+/* A header name one canonical column answers to. */
+struct parse_name {
+    char *fold;                     /* folded for matching (owned) */
+    const char *shown;              /* as written (static or the YAML's) */
+    const struct etl_node *node;    /* the YAML value, NULL for a default */
+};
+
+struct parse {
+    struct etl_stage *st;
+    char delim;                     /* 0: sniff */
+    enum etl_compression comp;
+    enum etl_encoding enc;
+    size_t max_record;
+    struct parse_name *names[ETL_NCOLS];
+    size_t nnames[ETL_NCOLS];
+
+    struct etl_decode *dec;
+    struct etl_csv *csv;
+    struct etl_batch *batch;
+    char *arena;                    /* field and raw texts of the batch */
+    size_t arena_len, arena_cap;
+
+    /* per file */
+    bool have_header;
+    int map[ETL_NCOLS];             /* field index of each column, -1 */
+    size_t nheader;                 /* fields in the header */
+    bool downstream;                /* the error came from a later stage */
+};
+
+static const struct etl_key parse_keys[] = {
+    { "delimiter", ETL_KEY_STR, false,
+      "auto, \",\", \"\\t\", \";\", tab, comma or semicolon" },
+    { "encoding", ETL_KEY_STR, false, "auto, utf-8, gb18030 or gbk" },
+    { "compression", ETL_KEY_STR, false, "auto, none, gzip or deflate" },
+    { "columns", ETL_KEY_MAP, false,
+      "header names per column, e.g. region: [地区, 省份]" },
+    { "max_record_bytes", ETL_KEY_INT, false,
+      "longest record in bytes (default 1048576)" },
+    { NULL, 0, false, NULL }
+};
+
+/* Default header names, in the order of enum etl_col; NULL-terminated. */
+static const char *const parse_defaults[ETL_NCOLS][6] = {
+    [ETL_COL_REGION] = { "地区", "region", "省份", "省(区、市)", NULL },
+    [ETL_COL_PARTNER] = { "结对地区", "partner", "counterpart", NULL },
+    [ETL_COL_INDICATOR] = { "指标", "indicator", "指标名称", NULL },
+    [ETL_COL_PERIOD] = { "时期", "period", "年份", "time", "时间", NULL },
+    [ETL_COL_VALUE] = { "数值", "value", "值", NULL },
+    [ETL_COL_UNIT] = { "单位", "unit", NULL },
+    [ETL_COL_NOTE] = { "备注", "note", "notes", NULL },
+};
+
+static const enum etl_col parse_required[] = {
+    ETL_COL_REGION, ETL_COL_INDICATOR, ETL_COL_PERIOD, ETL_COL_VALUE
+};
+
+/* ---- text helpers ------------------------------------------------------- */
+
+/* Trim ASCII spaces, tabs and U+3000 (e3 80 80) from both ends of [*p, +*n). */
+static void
+parse_trim(const char **p, size_t *n)
+{
+    const char *s = *p;
+    size_t len = *n;
+
+    for (;;) {
+        if (len > 0 && (s[0] == ' ' || s[0] == '\t')) {
+            s++;
+            len--;
+        } else if (len >= 3 && memcmp(s, "\xe3\x80\x80", 3) == 0) {
+            s += 3;
+            len -= 3;
+        } else {
+            break;
+        }
+    }
+    for (;;) {
+        if (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+            len--;
+        } else if (len >= 3 && memcmp(s + len - 3, "\xe3\x80\x80", 3) == 0) {
+            len -= 3;
+        } else {
+            break;
+        }
+    }
+    *p = s;
+    *n = len;
+}
+
+/*
+ * Fold a header name for matching into 'out' (of PARSE_NAME_MAX bytes):
+ * trimmed, full-width ASCII (U+FF01..FF5E) and U+3000 to ASCII, ASCII upper
+ * case to lower.  Returns the length, or -1 if it does not fit.
+ */
+static long
+parse_fold(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+
+    parse_trim(&s, &n);
+    for (size_t i = 0; i < n;) {
+        unsigned char b = (unsigned char)s[i];
+        unsigned ch = b;
+
+        if (b == 0xef && i + 2 < n) {
+            unsigned b1 = (unsigned char)s[i + 1], b2 = (unsigned char)s[i + 2];
+            unsigned cp = ((b & 0x0fu) << 12) | ((b1 & 0x3fu) << 6) | (b2 & 0x3fu);
+
+            if (cp >= 0xff01 && cp <= 0xff5e) {
+                ch = cp - 0xfee0;
+                i += 2;
+            }
+        } else if (b == 0xe3 && i + 2 < n && memcmp(s + i, "\xe3\x80\x80", 3) == 0) {
+            ch = ' ';
+            i += 2;
+        }
+        i++;
+        if (ch >= 'A' && ch <= 'Z') {
+            ch += 'a' - 'A';
+        }
+        if (o + 1 >= PARSE_NAME_MAX) {
+            return -1;
+        }
+        out[o++] = (char)ch;
+    }
+    out[o] = '\0';
+    return (long)o;
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+/* Add a name to column 'c'. */
+static int
+parse_name_add(struct parse *ps, enum etl_col c, const char *shown,
+               const struct etl_node *node, struct etl_err *err)
+{
+    char fold[PARSE_NAME_MAX];
+    struct parse_name *v;
+
+    if (parse_fold(shown, strlen(shown), fold) <= 0) {
+        return etl_node_fail(node, err, ETL_E_CONFIG,
+                             "header name for column \"%s\" is empty or longer "
+                             "than %d bytes", etl_col_names[c], PARSE_NAME_MAX - 1);
+    }
+    v = realloc(ps->names[c], (ps->nnames[c] + 1) * sizeof(*v));
+    if (v == NULL) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    ps->names[c] = v;
+    v += ps->nnames[c];
+    v->shown = shown;
+    v->node = node;
+    v->fold = strdup(fold);
+    if (v->fold == NULL) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    ps->nnames[c]++;
+    return 0;
+}
+
+/* Forget column 'c''s names. */
+static void
+parse_names_clear(struct parse *ps, enum etl_col c)
+{
+    for (size_t i = 0; i < ps->nnames[c]; i++) {
+        free(ps->names[c][i].fold);
+    }
+    free(ps->names[c]);
+    ps->names[c] = NULL;
+    ps->nnames[c] = 0;
+}
+
+/* Read "columns:": each key a canonical column, each value a name or a list. */
+static int
+parse_columns(struct parse *ps, const struct etl_node *map, struct etl_err *err)
+{
+    bool seen[ETL_NCOLS] = { false };
+
+    for (size_t i = 0; i < map->n; i++) {
+        const struct etl_node *k = map->keys[i], *v = map->items[i];
+        int c = -1;
+
+        for (int j = 0; j < ETL_NCOLS; j++) {
+            if (strcmp(k->str, etl_col_names[j]) == 0) {
+                c = j;
+            }
+        }
+        if (c < 0) {
+            etl_node_fail(k, err, ETL_E_CONFIG, "unknown column \"%s\" in \"columns\"",
+                          k->str);
+            etl_err_hint(err, "columns: region, partner, indicator, period, value, "
+                         "unit, note");
+            return -1;
+        }
+        if (seen[c]) {
+            return etl_node_fail(k, err, ETL_E_CONFIG,
+                                 "column \"%s\" given twice in \"columns\"", k->str);
+        }
+        seen[c] = true;
+        if (v->type == ETL_NODE_MAP || (v->type == ETL_NODE_SEQ && v->n == 0)) {
+            return etl_node_fail(v, err, ETL_E_CONFIG,
+                                 "column \"%s\" needs a header name or a list of them",
+                                 k->str);
+        }
+        parse_names_clear(ps, (enum etl_col)c);
+        for (size_t j = 0; j < (v->type == ETL_NODE_SEQ ? v->n : 1); j++) {
+            const struct etl_node *s = v->type == ETL_NODE_SEQ ? v->items[j] : v;
+
+            if (s->type != ETL_NODE_SCALAR) {
+                return etl_node_fail(s, err, ETL_E_CONFIG,
+                                     "column \"%s\" needs a header name or a list of "
+                                     "them", k->str);
+            }
+            if (parse_name_add(ps, (enum etl_col)c, s->str, s, err) < 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* No header name may belong to two columns. */
+static int
+parse_names_check(const struct parse *ps, struct etl_err *err)
+{
+    for (int a = 0; a < ETL_NCOLS; a++) {
+        for (int b = a; b < ETL_NCOLS; b++) {
+            for (size_t i = 0; i < ps->nnames[a]; i++) {
+                for (size_t j = a == b ? i + 1 : 0; j < ps->nnames[b]; j++) {
+                    const struct parse_name *x = &ps->names[a][i];
+                    const struct parse_name *y = &ps->names[b][j];
+
+                    if (strcmp(x->fold, y->fold) != 0) {
+                        continue;
+                    }
+                    if (a == b) {
+                        return etl_node_fail(y->node, err, ETL_E_CONFIG,
+                                             "header name \"%s\" is given twice "
+                                             "for column \"%s\"", y->shown,
+                                             etl_col_names[a]);
+                    }
+                    if (y->node == NULL) {
+                        y = x;      /* blame the configured one */
+                    }
+                    return etl_node_fail(y->node, err, ETL_E_CONFIG,
+                                         "header name \"%s\" is given for both "
+                                         "\"%s\" and \"%s\"", y->shown,
+                                         etl_col_names[a], etl_col_names[b]);
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+static int parse_text(void *arg, const char *p, size_t n, struct etl_err *err);
+static int parse_record(void *arg, const struct etl_csv_record *rec,
+                        struct etl_err *err);
+static void parse_reset(struct parse *ps);
+
+/* Read the keys, make the decoder, the tokenizer, the batch and the arena. */
+static int
+parse_configure(struct etl_stage *st, const struct etl_node *node, struct etl_err *err)
+{
+    struct parse *ps = calloc(1, sizeof(*ps));
+    const struct etl_node *columns;
+    const char *s;
+    long max;
+
+    if (ps == NULL) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    st->ctx = ps;
+    ps->st = st;
+    if (etl_node_str(node, "delimiter", "auto", &s, err) < 0) {
+        return -1;
+    }
+    if (strcmp(s, "auto") == 0) {
+        ps->delim = 0;
+    } else if (strcmp(s, ",") == 0 || strcmp(s, "comma") == 0) {
+        ps->delim = ',';
+    } else if (strcmp(s, "\t") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "tab") == 0) {
+        ps->delim = '\t';
+    } else if (strcmp(s, ";") == 0 || strcmp(s, "semicolon") == 0) {
+        ps->delim = ';';
+    } else {
+        return etl_node_fail(etl_node_get(node, "delimiter"), err, ETL_E_CONFIG,
+                             "unknown delimiter \"%s\" (expected auto, \",\", \"\\t\", "
+                             "\";\", tab, comma or semicolon)", s);
+    }
+    if (etl_node_str(node, "encoding", "auto", &s, err) < 0) {
+        return -1;
+    }
+    if (etl_encoding_parse(s, &ps->enc) < 0) {
+        return etl_node_fail(etl_node_get(node, "encoding"), err, ETL_E_CONFIG,
+                             "unknown encoding \"%s\" (expected auto, utf-8, gb18030 "
+                             "or gbk)", s);
+    }
+    if (etl_node_str(node, "compression", "auto", &s, err) < 0) {
+        return -1;
+    }
+    if (etl_compression_parse(s, &ps->comp) < 0) {
+        return etl_node_fail(etl_node_get(node, "compression"), err, ETL_E_CONFIG,
+                             "unknown compression \"%s\" (expected auto, none, gzip "
+                             "or deflate)", s);
+    }
+    if (etl_node_long(node, "max_record_bytes", ETL_CSV_MAX_RECORD, PARSE_RECORD_MIN,
+                      PARSE_RECORD_MAX, &max, err) < 0) {
+        return -1;
+    }
+    ps->max_record = (size_t)max;
+    for (int c = 0; c < ETL_NCOLS; c++) {
+        for (size_t i = 0; parse_defaults[c][i] != NULL; i++) {
+            if (parse_name_add(ps, (enum etl_col)c, parse_defaults[c][i], NULL,
+                               err) < 0) {
+                return -1;
+            }
+        }
+    }
+    columns = etl_node_get(node, "columns");
+    if (columns != NULL) {
+        if (columns->type != ETL_NODE_MAP) {
+            return etl_node_fail(columns, err, ETL_E_CONFIG,
+                                 "\"columns\" must be a mapping");
+        }
+        if (parse_columns(ps, columns, err) < 0) {
+            return -1;
+        }
+    }
+    if (parse_names_check(ps, err) < 0) {
+        return -1;
+    }
+    ps->dec = etl_decode_new(ps->comp, ps->enc, parse_text, ps, err);
+    if (ps->dec == NULL) {
+        return -1;
+    }
+    ps->csv = etl_csv_new(ps->delim, ps->max_record, parse_record, ps, err);
+    if (ps->csv == NULL) {
+        return -1;
+    }
+    ps->batch = malloc(sizeof(*ps->batch));
+    ps->arena = malloc(PARSE_ARENA_MIN);
+    if (ps->batch == NULL || ps->arena == NULL) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    ps->arena_cap = PARSE_ARENA_MIN;
+    parse_reset(ps);
+    return 0;
+}
+
+/* ---- per file ----------------------------------------------------------- */
+
+/* Forget the current file; keep every buffer. */
+static void
+parse_reset(struct parse *ps)
+{
+    etl_decode_reset(ps->dec);
+    etl_csv_reset(ps->csv);
+    ps->batch->n = 0;
+    ps->arena_len = 0;
+    ps->have_header = false;
+    ps->nheader = 0;
+    ps->downstream = false;
+    for (int c = 0; c < ETL_NCOLS; c++) {
+        ps->map[c] = -1;
+    }
+}
+
+/* Decoded text goes to the tokenizer. */
+static int
+parse_text(void *arg, const char *p, size_t n, struct etl_err *err)
+{
+    struct parse *ps = arg;
+
+    return etl_csv_feed(ps->csv, p, n, err);
+}
+
+/* Hand the batch to the next stage and start an empty one. */
+static int
+parse_flush(struct parse *ps, struct etl_err *err)
+{
+    struct etl_chunk chunk;
+
+    memset(&chunk, 0, sizeof(chunk));
+    chunk.batch = ps->batch;
+    ps->downstream = true;
+    if (etl_stage_push(ps->st, &chunk, err) < 0) {
+        return -1;
+    }
+    ps->downstream = false;
+    ps->batch->n = 0;
+    ps->arena_len = 0;
+    return 0;
+}
+
+/* Do all fields of 'rec' trim to nothing? */
+static bool
+parse_blank(const struct etl_csv_record *rec)
+{
+    for (size_t i = 0; i < rec->nfields; i++) {
+        const char *p = rec->fields[i];
+        size_t n = rec->lens[i];
+
+        parse_trim(&p, &n);
+        if (n > 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Names of column 'c' as a list for a message. */
+static void
+parse_name_list(const struct parse *ps, enum etl_col c, char *out, size_t size)
+{
+    size_t o = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < ps->nnames[c] && o < size; i++) {
+        int k = snprintf(out + o, size - o, "%s%s", i > 0 ? ", " : "",
+                         ps->names[c][i].shown);
+
+        if (k < 0) {
+            break;
+        }
+        o += (size_t)k;
+    }
+}
+
+/* The first record that is not blank: map its fields to the columns. */
+static int
+parse_header(struct parse *ps, const struct etl_csv_record *rec, struct etl_err *err)
+{
+    char fold[PARSE_NAME_MAX];
+
+    if (rec->bad != NULL) {
+        etl_err_set(err, ETL_E_DATA, "invalid header: %s", rec->bad);
+        etl_err_where(err, "line %lu", rec->line);
+        return -1;
+    }
+    for (size_t i = 0; i < rec->nfields; i++) {
+        if (parse_fold(rec->fields[i], rec->lens[i], fold) <= 0) {
+            continue;
+        }
+        for (int c = 0; c < ETL_NCOLS; c++) {
+            for (size_t j = 0; j < ps->nnames[c]; j++) {
+                int prev = ps->map[c];
+
+                if (strcmp(fold, ps->names[c][j].fold) != 0) {
+                    continue;
+                }
+                if (prev >= 0) {
+                    etl_err_set(err, ETL_E_DATA, "column \"%s\" is named twice in the "
+                                "header: \"%s\" (field %d) and \"%s\" (field %zu)",
+                                etl_col_names[c], rec->fields[prev], prev + 1,
+                                rec->fields[i], i + 1);
+                    etl_err_where(err, "line %lu", rec->line);
+                    return -1;
+                }
+                ps->map[c] = (int)i;
+            }
+        }
+    }
+    for (size_t k = 0; k < sizeof(parse_required) / sizeof(parse_required[0]); k++) {
+        enum etl_col c = parse_required[k];
+        char list[200];
+
+        if (ps->map[c] >= 0) {
+            continue;
+        }
+        parse_name_list(ps, c, list, sizeof(list));
+        etl_err_set(err, ETL_E_DATA,
+                    "missing column \"%s\" (expected a header named one of: %s)",
+                    etl_col_names[c], list);
+        etl_err_detail(err, "the header is \"%s\"", rec->raw);
+        etl_err_where(err, "line %lu", rec->line);
+        return -1;
+    }
+    ps->have_header = true;
+    ps->nheader = rec->nfields;
+    return 0;
+}
+
+/* Copy [p, +n) into the arena as a NUL-terminated text (room was made). */
+static const char *
+parse_keep(struct parse *ps, const char *p, size_t n)
+{
+    char *s = ps->arena + ps->arena_len;
+
+    memcpy(s, p, n);
+    s[n] = '\0';
+    ps->arena_len += n + 1;
+    return s;
+}
+
+/* A record after the header: one row, maybe rejected. */
+static int
+parse_row(struct parse *ps, const struct etl_csv_record *rec, struct etl_err *err)
+{
+    struct etl_row *row;
+    size_t need = rec->raw_len + 1;
+
+    for (int c = 0; c < ETL_NCOLS; c++) {
+        if (ps->map[c] >= 0 && (size_t)ps->map[c] < rec->nfields) {
+            need += rec->lens[ps->map[c]] + 1;
+        }
+    }
+    if (need > ps->arena_cap - ps->arena_len) {
+        if (ps->batch->n > 0 && parse_flush(ps, err) < 0) {
+            return -1;
+        }
+        if (need > ps->arena_cap) {
+            /* no row points into it now: it may move */
+            char *a = realloc(ps->arena, need);
+
+            if (a == NULL) {
+                return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            }
+            ps->arena = a;
+            ps->arena_cap = need;
+        }
+    }
+    row = &ps->batch->rows[ps->batch->n];
+    memset(row, 0, sizeof(*row));
+    row->line = rec->line;
+    row->raw = parse_keep(ps, rec->raw, rec->raw_len);
+    row->raw_len = rec->raw_len;
+    for (int c = 0; c < ETL_NCOLS; c++) {
+        int i = ps->map[c];
+
+        if (i >= 0 && (size_t)i < rec->nfields) {
+            const char *p = rec->fields[i];
+            size_t n = rec->lens[i];
+
+            parse_trim(&p, &n);
+            row->f[c] = parse_keep(ps, p, n);
+        }
+    }
+    if (rec->bad != NULL) {
+        etl_row_reject(row, "%s", rec->bad);
+    } else if (rec->nfields != ps->nheader) {
+        etl_row_reject(row, "expected %zu fields, found %zu", ps->nheader,
+                       rec->nfields);
+    }
+    ps->batch->n++;
+    if (ps->batch->n == ETL_BATCH_ROWS) {
+        return parse_flush(ps, err);
+    }
+    return 0;
+}
+
+/* Each record from the tokenizer. */
+static int
+parse_record(void *arg, const struct etl_csv_record *rec, struct etl_err *err)
+{
+    struct parse *ps = arg;
+
+    if (rec->bad == NULL && parse_blank(rec)) {
+        return 0;
+    }
+    if (!ps->have_header) {
+        return parse_header(ps, rec, err);
+    }
+    return parse_row(ps, rec, err);
+}
+
+/* An error of ours (not of a later stage) gets the line it happened on. */
+static int
+parse_fail(struct parse *ps, struct etl_err *err)
+{
+    if (!ps->downstream) {
+        etl_err_where(err, "line %lu", etl_csv_line(ps->csv));
+    }
+    return -1;
+}
+
+static int
+parse_begin(struct etl_stage *st, struct etl_err *err)
+{
+    (void)err;
+    parse_reset(st->ctx);
+    return 0;
+}
+
+static int
+parse_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
+{
+    struct parse *ps = st->ctx;
+
+    if (in->len > 0 && etl_decode_feed(ps->dec, in->bytes, in->len, err) < 0) {
+        return parse_fail(ps, err);
+    }
+    return 0;
+}
+
+static int
+parse_finish(struct etl_stage *st, struct etl_err *err)
+{
+    struct parse *ps = st->ctx;
+
+    if (etl_decode_finish(ps->dec, err) < 0 || etl_csv_finish(ps->csv, err) < 0) {
+        return parse_fail(ps, err);
+    }
+    if (!ps->have_header) {
+        etl_err_set(err, ETL_E_DATA, "no header: the file is empty");
+        etl_err_where(err, "line 1");
+        return -1;
+    }
+    if (ps->batch->n > 0 && parse_flush(ps, err) < 0) {
+        return -1;
+    }
+    return etl_stage_finish_next(st, err);
+}
+
+static void
+parse_abort(struct etl_stage *st)
+{
+    if (st->ctx != NULL && ((struct parse *)st->ctx)->batch != NULL) {
+        parse_reset(st->ctx);
+    }
+}
+
+static void
+parse_destroy(struct etl_stage *st)
+{
+    struct parse *ps = st->ctx;
+
+    if (ps == NULL) {
+        return;
+    }
+    for (int c = 0; c < ETL_NCOLS; c++) {
+        parse_names_clear(ps, (enum etl_col)c);
+    }
+    etl_decode_free(ps->dec);
+    etl_csv_free(ps->csv);
+    free(ps->batch);
+    free(ps->arena);
+    free(ps);
+    st->ctx = NULL;
+}
+
+size_t
+etl_stage_parse_csv_footprint(const struct etl_stage *st)
+{
+    const struct parse *ps = st->ctx;
+
+    if (ps == NULL) {
+        return 0;
+    }
+    return sizeof(*ps) + (ps->batch != NULL ? sizeof(*ps->batch) : 0) + ps->arena_cap +
+           (ps->dec != NULL ? etl_decode_footprint(ps->dec) : 0) +
+           (ps->csv != NULL ? etl_csv_footprint(ps->csv) : 0);
+}
+
+const struct etl_stage_kind etl_stage_parse_csv = {
+    .name = "parse_csv",
+    .consumes = ETL_FLOW_FILE,
+    .produces = ETL_FLOW_ROWS,
+    .keys = parse_keys,
+    .summary = "decode (gzip/deflate, UTF-8/GB18030) and split CSV/TSV into rows",
+    .configure = parse_configure,
+    .begin = parse_begin,
+    .process = parse_process,
+    .finish = parse_finish,
+    .abort = parse_abort,
+    .destroy = parse_destroy,
+};
