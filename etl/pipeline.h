@@ -65,7 +65,7 @@ struct etl_file {
     struct etl_err err;         /* why it failed */
     const struct etl_stage *from;   /* the fetch stage that produced it */
     /* counts, filled when loaded */
-    int64_t rows_in, rows_loaded, rows_rejected;
+    int64_t rows_in, rows_loaded, rows_rejected, rows_deleted;
 };
 
 struct etl_run {
@@ -94,6 +94,12 @@ struct etl_job {
      */
     bool refused;
     char refuse_reason[256];
+    /*
+     * Load through a staging table that turns repeated keys into rejects.
+     * The runner sets it when a plain load hit the unique key, and loads the
+     * file again: the fast path stays free of per-row checks.
+     */
+    bool dedupe;
 };
 
 /* Load and check the YAML, resolve every pipeline's graph, load the catalog. */

@@ -75,6 +75,7 @@ struct etl_row {
     const char *unit;               /* canonical unit code (catalog-owned) or NULL */
     enum etl_qualifier qualifier;
     bool of_which;                  /* "#" row: a sub-item, never added into totals */
+    bool deleted;                   /* SDMX ACTION D: the sender withdraws it; not loaded */
 
     /* set by any stage that rejects the row; a rejected row is not normalized further */
     bool rejected;

@@ -282,19 +282,20 @@ file_stream(struct etl_stage *head, struct etl_job *job, struct etl_err *err)
 /* The file's whole transaction.  On failure the transaction is rolled back. */
 static int
 file_load(struct etl_run *run, struct pg_conn *db, struct etl_stage *head,
-          struct etl_file *f, struct etl_err *err)
+          struct etl_file *f, bool dedupe, struct etl_err *err)
 {
     struct etl_job job;
     struct etl_stage *st;
     struct etl_err ignore;
-    const char *params[6];
-    char b[5][24];
+    const char *params[7];
+    char b[6][24];
 
     memset(&job, 0, sizeof(job));
     job.run = run;
     job.file = f;
     job.db = db;
-    f->rows_in = f->rows_loaded = f->rows_rejected = 0;
+    job.dedupe = dedupe;
+    f->rows_in = f->rows_loaded = f->rows_rejected = f->rows_deleted = 0;
     if (etl_pg_exec(db, "BEGIN", err) < 0 ||
         source_upsert(db, run, f->url, &job.source_id, err) < 0 ||
         file_insert(db, run, f, job.source_id, "failed", "incomplete", &job.file_id, err) < 0) {
@@ -321,10 +322,11 @@ file_load(struct etl_run *run, struct pg_conn *db, struct etl_stage *head,
     params[3] = num_param(b[1], sizeof(b[1]), f->rows_in, true);
     params[4] = num_param(b[2], sizeof(b[2]), f->rows_loaded, true);
     params[5] = num_param(b[3], sizeof(b[3]), f->rows_rejected, true);
+    params[6] = num_param(b[5], sizeof(b[5]), f->rows_deleted, true);
     if (etl_pg_query(db,
                      "UPDATE ledger.file SET status = $2, error = $3, rows_in = $4, "
-                     "rows_loaded = $5, rows_rejected = $6, finished_at = clock_timestamp() "
-                     "WHERE id = $1", 6, params, NULL, err) < 0) {
+                     "rows_loaded = $5, rows_rejected = $6, rows_deleted = $7, "
+                     "finished_at = clock_timestamp() WHERE id = $1", 7, params, NULL, err) < 0) {
         goto fail;
     }
     if (!job.refused) {
@@ -371,6 +373,7 @@ run_chain(struct etl_run *run, struct pg_conn *db, struct etl_stage *head,
     for (size_t i = 0; i < run->nfiles; i++) {
         struct etl_file *f = &run->files[i];
         double t0 = now_seconds();
+        int rc;
 
         if (f->from == NULL || strcmp(f->from->name, head->needs[0]) != 0 ||
             f->status != ETL_FILE_PENDING) {
@@ -381,7 +384,16 @@ run_chain(struct etl_run *run, struct pg_conn *db, struct etl_stage *head,
             f->status = ETL_FILE_FAILED;
             continue;
         }
-        if (file_load(run, db, head, f, &f->err) < 0) {
+        rc = file_load(run, db, head, f, false, &f->err);
+        if (rc < 0 && strstr(f->err.detail, "SQLSTATE 23505") != NULL &&
+            PQstatus(db->conn) == CONNECTION_OK) {
+            /* the file repeats a key: load it again, turning repeats into rejects */
+            etl_log(ETL_LOG_NOTICE, "[%s/%s] %s repeats a key; loading it again with the "
+                    "repeats rejected", pname, head->name, f->url);
+            etl_err_clear(&f->err);
+            rc = file_load(run, db, head, f, true, &f->err);
+        }
+        if (rc < 0) {
             char msg[1024];
 
             f->status = ETL_FILE_FAILED;

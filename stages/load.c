@@ -14,6 +14,19 @@
  *    Per row: one COPY line is encoded into a buffer reused for the whole
  *    file; the buffer is sent when it passes LOAD_SEND_BYTES.  libpq queues
  *    the data and the server works while we parse the next chunk.
+ *
+ *    A file that repeats a key (indicator, region, partner, period) breaks
+ *    the unique key at the end of the COPY.  The runner then loads it again
+ *    with job->dedupe set: rows go to a temporary staging table first, every
+ *    repeat after the first becomes a reject ("same figure as line 3" or
+ *    "duplicate of line 3 with another value"), and the rest is inserted.
+ *    Clean files never pay for that.
+ *
+ *    Reconciliation (key "reconcile"): after the rows are in, each national
+ *    row of an additive indicator is compared with the sum of the same
+ *    file's province rows for that indicator and period; a difference above
+ *    the tolerance is written to ledger.reconcile, and with "fail" the file
+ *    is refused.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -33,32 +46,111 @@
 /* Longest COPY line we build; a raw record is at most 1 MiB by default. */
 #define LOAD_MAX_LINE ((size_t)16 << 20)
 
+enum load_reconcile { LOAD_RECONCILE_OFF, LOAD_RECONCILE_WARN, LOAD_RECONCILE_FAIL };
+
 struct load {
+    enum load_reconcile reconcile;
+    char tolerance[32];         /* relative, as text for the query */
     struct etl_buf out;         /* COPY lines for the observations */
     struct etl_buf rej;         /* one reject line at a time */
     FILE *rejects;              /* spooled reject lines, COPY text format */
     char ids[3][24];            /* source_id, file_id, run_id as text */
-    int64_t rows_in, rows_loaded, rows_rejected;
+    int64_t rows_in, rows_loaded, rows_rejected, rows_deleted;
 };
 
+#define LOAD_COLUMNS "indicator, region, partner, period_kind, period_start, period_end, " \
+    "value, unit, qualifier, raw_value, note, source_id, file_id, run_id, line, of_which"
+
 static const char load_copy_sql[] =
-    "COPY warehouse.observation (indicator, region, partner, period_kind, period_start, "
-    "period_end, value, unit, qualifier, raw_value, note, source_id, file_id, run_id, line, "
-    "of_which) "
-    "FROM STDIN";
+    "COPY warehouse.observation (" LOAD_COLUMNS ") FROM STDIN";
+
+/* dedupe mode: the same columns plus the raw record, into a temp table */
+static const char load_stage_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS etl_dedupe ON COMMIT DELETE ROWS AS "
+    "SELECT " LOAD_COLUMNS ", ''::text AS raw FROM warehouse.observation WITH NO DATA; "
+    "TRUNCATE etl_dedupe";
+static const char load_stage_copy_sql[] =
+    "COPY etl_dedupe (" LOAD_COLUMNS ", raw) FROM STDIN";
+/*
+ * Every repeat of a key after its first line becomes a reject, and the rest
+ * goes into the warehouse.  $1 = file_id.  Returns the number of repeats.
+ */
+static const char load_dedupe_sql[] =
+    "WITH ranked AS ("
+    "  SELECT ctid AS id, line, value,"
+    "         row_number() OVER w AS rn, first_value(line) OVER w AS first_line,"
+    "         first_value(value) OVER w AS first_value"
+    "  FROM etl_dedupe"
+    "  WINDOW w AS (PARTITION BY indicator, region, partner, period_start, period_end"
+    "               ORDER BY line)),"
+    " gone AS ("
+    "  DELETE FROM etl_dedupe d USING ranked r WHERE d.ctid = r.id AND r.rn > 1"
+    "  RETURNING d.line, d.raw, r.first_line, r.first_value, d.value),"
+    " rej AS ("
+    "  INSERT INTO ledger.reject (file_id, line, raw, reason)"
+    "  SELECT $1::bigint, line, raw,"
+    "         CASE WHEN value IS NOT DISTINCT FROM first_value"
+    "              THEN format('same figure as line %s', first_line)"
+    "              ELSE format('duplicate of line %s with another value (%s, not %s)',"
+    "                          first_line, coalesce(value::text, 'missing'),"
+    "                          coalesce(first_value::text, 'missing')) END"
+    "  FROM gone RETURNING 1)"
+    "SELECT count(*) FROM rej";
+static const char load_dedupe_insert_sql[] =
+    "INSERT INTO warehouse.observation (" LOAD_COLUMNS ") "
+    "SELECT " LOAD_COLUMNS " FROM etl_dedupe";
+
+/*
+ * National rows of this source against the sum of its province rows, per
+ * additive indicator and period, where they differ by more than the
+ * tolerance (relative, at least 1 unit).  $1 = source_id, $2 = tolerance.
+ */
+static const char load_reconcile_sql[] =
+    "SELECT n.indicator, n.period_kind, n.period_start, n.period_end, n.value, s.total,"
+    "       s.regions "
+    "FROM warehouse.observation n "
+    "JOIN (SELECT o.indicator, o.period_kind, o.period_start, o.period_end,"
+    "             sum(o.value) AS total, count(*) AS regions"
+    "      FROM warehouse.observation o"
+    "      JOIN warehouse.region r ON r.code = o.region AND r.level = 'province'"
+    "      JOIN warehouse.indicator i ON i.code = o.indicator AND i.additive"
+    "      WHERE o.source_id = $1 AND o.partner IS NULL AND NOT o.of_which"
+    "        AND o.value IS NOT NULL"
+    "      GROUP BY 1, 2, 3, 4) s"
+    "  USING (indicator, period_kind, period_start, period_end) "
+    "WHERE n.source_id = $1 AND n.region = '000000' AND n.partner IS NULL"
+    "  AND NOT n.of_which AND n.value IS NOT NULL"
+    "  AND abs(s.total - n.value) > greatest(abs(n.value) * $2::numeric, 1) "
+    "ORDER BY 1, 3";
 
 static int
 load_configure(struct etl_stage *st, const struct etl_node *node, struct etl_err *err)
 {
     struct load *ld = calloc(1, sizeof(*ld));
+    const char *mode;
+    double tol;
 
-    (void)node;
     if (ld == NULL) {
         return etl_err_set(err, ETL_E_NOMEM, "out of memory");
     }
     etl_buf_init(&ld->out, LOAD_MAX_LINE + LOAD_SEND_BYTES);
     etl_buf_init(&ld->rej, LOAD_MAX_LINE);
     st->ctx = ld;
+    if (etl_node_str(node, "reconcile", "warn", &mode, err) < 0 ||
+        etl_node_double(node, "reconcile_tolerance", 0.005, 0, 1, &tol, err) < 0) {
+        return -1;
+    }
+    if (strcmp(mode, "off") == 0) {
+        ld->reconcile = LOAD_RECONCILE_OFF;
+    } else if (strcmp(mode, "warn") == 0) {
+        ld->reconcile = LOAD_RECONCILE_WARN;
+    } else if (strcmp(mode, "fail") == 0) {
+        ld->reconcile = LOAD_RECONCILE_FAIL;
+    } else {
+        return etl_node_fail(etl_node_get(node, "reconcile"), err, ETL_E_CONFIG,
+                             "\"reconcile\" must be off, warn or fail, not \"%s\"", mode);
+    }
+    snprintf(ld->tolerance, sizeof(ld->tolerance), "%.6f", tol);
     return 0;
 }
 
@@ -86,7 +178,7 @@ load_begin(struct etl_stage *st, struct etl_err *err)
     struct etl_job *job = st->job;
     const char *params[1];
 
-    ld->rows_in = ld->rows_loaded = ld->rows_rejected = 0;
+    ld->rows_in = ld->rows_loaded = ld->rows_rejected = ld->rows_deleted = 0;
     etl_buf_reset(&ld->out);
     snprintf(ld->ids[0], sizeof(ld->ids[0]), "%" PRId64, job->source_id);
     snprintf(ld->ids[1], sizeof(ld->ids[1]), "%" PRId64, job->file_id);
@@ -101,11 +193,18 @@ load_begin(struct etl_stage *st, struct etl_err *err)
     params[0] = ld->ids[0];
     if (etl_pg_exec(job->db, "SAVEPOINT etl_load", err) < 0 ||
         etl_pg_query(job->db, "DELETE FROM warehouse.observation WHERE source_id = $1",
-                     1, params, NULL, err) < 0 ||
-        etl_pg_copy_begin(job->db, load_copy_sql, err) < 0) {
+                     1, params, NULL, err) < 0) {
         return -1;
     }
-    return 0;
+    if (job->dedupe) {
+        if (etl_pg_exec(job->db, "SET LOCAL client_min_messages = warning", err) < 0 ||
+            etl_pg_exec(job->db, load_stage_sql, err) < 0 ||
+            etl_pg_copy_begin(job->db, load_stage_copy_sql, err) < 0) {
+            return -1;
+        }
+        return 0;
+    }
+    return etl_pg_copy_begin(job->db, load_copy_sql, err);
 }
 
 /* 20210101 -> "2021-01-01" (dates from normalize are in 0001..9999) */
@@ -124,7 +223,7 @@ fmt_date(char out[11], int32_t d)
 }
 
 static int
-load_row(struct load *ld, const struct etl_row *r, struct etl_err *err)
+load_row(struct load *ld, const struct etl_row *r, bool with_raw, struct etl_err *err)
 {
     char start[11], end[11], line[24];
     struct etl_buf *b = &ld->out;
@@ -148,8 +247,12 @@ load_row(struct load *ld, const struct etl_row *r, struct etl_err *err)
         etl_copy_field(b, ld->ids[1], false, err) < 0 ||
         etl_copy_field(b, ld->ids[2], false, err) < 0 ||
         etl_copy_field(b, line, false, err) < 0 ||
-        etl_copy_field(b, r->of_which ? "t" : "f", true, err) < 0) {
+        etl_copy_field(b, r->of_which ? "t" : "f", !with_raw, err) < 0) {
         return -1;
+    }
+    if (with_raw) {
+        return etl_copy_field_n(b, r->raw != NULL ? r->raw : "", r->raw != NULL ? r->raw_len : 0,
+                                true, err);
     }
     return 0;
 }
@@ -184,6 +287,10 @@ load_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
         const struct etl_row *r = &b->rows[i];
 
         ld->rows_in++;
+        if (r->deleted && !r->rejected) {
+            ld->rows_deleted++;
+            continue;
+        }
         if (r->rejected) {
             ld->rows_rejected++;
             if (load_reject(ld, r, err) < 0) {
@@ -192,7 +299,7 @@ load_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
             continue;
         }
         ld->rows_loaded++;
-        if (load_row(ld, r, err) < 0) {
+        if (load_row(ld, r, st->job->dedupe, err) < 0) {
             etl_err_context(err, "line %lu", r->line);
             return -1;
         }
@@ -237,12 +344,95 @@ load_send_rejects(struct load *ld, struct pg_conn *db, struct etl_err *err)
     return etl_pg_copy_end(db, NULL, err);
 }
 
+/* Move repeated keys to the rejects and the rest into the warehouse. */
+static int
+load_dedupe(struct load *ld, struct etl_job *job, struct etl_err *err)
+{
+    const char *params[1] = { ld->ids[1] };
+    PGresult *res;
+    int64_t repeats;
+
+    if (etl_pg_query(job->db, load_dedupe_sql, 1, params, &res, err) < 0) {
+        return -1;
+    }
+    repeats = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    if (etl_pg_exec(job->db, load_dedupe_insert_sql, err) < 0) {
+        return -1;
+    }
+    ld->rows_loaded -= repeats;
+    ld->rows_rejected += repeats;
+    return 0;
+}
+
+/*
+ * Compare national rows with the sum of province rows; record differences
+ * in ledger.reconcile (after any rollback, so they stay).  Sets *failed
+ * when the mode is "fail" and a difference was found.
+ */
+static int
+load_reconcile(struct load *ld, struct etl_stage *st, PGresult **found, struct etl_err *err)
+{
+    const char *params[2] = { ld->ids[0], ld->tolerance };
+    struct etl_job *job = st->job;
+    PGresult *res;
+
+    *found = NULL;
+    if (ld->reconcile == LOAD_RECONCILE_OFF) {
+        return 0;
+    }
+    if (etl_pg_query(job->db, load_reconcile_sql, 2, params, &res, err) < 0) {
+        return -1;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        etl_log(ETL_LOG_WARNING, "[%s/%s] %s: national %s of %s %s..%s differs from the sum "
+                "of %s province rows, %s", st->pipeline->name, st->name, job->file->url,
+                PQgetvalue(res, i, 4), PQgetvalue(res, i, 0), PQgetvalue(res, i, 2),
+                PQgetvalue(res, i, 3), PQgetvalue(res, i, 6), PQgetvalue(res, i, 5));
+    }
+    if (PQntuples(res) > 0 && ld->reconcile == LOAD_RECONCILE_FAIL && !job->refused) {
+        job->refused = true;
+        snprintf(job->refuse_reason, sizeof(job->refuse_reason),
+                 "national %s of %s %s..%s differs from the sum of %s province rows, %s "
+                 "(reconcile: fail)", PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 0),
+                 PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 6),
+                 PQgetvalue(res, 0, 5));
+    }
+    *found = res;
+    return 0;
+}
+
+static int
+load_record_reconcile(struct load *ld, struct etl_job *job, PGresult *found,
+                      struct etl_err *err)
+{
+    const char *outcome = ld->reconcile == LOAD_RECONCILE_FAIL ? "failed" : "warned";
+
+    for (int i = 0; found != NULL && i < PQntuples(found); i++) {
+        const char *params[9] = {
+            ld->ids[1], PQgetvalue(found, i, 0), PQgetvalue(found, i, 1),
+            PQgetvalue(found, i, 2), PQgetvalue(found, i, 3), PQgetvalue(found, i, 4),
+            PQgetvalue(found, i, 5), PQgetvalue(found, i, 6), outcome
+        };
+
+        if (etl_pg_query(job->db,
+                         "INSERT INTO ledger.reconcile (file_id, indicator, period_kind, "
+                         "period_start, period_end, national, sum_of_regions, regions, outcome) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", 9, params, NULL,
+                         err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 load_finish(struct etl_stage *st, struct etl_err *err)
 {
     struct load *ld = st->ctx;
     struct etl_job *job = st->job;
     struct etl_file *f = job->file;
+    PGresult *found = NULL;
 
     if (ld->out.len > 0) {
         if (etl_pg_copy_put(job->db, ld->out.data, ld->out.len, err) < 0) {
@@ -251,29 +441,37 @@ load_finish(struct etl_stage *st, struct etl_err *err)
         etl_buf_reset(&ld->out);
     }
     if (etl_pg_copy_end(job->db, NULL, err) < 0) {
-        if (strstr(err->detail, "SQLSTATE 23505") != NULL) {
-            etl_err_hint(err, "the file has the same indicator, region, partner and period twice");
-        }
+        return -1;
+    }
+    if ((job->dedupe && load_dedupe(ld, job, err) < 0) ||
+        load_reconcile(ld, st, &found, err) < 0) {
         return -1;
     }
     if (job->refused) {
-        /* keep the previous version's rows: undo the delete and the copy */
+        /* keep the previous version's rows: undo the delete and the rows */
         if (etl_pg_exec(job->db, "ROLLBACK TO SAVEPOINT etl_load", err) < 0) {
+            PQclear(found);
             return -1;
         }
+        /* the repeats' reject rows went with it; the counts still describe the file */
         ld->rows_loaded = 0;
     }
     if (etl_pg_exec(job->db, "RELEASE SAVEPOINT etl_load", err) < 0 ||
-        load_send_rejects(ld, job->db, err) < 0) {
+        load_send_rejects(ld, job->db, err) < 0 ||
+        load_record_reconcile(ld, job, found, err) < 0) {
+        PQclear(found);
         return -1;
     }
+    PQclear(found);
     f->rows_in = ld->rows_in;
     f->rows_loaded = ld->rows_loaded;
     f->rows_rejected = ld->rows_rejected;
-    if (!job->refused && f->rows_in != f->rows_loaded + f->rows_rejected) {
+    f->rows_deleted = ld->rows_deleted;
+    if (!job->refused && f->rows_in != f->rows_loaded + f->rows_rejected + f->rows_deleted) {
         return etl_err_set(err, ETL_E_INTERNAL,
                            "row count mismatch: %" PRId64 " in, %" PRId64 " loaded, %" PRId64
-                           " rejected", f->rows_in, f->rows_loaded, f->rows_rejected);
+                           " rejected, %" PRId64 " deleted", f->rows_in, f->rows_loaded,
+                           f->rows_rejected, f->rows_deleted);
     }
     fclose(ld->rejects);
     ld->rejects = NULL;
@@ -301,6 +499,9 @@ load_abort(struct etl_stage *st)
 }
 
 static const struct etl_key load_keys[] = {
+    { "reconcile", ETL_KEY_STR, false,
+      "national rows against the sum of province rows: off, warn (default) or fail" },
+    { "reconcile_tolerance", ETL_KEY_NUM, false, "relative difference allowed (default 0.005)" },
     { 0 }
 };
 
