@@ -62,8 +62,12 @@ static const struct word cn_units[] = {
 static size_t
 starts(const char *p, const char *end, const char *w)
 {
-    size_t n = strlen(w);
+    size_t n;
 
+    if (p >= end || *p != *w) {
+        return 0;               /* the usual miss, without strlen */
+    }
+    n = strlen(w);
     if ((size_t)(end - p) >= n && memcmp(p, w, n) == 0) {
         return n;
     }
@@ -595,4 +599,108 @@ etl_num_sign(const char *value)
         }
     }
     return 0;
+}
+
+/*
+ * A configuration number into normalized text; see num.h.  The exponent is
+ * applied by moving the decimal point, never through a double.
+ */
+int
+etl_num_decimal(const char *s, char *out, size_t size)
+{
+    struct dec x;
+    bool frac = false, any = false;
+    long e = 0;
+
+    memset(&x, 0, sizeof(x));
+    if (*s == '-' || *s == '+') {
+        x.neg = (*s == '-');
+        s++;
+    }
+    for (; *s != '\0' && *s != 'e' && *s != 'E'; s++) {
+        if (*s == '.' && !frac) {
+            frac = true;
+        } else if (is_digit(*s)) {
+            any = true;
+            if (dec_push(&x, *s - '0') < 0) {
+                return -2;
+            }
+            if (frac) {
+                x.exp--;
+            }
+        } else {
+            return -1;
+        }
+    }
+    if (!any) {
+        return -1;
+    }
+    if (*s != '\0') {
+        bool eneg = false;
+
+        s++;
+        if (*s == '-' || *s == '+') {
+            eneg = (*s == '-');
+            s++;
+        }
+        if (!is_digit(*s)) {
+            return -1;
+        }
+        for (; is_digit(*s); s++) {
+            if (e <= 100000) {
+                e = e * 10 + (*s - '0');
+            }
+        }
+        if (*s != '\0') {
+            return -1;
+        }
+        if (e > 100000) {
+            return x.nd == 0 ? (dec_format(&x, out, size) < 0 ? -2 : 0) : -2;
+        }
+        x.exp += (int)(eneg ? -e : e);
+    }
+    dec_normalize(&x);
+    return dec_format(&x, out, size) < 0 ? -2 : 0;
+}
+
+/* Length of the integer part of an unsigned normalized decimal. */
+static size_t
+int_len(const char *s)
+{
+    size_t n = 0;
+
+    while (s[n] != '\0' && s[n] != '.') {
+        n++;
+    }
+    return n;
+}
+
+/* Exact comparison of normalized decimals; see num.h.  No allocation. */
+int
+etl_num_cmp(const char *a, const char *b)
+{
+    int sa = etl_num_sign(a), sb = etl_num_sign(b), r;
+    size_t la, lb;
+
+    if (sa != sb) {
+        return sa < sb ? -1 : 1;
+    }
+    if (sa == 0) {
+        return 0;
+    }
+    if (sa < 0) {
+        a++;
+        b++;
+    }
+    /* no leading zeros: a longer integer part is larger; then digit by digit
+     * (no trailing zeros: a fraction that is a prefix of another is smaller) */
+    la = int_len(a);
+    lb = int_len(b);
+    if (la != lb) {
+        r = la < lb ? -1 : 1;
+    } else {
+        r = strcmp(a, b);
+        r = r < 0 ? -1 : (r > 0 ? 1 : 0);
+    }
+    return sa < 0 ? -r : r;
 }

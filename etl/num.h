@@ -60,4 +60,22 @@ int etl_num_shift(char *value, size_t size, int pow10, struct etl_err *err) ETL_
 /* Sign of a normalized decimal: -1, 0 (zero or missing) or 1. */
 int etl_num_sign(const char *value);
 
+/*
+ * A plain decimal as written in a configuration file ("0", "-2.5",
+ * "10000000000000", "1e13", "1.5E-3", "+7") into normalized decimal text in
+ * 'out' (size 'size'), the form etl_num_parse() gives: no exponent, no
+ * leading or trailing zeros ("1e13" -> "10000000000000").  No separators,
+ * units or Chinese.  Returns 0, -1 if the text is not such a number, -2 if
+ * it is one but does not fit 'size' (no error struct: callers name the key).
+ */
+int etl_num_decimal(const char *text, char *out, size_t size) ETL_MUSTCHECK;
+
+/*
+ * Compare two normalized decimals (etl_num_parse, etl_num_decimal) exactly:
+ * <0, 0 or >0 as a is below, equal to or above b.  Neither may be "" (a
+ * missing value).  O(length); no floating point, so 12000000000000.5 is
+ * above 12000000000000 however many digits they have.
+ */
+int etl_num_cmp(const char *a, const char *b);
+
 #endif

@@ -103,8 +103,12 @@ etl_date_parse(const char *s, int32_t *out)
 static size_t
 starts(const char *p, const char *w)
 {
-    size_t n = strlen(w);
+    size_t n;
 
+    if (*p != *w) {
+        return 0;               /* the usual miss, without strlen */
+    }
+    n = strlen(w);
     return strncmp(p, w, n) == 0 ? n : 0;
 }
 
@@ -294,6 +298,7 @@ set(struct etl_period *out, enum etl_period_kind kind, int32_t start, int32_t en
 #define P_INVALID   (-1)
 #define P_MONTH     (-2)    /* month out of range */
 #define P_BACKWARDS (-3)    /* ends before it starts */
+#define P_SINCE     (-4)    /* "2012年以来": start set, the end is the as-of year's */
 
 /* A five-year plan: (第)十三五(规划)(时期|期间|期). */
 static int
@@ -345,6 +350,10 @@ read_after_nian(struct cur *c, int y, struct etl_period *out)
         set(out, ETL_PERIOD_YEAR, ymd(y, 1, 1), ymd(y + 1, 1, 1));
         return 0;
     }
+    if (lit(c, "以来")) {
+        set(out, ETL_PERIOD_RANGE, ymd(y, 1, 1), 0);
+        return at_end(c) ? P_SINCE : P_INVALID;
+    }
     if (lit(c, "上半年")) {
         set(out, ETL_PERIOD_HALF, ymd(y, 1, 1), ymd(y, 7, 1));
         return at_end(c) ? 0 : P_INVALID;
@@ -363,6 +372,10 @@ read_after_nian(struct cur *c, int y, struct etl_period *out)
     }
     if (*c->p == '-') {
         c->p++;
+        if (lit(c, "今")) {                 /* 至今, folded to "-今" */
+            set(out, ETL_PERIOD_RANGE, ymd(y, 1, 1), 0);
+            return at_end(c) ? P_SINCE : P_INVALID;
+        }
         if (!digits(c, 4, &y2)) {
             return P_INVALID;
         }
@@ -481,6 +494,10 @@ read_after_year(struct cur *c, int y, struct etl_period *out)
     }
     if (*c->p == '-') {
         c->p++;
+        if (lit(c, "今")) {
+            set(out, ETL_PERIOD_RANGE, ymd(y, 1, 1), 0);
+            return at_end(c) ? P_SINCE : P_INVALID;
+        }
         if (digits(c, 4, &y2)) {
             lit(c, "年");
             if (!at_end(c)) {
@@ -541,13 +558,21 @@ read_after_year(struct cur *c, int y, struct etl_period *out)
     return P_INVALID;
 }
 
-/* A folded text; P_* codes on failure. */
+/*
+ * A folded text; P_* codes on failure, P_SINCE for "2012年以来" (the caller
+ * sets the end).  "自"/"从" may lead a since-form only: 自2012年以来.
+ */
 static int
 read_period(const char *s, struct etl_period *out)
 {
     struct cur c = { s };
-    int y;
+    size_t k = starts(s, "自") > 0 ? starts(s, "自") : starts(s, "从");
+    int y, r;
 
+    if (k > 0) {
+        r = read_period(s + k, out);
+        return r == P_SINCE ? r : P_INVALID;
+    }
     if (digits(&c, 4, &y)) {
         if (y < 1000) {
             return P_INVALID;
@@ -695,6 +720,20 @@ etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
         return 0;
     }
     r = read_period(s, out);
+    if (r == P_SINCE) {
+        /* [start, the end of the as-of year) */
+        if (as_of == 0) {
+            memset(out, 0, sizeof(*out));
+            return etl_err_set(err, ETL_E_DATA,
+                               "relative period \"%s\" needs the file's as-of date", shown);
+        }
+        out->end = ymd(as_of / 10000 + 1, 1, 1);
+        if (out->end <= out->start) {
+            memset(out, 0, sizeof(*out));
+            return fail(err, P_BACKWARDS, shown, 0);
+        }
+        return 0;
+    }
     c.p = s;
     if (r == P_INVALID && !digits(&c, 4, &y)) {
         /* a yearless form (上半年, 1-7月, 第三季度)? */

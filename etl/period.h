@@ -21,7 +21,7 @@
 /*
  * Parse a period text.  Full-width digits and dashes are folded first; white
  * space and quotes (“” "" 《》) around or inside are ignored.  Forms:
- *   2021, 2021年, 2021年度                          year
+ *   2021, 2021年, 2021年度, 2021年全年, ２０２１年  year
  *   2022年上半年 / 下半年, 2022H1, 2022-S1, 2022-H2  half
  *   2021年第三季度, 2021年3季度, 2021Q3, 2021-Q3    quarter
  *   2021年6月, 2021-06, 2021-M06                     month
@@ -29,9 +29,11 @@
  *   1996—2011, 1996年至2011年, 2012-2020年           range [1996, 2012)
  *   十二五, “十三五”时期, 十四五期间                  range of the plan
  *   2016-01-01/P5Y, 2021-07-01/P6M                   SDMX start/duration
+ *   2012年以来, 2012年至今, 自2012年以来            range to the as-of year
  * Relative texts (今年, 去年, 上半年, 1-7月, 一年多来, 近三年) use 'as_of'
  * (yyyymmdd, 0 = none): 今年上半年 is as_of's year; "N年来"/"一年多来" is
- * [as_of - N years, as_of).
+ * [as_of - N years, as_of); "2012年以来" is [2012, as_of's year + 1), a range
+ * even when it starts in the as-of year (a part of the year, not the year).
  *
  * Returns 0, or -1 with ETL_E_DATA: 'invalid period "x"', 'relative period
  * "今年" needs the file's as-of date', 'invalid month 13 in period "x"',

@@ -4,9 +4,13 @@
  *    them in row->f[]) into the canonical ones: region and partner codes,
  *    the indicator's catalog code, the period as [start, end), and the value
  *    as an exact decimal in the indicator's canonical unit with its
- *    qualifier.  A row that cannot be normalized is rejected with a short
- *    reason naming the column and the text (unknown region "火星"); rejected
- *    rows travel on, for validate to count and load to keep.
+ *    qualifier.  An indicator text starting with an of-which marker ("#",
+ *    "＃", "其中:", "其中") names a sub-item: the marker is dropped, the rest
+ *    resolved as usual, and row->of_which set (load keeps it, views never add
+ *    such rows into totals).  A row that cannot be normalized is rejected
+ *    with a short reason naming the column and the text (unknown region
+ *    "火星"); rejected rows travel on, for validate to count and load to
+ *    keep.
  *
  *    YAML keys:
  *      as_of           YYYY-MM-DD: the date relative periods (今年, 1-7月,
@@ -155,6 +159,42 @@ find_region(const struct etl_catalog *cat, const struct normalize *nz, const cha
     return NULL;
 }
 
+/*
+ * Skip the of-which markers at the start of an indicator text [b, e): "#",
+ * "＃", "其中" with an optional ":" or "：", in any sequence, and the white
+ * space around them ("#其中:建档立卡脱贫劳动力", "# 吸纳脱贫劳动力就业").
+ * Returns the start of the name (b itself when there is no marker).
+ */
+static const char *
+skip_of_which(const char *b, const char *e)
+{
+    const char *p = b, *name = b;
+
+    for (;;) {
+        if (p < e && (*p == ' ' || *p == '\t')) {
+            p++;
+        } else if (e - p >= 3 && memcmp(p, "\xE3\x80\x80", 3) == 0) {
+            p += 3;
+        } else if (p < e && *p == '#') {
+            name = ++p;
+        } else if (e - p >= 3 && memcmp(p, "＃", 3) == 0) {
+            name = p += 3;
+        } else if (e - p >= 6 && memcmp(p, "其中", 6) == 0) {
+            p += 6;
+            if (p < e && *p == ':') {
+                p++;
+            } else if (e - p >= 3 && memcmp(p, "：", 3) == 0) {
+                p += 3;
+            }
+            name = p;
+        } else {
+            break;
+        }
+    }
+    /* the white space after the last marker, not before a first one */
+    return name == b ? b : p;
+}
+
 /* An indicator; not strict: retried without spaces, with （） as (). */
 static const struct etl_indicator *
 find_indicator(const struct etl_catalog *cat, const struct normalize *nz, const char *b,
@@ -216,6 +256,7 @@ normalize_row(const struct normalize *nz, const struct etl_catalog *cat, struct 
     memset(&row->period, 0, sizeof(row->period));
     row->value[0] = '\0';
     row->unit = NULL;
+    row->of_which = false;
     if (row->qualifier != ETL_Q_ESTIMATE && row->qualifier != ETL_Q_PROVISIONAL) {
         row->qualifier = ETL_Q_EXACT;
     }
@@ -259,7 +300,10 @@ normalize_row(const struct normalize *nz, const struct etl_catalog *cat, struct 
 
     field(row, ETL_COL_INDICATOR, &b, &e);
     if (b < e) {
-        ind = find_indicator(cat, nz, b, e, &bu, &bul, name);
+        const char *nb = skip_of_which(b, e);
+
+        row->of_which = (nb != b);
+        ind = nb < e ? find_indicator(cat, nz, nb, e, &bu, &bul, name) : NULL;
         if (ind == NULL) {
             etl_row_reject(row, "unknown indicator \"%.*s\"", qlen(b, (size_t)(e - b)), b);
             return;
@@ -335,7 +379,9 @@ normalize_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *er
         return etl_err_set(err, ETL_E_INTERNAL, "stage %s has no catalog", st->name);
     }
     for (size_t i = 0; i < batch->n; i++) {
-        if (!batch->rows[i].rejected) {
+        /* a withdrawn row (SDMX ACTION D) is only counted: it may name a key
+         * with wildcards and need no value */
+        if (!batch->rows[i].rejected && !batch->rows[i].deleted) {
             normalize_row(nz, cat, &batch->rows[i]);
         }
     }

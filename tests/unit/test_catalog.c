@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "etl/catalog.h"
+#include "etl/period.h"
 
 #define SHIPPED "config/catalog"
 
@@ -150,6 +151,32 @@ test_region_codes_by_date(void **state)
     assert_string_equal(code_of("632100", 20130208), "630200");
     assert_string_equal(code_of("海东", 20120101), "632100");
     assert_string_equal(code_of("海东", 0), "630200");
+    /* 遵义地区 522100 -> 遵义市 520300 on 1997-06-10 */
+    assert_string_equal(code_of("522100", 19970609), "522100");
+    assert_string_equal(code_of("522100", 19970610), "520300");
+    assert_string_equal(code_of("522100", 0), "520300");
+    assert_string_equal(code_of("遵义", 19960101), "522100");
+    assert_string_equal(code_of("遵义", 20160101), "520300");
+    assert_string_equal(code_of("Zunyi", 19900101), "522100");
+    assert_string_equal(code_of("遵义地区", 20190101), "520300");
+    assert_string_equal(code_of("520300", 19900101), "522100");
+    assert_string_equal(code_of("遵义市", 0), "520300");
+    /* 安顺地区 522500 -> 安顺市 520400 on 2000-06-23 */
+    assert_string_equal(code_of("522500", 20000622), "522500");
+    assert_string_equal(code_of("522500", 20000623), "520400");
+    assert_string_equal(code_of("安顺", 19990101), "522500");
+    assert_string_equal(code_of("安顺", 20160101), "520400");
+    assert_string_equal(code_of("安顺地区", 0), "520400");
+    assert_string_equal(code_of("520400", 19960101), "522500");
+    assert_string_equal(etl_catalog_region_code(shipped, "522100")->successor, "520300");
+    assert_int_equal(etl_catalog_region_code(shipped, "522100")->valid_to, 19970610);
+    assert_int_equal(etl_catalog_region_code(shipped, "520300")->valid_from, 19970610);
+    assert_ptr_equal(etl_catalog_region_code(shipped, "520300")->prev,
+                     etl_catalog_region_code(shipped, "522100"));
+    assert_string_equal(etl_catalog_region_code(shipped, "522500")->successor, "520400");
+    assert_int_equal(etl_catalog_region_code(shipped, "522500")->valid_to, 20000623);
+    assert_int_equal(etl_catalog_region_code(shipped, "520400")->valid_from, 20000623);
+    assert_string_equal(etl_catalog_region_code(shipped, "522500")->province->code, "520000");
     /* exact codes, no mapping */
     assert_string_equal(etl_catalog_region_code(shipped, "522200")->successor, "520600");
     assert_int_equal(etl_catalog_region_code(shipped, "522200")->valid_to, 20111022);
@@ -294,6 +321,15 @@ test_indicators(void **state)
     ind = etl_catalog_indicator_find(shipped, "poverty_labour_employed_growth", 30);
     assert_false(ind->additive);
     assert_string_equal(ind->unit, "pct");
+    assert_null(ind->of_which);
+    /* an of-which item: 其中 建档立卡脱贫劳动力 */
+    assert_string_equal(ind_of("建档立卡脱贫劳动力", unit, sizeof(unit)),
+                        "registered_poor_labour_employed");
+    ind = etl_catalog_indicator_find(shipped, "registered_poor_labour_employed", 31);
+    assert_non_null(ind);
+    assert_false(ind->additive);
+    assert_string_equal(ind->of_which, "poverty_labour_employed");
+    assert_string_equal(ind->unit, "person");
 
     /* a unit in brackets after the name */
     assert_string_equal(ind_of("实际到位投资额(亿元)", unit, sizeof(unit)), "investment_in_place");
@@ -417,6 +453,190 @@ test_pairings(void **state)
     assert_string_equal(p->stage, "2016-2020");
     p = etl_catalog_pairing(shipped, "110000", "150000", 0, 0);
     assert_non_null(p);
+}
+
+/*
+ * The pairing paragraph of DOMAIN.md (docs of the project, kept outside the
+ * repository), copied verbatim.  walk_domain() reads the file itself when it
+ * can find it (EWC_DOMAIN_MD, docs/DOMAIN.md, ../shared/DOMAIN.md) and walks
+ * this copy in any case.
+ */
+static const char domain_pairings[] =
+    "Pairings of the new stage (from 2021): 北京–内蒙古, 天津–甘肃, 上海–云南,\n"
+    "江苏–陕西, 江苏–青海, 浙江–四川, 福建–宁夏, 山东–重庆, 山东–甘肃,\n"
+    "广东–广西, 广东–贵州 (8 east, 10 west). The 2016–2020 stage (from the\n"
+    "December 2016 guideline: 9 east provinces and 13 cities, 14 west provinces and\n"
+    "20 prefectures) differs. Province level: 北京–内蒙古, 天津–甘肃, 上海–云南,\n"
+    "江苏–陕西, 浙江–四川, 福建–宁夏, 山东–重庆, 广东–广西. City level: 北京–张家口,\n"
+    "保定; 天津–承德; 大连–六盘水; 上海–遵义; 江苏–西宁, 海东; 苏州–铜仁;\n"
+    "杭州–恩施, 黔东南; 宁波–延边, 黔西南; 福州–定西; 厦门–临夏; 济南–湘西;\n"
+    "青岛–安顺, 陇南; 广州–黔南, 毕节; 佛山–凉山; 中山 and 东莞–昭通; 珠海–怒江;\n"
+    "深圳–百色, 河池. A pair figure whose pair did not exist in its period is an\n"
+    "error; a city-level figure is valid when its pair, or its provinces' pair,\n"
+    "existed then.\n";
+
+#define EN_DASH "\xE2\x80\x93"
+
+/* Copy [b, e) into out (size n) with line ends as spaces and spaces trimmed. */
+static void
+span(const char *b, const char *e, char *out, size_t n)
+{
+    size_t o = 0;
+
+    while (b < e && (*b == ' ' || *b == '\n')) {
+        b++;
+    }
+    while (e > b && (e[-1] == ' ' || e[-1] == '\n')) {
+        e--;
+    }
+    assert_true((size_t)(e - b) < n);
+    for (; b < e; b++) {
+        out[o++] = *b == '\n' ? ' ' : *b;
+    }
+    out[o] = '\0';
+}
+
+/*
+ * Check that east–west resolves at 'date' and is a pairing of 'stage' at
+ * 'level' in the shipped catalog.
+ */
+static void
+expect_domain_pair(const char *east, const char *west, int32_t date, const char *stage,
+                   const char *level)
+{
+    const struct etl_region *e = etl_catalog_region(shipped, east, strlen(east), date);
+    const struct etl_region *w = etl_catalog_region(shipped, west, strlen(west), date);
+    const struct etl_pairing *p;
+
+    if (e == NULL || w == NULL) {
+        fail_msg("DOMAIN.md pair %s–%s: %s does not resolve", east, west,
+                 e == NULL ? east : west);
+    }
+    p = etl_catalog_pairing(shipped, e->code, w->code, date, etl_date_add_months(date, 12));
+    if (p == NULL) {
+        fail_msg("DOMAIN.md pair %s–%s (%s–%s) is no pairing of stage %s", east, west,
+                 e->code, w->code, stage);
+    }
+    assert_string_equal(p->stage, stage);
+    assert_string_equal(p->level, level);
+    /* and validate's check accepts it, both ways round */
+    assert_non_null(etl_catalog_paired(shipped, w->code, e->code, date,
+                                       etl_date_add_months(date, 12)));
+}
+
+/*
+ * Walk a list "A–B, C–D" (province pairs) or "A–B, C; D and E–F" (city
+ * groups: 'groups' true) in [b, e); returns the number of pairs.
+ */
+static size_t
+walk_list(const char *b, const char *e, bool groups, int32_t date, const char *stage,
+          const char *level)
+{
+    const char *sep = groups ? ";" : ",";
+    size_t n = 0;
+
+    while (b < e) {
+        const char *end = strstr(b, sep), *dash;
+        char eastpart[128], westpart[256];
+
+        if (end == NULL || end > e) {
+            end = e;
+        }
+        dash = strstr(b, EN_DASH);
+        if (dash == NULL || dash > end) {
+            fail_msg("DOMAIN.md: no dash in \"%.*s\"", (int)(end - b), b);
+        }
+        span(b, dash, eastpart, sizeof(eastpart));
+        span(dash + strlen(EN_DASH), end, westpart, sizeof(westpart));
+        /* "中山 and 东莞" x "张家口, 保定" */
+        for (char *es = eastpart, *enext; es != NULL; es = enext) {
+            char *and = strstr(es, " and ");
+
+            enext = NULL;
+            if (and != NULL) {
+                *and = '\0';
+                enext = and + 5;
+            }
+            for (char *ws = westpart, *wnext; ws != NULL; ws = wnext) {
+                char w[64];
+                char *comma = groups ? strchr(ws, ',') : NULL;
+
+                wnext = comma != NULL ? comma + 1 : NULL;
+                span(ws, comma != NULL ? comma : ws + strlen(ws), w, sizeof(w));
+                expect_domain_pair(es, w, date, stage, level);
+                n++;
+            }
+            if (and != NULL) {
+                *and = ' ';
+            }
+        }
+        b = end + 1;
+    }
+    return n;
+}
+
+/* [after 'from', before 'to') in text; fails if either is missing. */
+static void
+section(const char *text, const char *from, const char *to, const char **b, const char **e)
+{
+    *b = strstr(text, from);
+    if (*b == NULL) {
+        fail_msg("DOMAIN.md: \"%s\" not found", from);
+    }
+    *b += strlen(from);
+    *e = strstr(*b, to);
+    if (*e == NULL) {
+        fail_msg("DOMAIN.md: \"%s\" not found after \"%s\"", to, from);
+    }
+}
+
+/*
+ * Every pair of the pairing paragraph resolves and is a pairing of its
+ * stage and level; the catalog has no pair the paragraph lacks.
+ */
+static void
+walk_domain(const char *text)
+{
+    const char *b, *e;
+    size_t n = 0;
+
+    section(text, "Pairings of the new stage (from 2021):", "(8 east", &b, &e);
+    n += walk_list(b, e, false, 20210101, "2021-", "province");
+    section(text, "Province level:", ". City level:", &b, &e);
+    n += walk_list(b, e, false, 20160101, "2016-2020", "province");
+    section(text, "City level:", ". A pair figure", &b, &e);
+    n += walk_list(b, e, true, 20160101, "2016-2020", "city");
+    /* ... and each year of the 2016-2020 stage, with the codes of then */
+    for (int32_t d = 20170101; d <= 20200101; d += 10000) {
+        section(text, "City level:", ". A pair figure", &b, &e);
+        walk_list(b, e, true, d, "2016-2020", "city");
+    }
+    assert_int_equal(n, 11 + 8 + 25);
+    assert_int_equal(n, shipped->npairings);
+}
+
+static void
+test_domain_pairings(void **state)
+{
+    const char *paths[] = { getenv("EWC_DOMAIN_MD"), "docs/DOMAIN.md",
+                            "../shared/DOMAIN.md" };
+
+    (void)state;
+    walk_domain(domain_pairings);
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        static char text[65536];
+        FILE *fp;
+        size_t n;
+
+        if (paths[i] == NULL || (fp = fopen(paths[i], "r")) == NULL) {
+            continue;
+        }
+        n = fread(text, 1, sizeof(text) - 1, fp);
+        fclose(fp);
+        text[n] = '\0';
+        walk_domain(text);
+        break;
+    }
 }
 
 /* ---- loading errors on small catalogs ---------------------------------- */
@@ -752,6 +972,7 @@ main(void)
         cmocka_unit_test(test_indicators),
         cmocka_unit_test(test_units),
         cmocka_unit_test(test_pairings),
+        cmocka_unit_test(test_domain_pairings),
         cmocka_unit_test_setup_teardown(test_small_catalog_loads, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_load_errors, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_unknown_key_hint, setup_tmp, teardown_tmp),

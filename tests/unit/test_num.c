@@ -272,6 +272,91 @@ test_sign(void **state)
     assert_int_equal(etl_num_sign("12"), 1);
 }
 
+static void
+expect_decimal(const char *in, const char *out)
+{
+    char v[ETL_VALUE_MAX];
+
+    memset(v, 'x', sizeof(v));
+    if (etl_num_decimal(in, v, sizeof(v)) != 0) {
+        fail_msg("\"%s\" refused", in);
+    }
+    assert_string_equal(v, out);
+}
+
+static void
+test_decimal(void **state)
+{
+    char v[ETL_VALUE_MAX], small[4];
+
+    (void)state;
+    expect_decimal("0", "0");
+    expect_decimal("-0", "0");
+    expect_decimal("+7", "7");
+    expect_decimal("10000000000000", "10000000000000");
+    expect_decimal("1e13", "10000000000000");
+    expect_decimal("1E+12", "1000000000000");
+    expect_decimal("1.2e13", "12000000000000");
+    expect_decimal("1.5E-3", "0.0015");
+    expect_decimal("-2.50", "-2.5");
+    expect_decimal("007.0", "7");
+    expect_decimal(".5", "0.5");
+    expect_decimal("5.", "5");
+    expect_decimal("0e99", "0");
+    /* 2^53 + 1: a double would round it */
+    expect_decimal("9007199254740993", "9007199254740993");
+    expect_decimal("123456789012345678901234567890.000000000000000000001",
+                   "123456789012345678901234567890.000000000000000000001");
+
+    assert_int_equal(etl_num_decimal("", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("-", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal(".", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("1.2.3", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("1e", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("1e+", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("1e5x", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("e5", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("1,000", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("1万", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("inf", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("nan", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("0x10", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal(" 1", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("1e64", v, sizeof(v)), -2);
+    assert_int_equal(etl_num_decimal("1e99999", v, sizeof(v)), -2);
+    assert_int_equal(etl_num_decimal("1e-99999999999999", v, sizeof(v)), -2);
+    assert_int_equal(etl_num_decimal("0e99999999999999", v, sizeof(v)), 0);
+    assert_string_equal(v, "0");
+    assert_int_equal(etl_num_decimal("1e99999x", v, sizeof(v)), -1);
+    assert_int_equal(etl_num_decimal("1234", small, sizeof(small)), -2);
+    assert_int_equal(etl_num_decimal("123", small, sizeof(small)), 0);
+    assert_string_equal(small, "123");
+}
+
+static void
+test_cmp(void **state)
+{
+    (void)state;
+    assert_int_equal(etl_num_cmp("12000000000000", "10000000000000"), 1);
+    assert_int_equal(etl_num_cmp("10000000000000", "10000000000000"), 0);
+    assert_int_equal(etl_num_cmp("9999999999999.99", "10000000000000"), -1);
+    assert_int_equal(etl_num_cmp("10000000000000.01", "10000000000000"), 1);
+    assert_int_equal(etl_num_cmp("9007199254740993", "9007199254740992"), 1);
+    assert_int_equal(etl_num_cmp("12", "12.5"), -1);
+    assert_int_equal(etl_num_cmp("12.5", "12"), 1);
+    assert_int_equal(etl_num_cmp("1.5", "1.55"), -1);
+    assert_int_equal(etl_num_cmp("0.05", "0.5"), -1);
+    assert_int_equal(etl_num_cmp("0", "0.001"), -1);
+    assert_int_equal(etl_num_cmp("0", "0"), 0);
+    assert_int_equal(etl_num_cmp("0", "-0.001"), 1);
+    assert_int_equal(etl_num_cmp("-5", "0"), -1);
+    assert_int_equal(etl_num_cmp("-5", "-4"), -1);
+    assert_int_equal(etl_num_cmp("-5", "-50"), 1);
+    assert_int_equal(etl_num_cmp("-0.5", "-0.05"), -1);
+    assert_int_equal(etl_num_cmp("-12.5", "-12.5"), 0);
+    assert_int_equal(etl_num_cmp("99", "100"), -1);
+}
+
 int
 main(void)
 {
@@ -286,6 +371,8 @@ main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_shift),
         cmocka_unit_test(test_sign),
+        cmocka_unit_test(test_decimal),
+        cmocka_unit_test(test_cmp),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

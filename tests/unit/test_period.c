@@ -201,6 +201,49 @@ test_relative(void **state)
 }
 
 static void
+test_since(void **state)
+{
+    (void)state;
+    expect_at("2012年至今", 20220815, ETL_PERIOD_RANGE, 20120101, 20230101);
+    expect_at("2012年以来", 20220815, ETL_PERIOD_RANGE, 20120101, 20230101);
+    expect_at("2012至今", 20220815, ETL_PERIOD_RANGE, 20120101, 20230101);
+    expect_at("自2012年以来", 20220815, ETL_PERIOD_RANGE, 20120101, 20230101);
+    expect_at("从2012年至今", 20220815, ETL_PERIOD_RANGE, 20120101, 20230101);
+    expect_at("２０１２年以来", 20220815, ETL_PERIOD_RANGE, 20120101, 20230101);
+    expect_at(" 2012 年 以来 ", 20220815, ETL_PERIOD_RANGE, 20120101, 20230101);
+    /* starting in the as-of year: still a range, not the whole year */
+    expect_at("2022年以来", 20220815, ETL_PERIOD_RANGE, 20220101, 20230101);
+    expect_error("2012年至今", "relative period \"2012年至今\" needs the file's as-of date");
+    expect_error("2012年以来", "relative period \"2012年以来\" needs the file's as-of date");
+    expect_error("自2012年以来",
+                 "relative period \"自2012年以来\" needs the file's as-of date");
+    expect_error_at("2023年以来", 20220815, "period \"2023年以来\" ends before it starts");
+    expect_error_at("2012年以来上半年", 20220815, "invalid period \"2012年以来上半年\"");
+    expect_error_at("2012年至今年", 20220815, "invalid period \"2012年至今年\"");
+    expect_error_at("2012至今天", 20220815, "invalid period \"2012至今天\"");
+    expect_error_at("自2012年", 20220815, "invalid period \"自2012年\"");
+    expect_error_at("自今年以来", 20220815, "invalid period \"自今年以来\"");
+}
+
+static void
+test_brief_forms(void **state)
+{
+    (void)state;
+    /* the forms of the issue, each as written there */
+    expect("2021年全年", ETL_PERIOD_YEAR, 20210101, 20220101);
+    expect("2021年度", ETL_PERIOD_YEAR, 20210101, 20220101);
+    expect("２０２１年", ETL_PERIOD_YEAR, 20210101, 20220101);
+    expect("２０２１年度", ETL_PERIOD_YEAR, 20210101, 20220101);
+    /* 1—6月 is months, not a half: the file said months */
+    expect("2022年1—6月", ETL_PERIOD_MONTHS, 20220101, 20220701);
+    expect("2022年1-6月", ETL_PERIOD_MONTHS, 20220101, 20220701);
+    expect("2022年前三季度", ETL_PERIOD_MONTHS, 20220101, 20221001);
+    expect("2022年前两季度", ETL_PERIOD_MONTHS, 20220101, 20220701);
+    expect_error("2022年前五季度", "invalid period \"2022年前五季度\"");
+    expect_error("2021年全年度", "invalid period \"2021年全年度\"");
+}
+
+static void
 test_errors(void **state)
 {
     char big[200];
@@ -265,6 +308,8 @@ main(void)
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_sdmx),
         cmocka_unit_test(test_relative),
+        cmocka_unit_test(test_since),
+        cmocka_unit_test(test_brief_forms),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_dates),
     };

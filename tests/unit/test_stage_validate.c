@@ -502,6 +502,282 @@ test_no_catalog(void **state)
 }
 
 static void
+test_known_codes(void **state)
+{
+    struct etl_err err;
+    struct fixture *fx = make_stage("{}", &err);
+    struct etl_row *r[6];
+
+    (void)state;
+    batch.n = 0;
+    r[0] = add_row("999999", "", "enterprises_guided", "2021", 20210101, 20220101, "1");
+    r[1] = add_row("110000", "888888", "paired_schools", "2021", 20210101, 20220101, "1");
+    /* a name where a code belongs: normalize never does it, a later stage might */
+    r[2] = add_row("000000", "", "enterprises_guided", "2021", 20210101, 20220101, "1");
+    r[2]->indicator = "引导企业投资";
+    r[3] = add_row("000000", "", "enterprises_guided", "2021", 20210101, 20220101, "1");
+    r[3]->unit = "家";
+    r[4] = add_row("北京", "", "enterprises_guided", "2021", 20210101, 20220101, "1");
+    r[5] = add_row("110000", "150000", "paired_schools", "2021", 20210101, 20220101, "1");
+    run(fx);
+    expect_reject(r[0], "unknown region code \"999999\"");
+    expect_reject(r[1], "unknown partner code \"888888\"");
+    expect_reject(r[2], "unknown indicator code \"引导企业投资\"");
+    expect_reject(r[3], "unknown unit code \"家\"");
+    expect_reject(r[4], "unknown region code \"北京\"");
+    expect_ok(r[5]);
+    finish(fx);
+    free_stage(fx);
+
+    fx = make_stage("known_codes: false\npair_valid: false\n", &err);
+    assert_non_null(fx);
+    batch.n = 0;
+    r[0] = add_row("999999", "888888", "enterprises_guided", "2021", 20210101, 20220101,
+                   "1");
+    r[1] = add_row("000000", "", "enterprises_guided", "2021", 20210101, 20220101, "-1");
+    r[1]->indicator = "引导企业投资";
+    r[1]->unit = "家";
+    run(fx);
+    expect_ok(r[0]);
+    /* not a code: no rule that needs the indicator applies */
+    expect_ok(r[1]);
+    finish(fx);
+    free_stage(fx);
+}
+
+static void
+test_ranges(void **state)
+{
+    struct etl_err err;
+    struct fixture *fx = make_stage("ranges:\n"
+                                    "  fiscal_aid_funds: {min: 0, max: 1e13}\n"
+                                    "  enterprises_guided: {max: 5000}\n"
+                                    "  poverty_labour_employed_growth: {min: -100, max: 1E3}\n"
+                                    "non_negative: false\n"
+                                    "required: [region, indicator, period]\n", &err);
+    struct etl_row *r[14];
+
+    (void)state;
+    assert_non_null(fx);
+    batch.n = 0;
+    r[0] = add_row("000000", "", "fiscal_aid_funds", "2021", 20210101, 20220101,
+                   "12000000000000");
+    r[1] = add_row("000000", "", "fiscal_aid_funds", "2021", 20210101, 20220101,
+                   "10000000000000");
+    r[2] = add_row("000000", "", "fiscal_aid_funds", "2021", 20210101, 20220101,
+                   "10000000000000.01");
+    r[3] = add_row("000000", "", "fiscal_aid_funds", "2021", 20210101, 20220101, "0");
+    r[4] = add_row("000000", "", "fiscal_aid_funds", "2021", 20210101, 20220101, "-0.5");
+    r[5] = add_row("000000", "", "enterprises_guided", "2021", 20210101, 20220101, "5000");
+    r[6] = add_row("000000", "", "enterprises_guided", "2021", 20210101, 20220101, "5001");
+    r[7] = add_row("000000", "", "enterprises_guided", "2021", 20210101, 20220101, "-7");
+    r[8] = add_row("000000", "", "poverty_labour_employed_growth", "2021", 20210101, 20220101,
+                   "-100.5");
+    r[9] = add_row("000000", "", "poverty_labour_employed_growth", "2021", 20210101, 20220101,
+                   "1000.0001");
+    /* missing: no bound applies */
+    r[10] = add_row("000000", "", "fiscal_aid_funds", "2021", 20210101, 20220101, "—");
+    r[11] = add_row("000000", "", "investment_in_place", "2021", 20210101, 20220101,
+                    "99999999999999999999");
+    /* a lower bound above the maximum is above it too */
+    r[12] = add_row("000000", "", "enterprises_guided", "2021", 20210101, 20220101, "9000");
+    r[12]->qualifier = ETL_Q_LOWER;
+    r[13] = add_row("000000", "", "poverty_labour_employed_growth", "2021", 20210101,
+                    20220101, "-100");
+    run(fx);
+    expect_reject(r[0], "value 12000000000000 of fiscal_aid_funds above maximum "
+                        "10000000000000");
+    expect_ok(r[1]);
+    expect_reject(r[2], "value 10000000000000.01 of fiscal_aid_funds above maximum "
+                        "10000000000000");
+    expect_ok(r[3]);
+    expect_reject(r[4], "value -0.5 of fiscal_aid_funds below minimum 0");
+    expect_ok(r[5]);
+    expect_reject(r[6], "value 5001 of enterprises_guided above maximum 5000");
+    expect_ok(r[7]);
+    expect_reject(r[8], "value -100.5 of poverty_labour_employed_growth below minimum -100");
+    expect_reject(r[9], "value 1000.0001 of poverty_labour_employed_growth above maximum "
+                        "1000");
+    expect_ok(r[10]);
+    expect_ok(r[11]);
+    expect_reject(r[12], "value 9000 of enterprises_guided above maximum 5000");
+    expect_ok(r[13]);
+    finish(fx);
+    free_stage(fx);
+
+    /* non_negative comes first */
+    fx = make_stage("ranges: {fiscal_aid_funds: {min: -10}}\n", &err);
+    assert_non_null(fx);
+    batch.n = 0;
+    r[0] = add_row("000000", "", "fiscal_aid_funds", "2021", 20210101, 20220101, "-20");
+    run(fx);
+    expect_reject(r[0], "negative value -20 of additive indicator fiscal_aid_funds");
+    finish(fx);
+    free_stage(fx);
+}
+
+static void
+test_accepted(void **state)
+{
+    struct etl_err err;
+    struct fixture *fx = make_stage("accepted:\n"
+                                    "  period_kind: [year, half]\n"
+                                    "  qualifier: [exact, lower_bound, exact]\n"
+                                    "required: [region, indicator, period]\n", &err);
+    struct etl_row *r[6];
+
+    (void)state;
+    assert_non_null(fx);
+    batch.n = 0;
+    r[0] = add_row("000000", "", "enterprises_guided", "2021年6月", 20210601, 20210701, "1");
+    r[0]->period.kind = ETL_PERIOD_MONTH;
+    r[1] = add_row("000000", "", "enterprises_guided", "2021", 20210101, 20220101, "1");
+    r[1]->qualifier = ETL_Q_APPROX;
+    r[2] = add_row("000000", "", "enterprises_guided", "2021", 20210101, 20220101, "—");
+    r[3] = add_row("000000", "", "enterprises_guided", "2022H1", 20220101, 20220701, "1");
+    r[3]->period.kind = ETL_PERIOD_HALF;
+    r[3]->qualifier = ETL_Q_LOWER;
+    r[4] = add_row("000000", "", "enterprises_guided", "2021", 20210101, 20220101, "1");
+    run(fx);
+    expect_reject(r[0], "period kind \"month\" not accepted (accepted: year, half)");
+    expect_reject(r[1], "qualifier \"approximate\" not accepted (accepted: exact, "
+                        "lower_bound)");
+    expect_reject(r[2], "qualifier \"missing\" not accepted (accepted: exact, lower_bound)");
+    expect_ok(r[3]);
+    expect_ok(r[4]);
+    finish(fx);
+    free_stage(fx);
+
+    fx = make_stage("accepted:\n"
+                    "  region: [\"110000\", \"150000\", \"000000\"]\n"
+                    "  partner: [\"150000\"]\n"
+                    "  indicator: [paired_schools, paired_hospitals]\n"
+                    "  unit: [school]\n", &err);
+    assert_non_null(fx);
+    batch.n = 0;
+    r[0] = add_row("440000", "", "paired_schools", "2021", 20210101, 20220101, "1");
+    r[1] = add_row("110000", "450000", "paired_schools", "2021", 20210101, 20220101, "1");
+    r[2] = add_row("000000", "", "enterprises_guided", "2021", 20210101, 20220101, "1");
+    r[3] = add_row("000000", "", "paired_hospitals", "2021", 20210101, 20220101, "1");
+    r[4] = add_row("110000", "150000", "paired_schools", "2021", 20210101, 20220101, "1");
+    /* an accepted set of a column the row leaves empty does not apply */
+    r[5] = add_row("000000", "", "paired_schools", "2021", 20210101, 20220101, "1");
+    run(fx);
+    expect_reject(r[0], "region \"440000\" not accepted (accepted: 110000, 150000, 000000)");
+    expect_reject(r[1], "partner \"450000\" not accepted (accepted: 150000)");
+    expect_reject(r[2], "indicator \"enterprises_guided\" not accepted (accepted: "
+                        "paired_schools, paired_hospitals)");
+    expect_reject(r[3], "unit \"hospital\" not accepted (accepted: school)");
+    expect_ok(r[4]);
+    expect_ok(r[5]);
+    finish(fx);
+    free_stage(fx);
+
+    /* known_codes off: a value not in the catalog is not accepted either */
+    fx = make_stage("known_codes: false\npair_valid: false\n"
+                    "accepted: {region: [\"110000\"], partner: [\"150000\"], "
+                    "indicator: [paired_schools], unit: [school]}\n", &err);
+    assert_non_null(fx);
+    batch.n = 0;
+    r[0] = add_row("999999", "", "paired_schools", "2021", 20210101, 20220101, "1");
+    r[1] = add_row("110000", "999999", "paired_schools", "2021", 20210101, 20220101, "1");
+    r[2] = add_row("110000", "", "paired_schools", "2021", 20210101, 20220101, "1");
+    r[2]->indicator = "结对学校";
+    r[3] = add_row("110000", "", "paired_schools", "2021", 20210101, 20220101, "1");
+    r[3]->unit = "所";
+    run(fx);
+    expect_reject(r[0], "region \"999999\" not accepted (accepted: 110000)");
+    expect_reject(r[1], "partner \"999999\" not accepted (accepted: 150000)");
+    expect_reject(r[2], "indicator \"结对学校\" not accepted (accepted: paired_schools)");
+    expect_reject(r[3], "unit \"所\" not accepted (accepted: school)");
+    finish(fx);
+    free_stage(fx);
+
+    /* a long list is cut in the reason */
+    fx = make_stage("accepted:\n  indicator: [enterprises_guided, investment_in_place, "
+                    "industrial_parks_cobuilt, agri_products_sold, poverty_labour_employed, "
+                    "labour_export, paired_schools]\n", &err);
+    assert_non_null(fx);
+    batch.n = 0;
+    r[0] = add_row("000000", "", "paired_hospitals", "2021", 20210101, 20220101, "1");
+    r[1] = add_row("000000", "", "paired_schools", "2021", 20210101, 20220101, "1");
+    run(fx);
+    expect_reject(r[0], "indicator \"paired_hospitals\" not accepted (accepted: "
+                        "enterprises_guided, investment_in_place, industrial_parks_cobuilt, "
+                        "agri_products_sold, …)");
+    assert_true(strlen(r[0]->reason) < ETL_REASON_MAX - 1);
+    expect_ok(r[1]);
+    finish(fx);
+    free_stage(fx);
+}
+
+static void
+test_rule_order(void **state)
+{
+    struct etl_err err;
+    struct fixture *fx = make_stage("accepted: {period_kind: [year]}\n"
+                                    "ranges: {enterprises_guided: {max: 10}}\n"
+                                    "min_year: 2000\n", &err);
+    struct etl_row *r[5];
+
+    (void)state;
+    assert_non_null(fx);
+    batch.n = 0;
+    /* required, known_codes, accepted, years, non_negative, ranges, pair_valid */
+    r[0] = add_row("999999", "", NULL, "2021", 20210101, 20220101, "1");
+    r[1] = add_row("999999", "", "enterprises_guided", "1999H1", 19990101, 19990701, "-99");
+    r[1]->period.kind = ETL_PERIOD_HALF;
+    r[2] = add_row("000000", "", "enterprises_guided", "1999H1", 19990101, 19990701, "-99");
+    r[2]->period.kind = ETL_PERIOD_HALF;
+    r[3] = add_row("000000", "", "enterprises_guided", "1999", 19990101, 20000101, "-99");
+    r[4] = add_row("110000", "450000", "enterprises_guided", "2021", 20210101, 20220101,
+                   "99");
+    run(fx);
+    expect_reject(r[0], "missing indicator");
+    expect_reject(r[1], "unknown region code \"999999\"");
+    expect_reject(r[2], "period kind \"half\" not accepted (accepted: year)");
+    expect_reject(r[3], "period \"1999\" before min_year 2000");
+    expect_reject(r[4], "value 99 of enterprises_guided above maximum 10");
+    finish(fx);
+    free_stage(fx);
+}
+
+static void
+test_catalog_changed(void **state)
+{
+    struct etl_err err;
+    struct fixture *fx = make_stage("ranges: {enterprises_guided: {max: 10}}\n", &err);
+    struct etl_catalog *other;
+    struct etl_chunk chunk = { .batch = &batch };
+
+    (void)state;
+    assert_non_null(fx);
+    etl_err_clear(&err);
+    other = etl_catalog_load("config/catalog", &err);
+    assert_non_null(other);
+    cfg.catalog = other;
+    batch.n = 0;
+    assert_int_equal(etl_stage_validate.process(&fx->st, &chunk, &err), -1);
+    assert_int_equal(err.code, ETL_E_INTERNAL);
+    assert_string_equal(err.msg, "stage validate: catalog changed since it was configured");
+    cfg.catalog = cat;
+    etl_catalog_free(other);
+    free_stage(fx);
+
+    /* ranges and accepted need the catalog at configure time */
+    cfg.catalog = NULL;
+    assert_null(make_stage("ranges: {enterprises_guided: {max: 10}}\n", &err));
+    assert_int_equal(err.code, ETL_E_INTERNAL);
+    assert_string_equal(err.msg, "stage validate has no catalog");
+    assert_null(make_stage("accepted: {qualifier: [exact]}\n", &err));
+    assert_string_equal(err.msg, "stage validate has no catalog");
+    fx = make_stage("min_year: 2000\n", &err);
+    assert_non_null(fx);
+    cfg.catalog = cat;
+    free_stage(fx);
+}
+
+static void
 expect_config_error(const char *yaml, const char *msg, const char *where)
 {
     struct etl_err err;
@@ -511,6 +787,94 @@ expect_config_error(const char *yaml, const char *msg, const char *where)
     assert_string_equal(err.msg, msg);
     assert_string_equal(err.where, where);
 }
+
+/* As expect_config_error, and the hint. */
+static void
+expect_config_hint(const char *yaml, const char *msg, const char *where, const char *hint)
+{
+    struct etl_err err;
+
+    assert_null(make_stage(yaml, &err));
+    assert_int_equal(err.code, ETL_E_CONFIG);
+    assert_string_equal(err.msg, msg);
+    assert_string_equal(err.where, where);
+    assert_string_equal(err.hint, hint);
+}
+
+static void
+test_rule_config_errors(void **state)
+{
+    (void)state;
+    /* ranges */
+    expect_config_hint("ranges: {fiscal_aid: {max: 1}}\n",
+                       "unknown indicator code \"fiscal_aid\" in ranges", "test.yaml:1:10",
+                       "");
+    expect_config_hint("ranges:\n  财政援助资金: {max: 1}\n",
+                       "unknown indicator code \"财政援助资金\" in ranges", "test.yaml:2:3",
+                       "\"财政援助资金\" is a name of indicator fiscal_aid_funds: use its code");
+    expect_config_error("ranges: 5\n", "\"ranges\" must be a mapping", "test.yaml:1:9");
+    expect_config_error("ranges:\n  fiscal_aid_funds: 5\n",
+                        "range of fiscal_aid_funds must be a mapping", "test.yaml:2:21");
+    expect_config_hint("ranges:\n  fiscal_aid_funds: {maximum: 5}\n",
+                       "unknown key \"maximum\" in range of fiscal_aid_funds",
+                       "test.yaml:2:22", "expected one of: min, max");
+    expect_config_error("ranges:\n  fiscal_aid_funds: {max: lots}\n",
+                        "\"max\" must be a number, found \"lots\"", "test.yaml:2:27");
+    expect_config_error("ranges:\n  fiscal_aid_funds: {min: 0x10}\n",
+                        "\"min\" must be a number, found \"0x10\"", "test.yaml:2:27");
+    expect_config_error("ranges:\n  fiscal_aid_funds: {max: [1]}\n",
+                        "\"max\" must be a number", "test.yaml:2:27");
+    expect_config_error("ranges:\n  fiscal_aid_funds: {max: 1e99}\n",
+                        "\"max\" 1e99 does not fit 63 characters", "test.yaml:2:27");
+    expect_config_error("ranges:\n  fiscal_aid_funds: {}\n",
+                        "range of fiscal_aid_funds has neither min nor max", "test.yaml:2:21");
+    expect_config_error("ranges:\n  fiscal_aid_funds: {min: 10, max: 9.5}\n",
+                        "max 9.5 of fiscal_aid_funds is below its min 10", "test.yaml:2:36");
+    expect_config_error("ranges:\n  fiscal_aid_funds: {max: 1}\n"
+                        "  paired_schools: {max: 1}\n  fiscal_aid_funds: {max: 2}\n",
+                        "indicator fiscal_aid_funds given twice in ranges", "test.yaml:4:3");
+    /* accepted */
+    expect_config_error("accepted: [year]\n", "\"accepted\" must be a mapping",
+                        "test.yaml:1:11");
+    expect_config_hint("accepted:\n  period: [year]\n", "unknown key \"period\" in accepted",
+                       "test.yaml:2:3", "expected one of: region, partner, indicator, unit, "
+                       "period_kind, qualifier");
+    expect_config_error("accepted:\n  period_kind: year\n", "\"period_kind\" must be a list",
+                        "test.yaml:2:16");
+    expect_config_error("accepted:\n  period_kind: []\n",
+                        "accepted.period_kind is empty (no row would pass)", "test.yaml:2:16");
+    expect_config_error("accepted:\n  period_kind: [year, weekly]\n",
+                        "unknown period kind \"weekly\" in accepted.period_kind (expected "
+                        "year, half, quarter, month, months or range)", "test.yaml:2:23");
+    expect_config_error("accepted:\n  period_kind: [none]\n",
+                        "unknown period kind \"none\" in accepted.period_kind (expected "
+                        "year, half, quarter, month, months or range)", "test.yaml:2:17");
+    expect_config_error("accepted:\n  period_kind: [[year]]\n",
+                        "unknown period kind \"\" in accepted.period_kind (expected "
+                        "year, half, quarter, month, months or range)", "test.yaml:2:17");
+    expect_config_error("accepted:\n  qualifier: [exact, lower]\n",
+                        "unknown qualifier \"lower\" in accepted.qualifier (expected exact, "
+                        "lower_bound, approximate, estimate, provisional or missing)",
+                        "test.yaml:2:22");
+    expect_config_hint("accepted:\n  region: [\"110000\", 广东]\n",
+                       "unknown region code \"广东\" in accepted.region", "test.yaml:2:22",
+                       "\"广东\" is region 440000: use its code");
+    expect_config_hint("accepted:\n  partner: [\"999999\"]\n",
+                       "unknown region code \"999999\" in accepted.partner", "test.yaml:2:13",
+                       "");
+    expect_config_hint("accepted:\n  indicator: [结对学校]\n",
+                       "unknown indicator code \"结对学校\" in accepted.indicator",
+                       "test.yaml:2:15",
+                       "\"结对学校\" is a name of indicator paired_schools: use its code");
+    expect_config_error("accepted:\n  unit: [元]\n",
+                        "unknown unit code \"元\" in accepted.unit", "test.yaml:2:10");
+    expect_config_error("accepted:\n  unit: [CNY]\n  unit: [person]\n",
+                        "key \"unit\" given twice in accepted", "test.yaml:3:3");
+    /* known_codes */
+    expect_config_error("known_codes: 1\n", "\"known_codes\" must be true or false",
+                        "test.yaml:1:14");
+}
+
 
 static void
 test_config_errors(void **state)
@@ -553,6 +917,12 @@ main(void)
         cmocka_unit_test(test_max_ratio_configured),
         cmocka_unit_test(test_no_catalog),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_known_codes),
+        cmocka_unit_test(test_ranges),
+        cmocka_unit_test(test_accepted),
+        cmocka_unit_test(test_rule_order),
+        cmocka_unit_test(test_catalog_changed),
+        cmocka_unit_test(test_rule_config_errors),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
