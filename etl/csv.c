@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "buf.h"
 
 enum csv_state {
@@ -544,6 +545,44 @@ csv_run(struct etl_csv *c, const char *p, size_t n, struct etl_err *err)
 
 /* ---- delimiter sniffing ---------------------------------------------- */
 
+/*
+ * SDMX-CSV names its delimiter: the byte after DATAFLOW (1.0) or after
+ * STRUCTURE or STRUCTURE[...] (2.0) at the start of the first non-blank
+ * line, if it is one of , \t ;.  0 when the held text does not start so.
+ */
+static char
+sniff_sdmx(const struct etl_csv *c)
+{
+    static const char *const heads[2] = {"structure", "dataflow"};
+    size_t i = 0;
+
+    while (i < c->sn && (c->sbuf[i] == ' ' || c->sbuf[i] == '\t' ||
+                         c->sbuf[i] == '\r' || c->sbuf[i] == '\n')) {
+        i++;
+    }
+    for (int h = 0; h < 2; h++) {
+        size_t n = strlen(heads[h]), j = i + n;
+
+        if (c->sn - i < n || strncasecmp(c->sbuf + i, heads[h], n) != 0) {
+            continue;
+        }
+        if (h == 0 && j < c->sn && c->sbuf[j] == '[') {
+            while (j < c->sn && c->sbuf[j] != ']' && c->sbuf[j] != '\n') {
+                j++;
+            }
+            if (j == c->sn || c->sbuf[j] != ']') {
+                return 0;
+            }
+            j++;
+        }
+        if (j < c->sn && (c->sbuf[j] == ',' || c->sbuf[j] == '\t' ||
+                          c->sbuf[j] == ';')) {
+            return c->sbuf[j];
+        }
+    }
+    return 0;
+}
+
 /* Choose the delimiter from the held text (see csv.h). */
 static void
 sniff_decide(struct etl_csv *c, bool eof)
@@ -554,6 +593,10 @@ sniff_decide(struct etl_csv *c, bool eof)
     size_t nrec = 0, best = 0;
     bool inq = false, blank = true;
 
+    if ((c->delim = sniff_sdmx(c)) != 0) {
+        csv_tables(c);
+        return;
+    }
     for (size_t i = 0; i <= c->sn && nrec < ETL_CSV_SNIFF_RECORDS; i++) {
         bool at_end = i == c->sn;
         char ch = at_end ? '\n' : c->sbuf[i];

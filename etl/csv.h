@@ -41,7 +41,11 @@
  *    quotes, the first of ',' '\t' ';' that gives every record the same
  *    field count, greater than one, wins; if none does, the one that splits
  *    the first record into the most fields (ties in the same order); if no
- *    candidate splits anything, ','.
+ *    candidate splits anything, ','.  But an SDMX-CSV header names its
+ *    delimiter: when the first non-blank line starts with DATAFLOW (1.0),
+ *    STRUCTURE or STRUCTURE[...] (2.0), any case, the byte right after that
+ *    term is the delimiter if it is one of ',' '\t' ';' (so "STRUCTURE[;],"
+ *    is comma-separated).
  *
  *    The caller next door is stages/parse.c; decode.c supplies the text.
  */

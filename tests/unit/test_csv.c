@@ -394,6 +394,30 @@ test_too_many_fields(void **state)
 
 /* ---- sniffing ------------------------------------------------------------ */
 
+/* SDMX-CSV: the byte after DATAFLOW or STRUCTURE[...] is the delimiter. */
+static void
+test_sniff_sdmx(void **state)
+{
+    (void)state;
+    /* counting would take ';' (most fields in the first record) */
+    assert_int_equal(sniffed("STRUCTURE[;],STRUCTURE_ID,A\nd;x,y;z,1;2\n"), ',');
+    assert_int_equal(sniffed("STRUCTURE[;];STRUCTURE_ID;A\nd;y;1\n"), ';');
+    assert_int_equal(sniffed("STRUCTURE\tSTRUCTURE_ID\tA\nd\tx;y;z\t1\n"), '\t');
+    assert_int_equal(sniffed("\r\n  structure[|];a;b\nx,y;z,w;1,5\n"), ';');
+    assert_int_equal(sniffed("DATAFLOW;REF_AREA,X\nd;1,2,3\n"), ';');
+    assert_int_equal(sniffed("Dataflow\tA\nd\t1;2;3\n"), '\t');
+    /* not the term, or no delimiter after it: counted as ever */
+    assert_int_equal(sniffed("STRUCTURES;a,b,c\n1;2,3,4\n"), ',');
+    assert_int_equal(sniffed("STRUCTURE[;\n1;2;3\n4;5;6\n"), ';');
+    assert_int_equal(sniffed("STRUCTURE[;]|a;b\n1;2;3\n"), ';');
+    assert_int_equal(sniffed("DATAFLOW"), ',');
+    assert_int_equal(sniffed("STRUCTURE["), ',');
+    /* the bracket is not special to the tokenizer */
+    check("STRUCTURE[;];B\nx;y\n", 0, 0,
+          "1|STRUCTURE[;];B|[STRUCTURE[][]][B]|\n"
+          "2|x;y|[x][y]|\n");
+}
+
 static void
 test_sniff(void **state)
 {
@@ -607,6 +631,7 @@ main(void)
         cmocka_unit_test(test_too_long),
         cmocka_unit_test(test_too_many_fields),
         cmocka_unit_test(test_sniff),
+        cmocka_unit_test(test_sniff_sdmx),
         cmocka_unit_test(test_sniff_window),
         cmocka_unit_test(test_everything_split),
         cmocka_unit_test(test_sink_error_and_reset),

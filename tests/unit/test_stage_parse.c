@@ -7,9 +7,13 @@
  *    errors with their 'where', configuration errors, batching, abort and
  *    reuse, and a million rows in bounded memory.
  *
+ *    SDMX-CSV 1.0 and 2.0: detection, column IDs, labels, ACTION,
+ *    OBS_STATUS, UNIT_MULT, and their rejects and file errors.
+ *
  *    Rows are rendered one per line:
- *        <line>|<raw>|<col>=<value>;...|<reason if rejected>
- *    with CR and LF shown as \r and \n.
+ *        <line>|<raw>|<col>=<value>;...[q=<qualifier>;][deleted;]|<reason>
+ *    with CR and LF shown as \r and \n; the reason only if rejected, the
+ *    qualifier only if not exact.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -116,6 +120,16 @@ rec_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
                 rec_add(r, ";", 1);
             }
         }
+        /* SDMX-CSV: what parse sets beyond the fields */
+        if (row->qualifier != ETL_Q_EXACT) {
+            rec_add(r, "q=", 2);
+            rec_add(r, etl_qualifier_names[row->qualifier],
+                    strlen(etl_qualifier_names[row->qualifier]));
+            rec_add(r, ";", 1);
+        }
+        if (row->deleted) {
+            rec_add(r, "deleted;", 8);
+        }
         rec_add(r, "|", 1);
         if (row->rejected) {
             rec_add(r, row->reason, strlen(row->reason));
@@ -124,6 +138,8 @@ rec_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
         /* scribble on the row: the next batch must not see it */
         strcpy(row->region, "999999");
         row->rejected = true;
+        row->deleted = true;
+        row->qualifier = ETL_Q_APPROX;
     }
     return 0;
 }
@@ -713,6 +729,451 @@ test_arena(void **state)
     free(text);
 }
 
+/* ---- SDMX-CSV ------------------------------------------------------------ */
+
+static void
+test_sdmx_10(void **state)
+{
+    (void)state;
+    /* DATAFLOW first: SDMX-CSV 1.0; unknown columns (FREQ, DECIMALS)
+       ignored; UNIT_MULT applied; COMMENT is the note */
+    check(NOKEYS,
+          "DATAFLOW,FREQ,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,"
+          "UNIT_MULT,OBS_STATUS,DECIMALS,COMMENT\n"
+          "EWC:DF_EWC(1.0),A,000000,enterprises_guided,2021,2193,enterprise,0,A,0,\n"
+          "EWC:DF_EWC(1.0),A,000000,agri_products_sold,2021,813,CNY,8,A,0,含消费帮扶\n",
+          "2|EWC:DF_EWC(1.0),A,000000,enterprises_guided,2021,2193,enterprise,0,A,0,|"
+          "region=000000;indicator=enterprises_guided;period=2021;value=2193;"
+          "unit=enterprise;note=;|\n"
+          "3|EWC:DF_EWC(1.0),A,000000,agri_products_sold,2021,813,CNY,8,A,0,含消费帮扶|"
+          "region=000000;indicator=agri_products_sold;period=2021;value=81300000000;"
+          "unit=CNY;note=含消费帮扶;|\n");
+    /* case-insensitive names, any order; 1.0 has no ACTION: a column of
+       that name is just an unknown one */
+    check(NOKEYS,
+          "dataflow,obs_value,Time_Period,Indicator,Ref_Area,Counterpart_Area,ACTION\n"
+          "X,1,2021,a,440000,450000,D\n",
+          "2|X,1,2021,a,440000,450000,D|region=440000;partner=450000;indicator=a;"
+          "period=2021;value=1;|\n");
+}
+
+static void
+test_sdmx_20(void **state)
+{
+    (void)state;
+    check(NOKEYS,
+          "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,REF_AREA,COUNTERPART_AREA,INDICATOR,"
+          "TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_COMMENT\n"
+          "dataflow,EWC:DF_EWC(1.0.0),I,S,000000,,fiscal_aid_funds,2022-S1,220,CNY,8,A,"
+          "\"据新华社, 2022\"\n"
+          "dataflow,EWC:DF_EWC(1.0.0),R,A,440000,450000,cadres_exchanged,2021,8.13,"
+          "person,2,E,\n",
+          "2|dataflow,EWC:DF_EWC(1.0.0),I,S,000000,,fiscal_aid_funds,2022-S1,220,CNY,8,A,"
+          "\"据新华社, 2022\"|region=000000;partner=;indicator=fiscal_aid_funds;"
+          "period=2022-S1;value=22000000000;unit=CNY;note=据新华社, 2022;|\n"
+          "3|dataflow,EWC:DF_EWC(1.0.0),R,A,440000,450000,cadres_exchanged,2021,8.13,"
+          "person,2,E,|region=440000;partner=450000;indicator=cadres_exchanged;"
+          "period=2021;value=813;unit=person;note=;q=estimate;|\n");
+    /* STRUCTURE[;] (a sub-field separator), no ACTION column, ';' as the
+       delimiter, COMMENT loses to OBS_COMMENT whichever comes first */
+    check(NOKEYS,
+          "STRUCTURE[;];STRUCTURE_ID;OBS_COMMENT;REF_AREA;INDICATOR;TIME_PERIOD;"
+          "OBS_VALUE;COMMENT\n"
+          "dataflow;A:B(1.0);obs;000000;x;2021;1,5;dataset\n",
+          "2|dataflow;A:B(1.0);obs;000000;x;2021;1,5;dataset|region=000000;"
+          "indicator=x;period=2021;value=1,5;note=obs;|\n");
+    check(NOKEYS,
+          "structure,structure_id,COMMENT,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,"
+          "obs_comment\n"
+          "dataflow,A:B(1.0),dataset,000000,x,2021,1,obs\n",
+          "2|dataflow,A:B(1.0),dataset,000000,x,2021,1,obs|region=000000;"
+          "indicator=x;period=2021;value=1;note=obs;|\n");
+    /* a forced delimiter that splits STRUCTURE[;] in the header */
+    check("delimiter: semicolon\n",
+          "STRUCTURE[;];STRUCTURE_ID;REF_AREA;INDICATOR;TIME_PERIOD;OBS_VALUE\n"
+          "d;s;r;i;2021;1\n",
+          "2|d;s;r;i;2021;1|region=r;indicator=i;period=2021;value=1;|\n");
+    check("delimiter: semicolon\n",
+          "STRUCTURE[;;];STRUCTURE_ID;REF_AREA;INDICATOR;TIME_PERIOD;OBS_VALUE\n"
+          "d;s;r;i;2021;1\nd;s;r;i;2021\n",
+          "2|d;s;r;i;2021;1|region=r;indicator=i;period=2021;value=1;|\n"
+          "3|d;s;r;i;2021|region=r;indicator=i;period=2021;|"
+          "expected 6 fields, found 5\n");
+    /* only COMMENT */
+    check(NOKEYS,
+          "STRUCTURE,STRUCTURE_ID,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,COMMENT\n"
+          "dataflow,A:B(1.0),000000,x,2021,1,c\n",
+          "2|dataflow,A:B(1.0),000000,x,2021,1,c|region=000000;indicator=x;"
+          "period=2021;value=1;note=c;|\n");
+}
+
+/* labels=both ("ID: name" in headers and coded values), labels=name. */
+static void
+test_sdmx_labels(void **state)
+{
+    (void)state;
+    check(NOKEYS,
+          "STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA: Reference area,"
+          "INDICATOR: Indicator,TIME_PERIOD: Time,OBS_VALUE: Observation value,"
+          "UNIT_MEASURE: Unit,UNIT_MULT: Unit multiplier,OBS_STATUS: Status,"
+          "OBS_COMMENT: Comment\n"
+          "dataflow,EWC:DF_EWC(1.0.0): 东西部协作,D,440000: 广东省,"
+          "enterprises_guided: 引导企业,2021: 2021,5.5,enterprise: 家,"
+          "1: Tens,P: Provisional,\"note: kept: whole\"\n",
+          "2|dataflow,EWC:DF_EWC(1.0.0): 东西部协作,D,440000: 广东省,"
+          "enterprises_guided: 引导企业,2021: 2021,5.5,enterprise: 家,"
+          "1: Tens,P: Provisional,\"note: kept: whole\"|region=440000;"
+          "indicator=enterprises_guided;period=2021;value=55;unit=enterprise;"
+          "note=note: kept: whole;q=provisional;deleted;|\n");
+    /* labels=name: a name column follows each component column; one named
+       like a component ID is not taken for it */
+    check(NOKEYS,
+          "STRUCTURE,STRUCTURE_ID,STRUCTURE_NAME,ACTION,REF_AREA,Ref_Area,"
+          "INDICATOR,Indicator,TIME_PERIOD,Time period,OBS_VALUE,Obs_Value\n"
+          "dataflow,A:B(1.0),Flow,I,440000,广东,x,X 指标,2021,2021,7,\n",
+          "2|dataflow,A:B(1.0),Flow,I,440000,广东,x,X 指标,2021,2021,7,|"
+          "region=440000;indicator=x;period=2021;value=7;|\n");
+}
+
+static void
+test_sdmx_unit_mult(void **state)
+{
+    (void)state;
+    check(NOKEYS,
+          "DATAFLOW,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,UNIT_MULT\n"
+          "F,r,i,2021,8.13,8\n"             /* 8.13 x 10^8 */
+          "F,r,i,2021,220,8\n"
+          "F,r,i,2021,926.3,4\n"
+          "F,r,i,2021,5,-2\n"               /* negative powers: exact */
+          "F,r,i,2021,-1.5,+1\n"
+          "F,r,i,2021,12.40,0\n"            /* 0: the text as it is */
+          "F,r,i,2021,12.40,\n"             /* empty: no multiplier */
+          "F,r,i,2021,1.5E3,\n"             /* an exponent, without UNIT_MULT */
+          "F,r,i,2021,2.5e-1,1\n"           /* and with it */
+          "F,r,i,2021,.5,1\n"
+          "F,r,i,2021,+7.,0\n"
+          "F,r,i,2021,0.000,3\n"
+          "F,r,i,2021,926.3万,\n"           /* not a decimal, no UNIT_MULT: normalize's */
+          "F,r,i,2021,,8\n"                 /* missing stays missing */
+          "F,r,i,2021,1,24\n",
+          "2|F,r,i,2021,8.13,8|region=r;indicator=i;period=2021;value=813000000;|\n"
+          "3|F,r,i,2021,220,8|region=r;indicator=i;period=2021;value=22000000000;|\n"
+          "4|F,r,i,2021,926.3,4|region=r;indicator=i;period=2021;value=9263000;|\n"
+          "5|F,r,i,2021,5,-2|region=r;indicator=i;period=2021;value=0.05;|\n"
+          "6|F,r,i,2021,-1.5,+1|region=r;indicator=i;period=2021;value=-15;|\n"
+          "7|F,r,i,2021,12.40,0|region=r;indicator=i;period=2021;value=12.40;|\n"
+          "8|F,r,i,2021,12.40,|region=r;indicator=i;period=2021;value=12.40;|\n"
+          "9|F,r,i,2021,1.5E3,|region=r;indicator=i;period=2021;value=1500;|\n"
+          "10|F,r,i,2021,2.5e-1,1|region=r;indicator=i;period=2021;value=2.5;|\n"
+          "11|F,r,i,2021,.5,1|region=r;indicator=i;period=2021;value=5;|\n"
+          "12|F,r,i,2021,+7.,0|region=r;indicator=i;period=2021;value=7;|\n"
+          "13|F,r,i,2021,0.000,3|region=r;indicator=i;period=2021;value=0;|\n"
+          "14|F,r,i,2021,926.3万,|region=r;indicator=i;period=2021;value=926.3万;|\n"
+          "15|F,r,i,2021,,8|region=r;indicator=i;period=2021;value=;|\n"
+          "16|F,r,i,2021,1,24|region=r;indicator=i;period=2021;"
+          "value=1000000000000000000000000;|\n");
+}
+
+static void
+test_sdmx_unit_mult_rejects(void **state)
+{
+    char text[512], want[1024];
+    static const char hdr[] = "DATAFLOW,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,"
+                              "UNIT_MULT\n";
+
+    (void)state;
+    check(NOKEYS,
+          "DATAFLOW,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,UNIT_MULT\n"
+          "F,r,i,2021,1,1.5\n"
+          "F,r,i,2021,1,x\n"
+          "F,r,i,2021,1,25\n"
+          "F,r,i,2021,1,-25\n"
+          "F,r,i,2021,1,8亿\n"
+          "F,r,i,2021,,abc\n"               /* checked with a missing value too */
+          "F,r,i,2021,abc,8\n"
+          "F,r,i,2021,\"1,005.4\",8\n"
+          "F,r,i,2021,926.3万,4\n"
+          "F,r,i,2021,1e5000,1\n"
+          "F,r,i,2021,1.2.3,1\n"
+          "F,r,i,2021,-,1\n",
+          "2|F,r,i,2021,1,1.5|region=r;indicator=i;period=2021;value=1;|"
+          "invalid UNIT_MULT \"1.5\" (expected an integer from -24 to 24)\n"
+          "3|F,r,i,2021,1,x|region=r;indicator=i;period=2021;value=1;|"
+          "invalid UNIT_MULT \"x\" (expected an integer from -24 to 24)\n"
+          "4|F,r,i,2021,1,25|region=r;indicator=i;period=2021;value=1;|"
+          "invalid UNIT_MULT \"25\" (expected an integer from -24 to 24)\n"
+          "5|F,r,i,2021,1,-25|region=r;indicator=i;period=2021;value=1;|"
+          "invalid UNIT_MULT \"-25\" (expected an integer from -24 to 24)\n"
+          "6|F,r,i,2021,1,8亿|region=r;indicator=i;period=2021;value=1;|"
+          "invalid UNIT_MULT \"8亿\" (expected an integer from -24 to 24)\n"
+          "7|F,r,i,2021,,abc|region=r;indicator=i;period=2021;value=;|"
+          "invalid UNIT_MULT \"abc\" (expected an integer from -24 to 24)\n"
+          "8|F,r,i,2021,abc,8|region=r;indicator=i;period=2021;value=abc;|"
+          "invalid OBS_VALUE \"abc\" for UNIT_MULT 8 (expected a decimal number)\n"
+          "9|F,r,i,2021,\"1,005.4\",8|region=r;indicator=i;period=2021;value=1,005.4;|"
+          "invalid OBS_VALUE \"1,005.4\" for UNIT_MULT 8 (expected a decimal number)\n"
+          "10|F,r,i,2021,926.3万,4|region=r;indicator=i;period=2021;value=926.3万;|"
+          "invalid OBS_VALUE \"926.3万\" for UNIT_MULT 4 (expected a decimal number)\n"
+          "11|F,r,i,2021,1e5000,1|region=r;indicator=i;period=2021;value=1e5000;|"
+          "invalid OBS_VALUE \"1e5000\" for UNIT_MULT 1 (expected a decimal number)\n"
+          "12|F,r,i,2021,1.2.3,1|region=r;indicator=i;period=2021;value=1.2.3;|"
+          "invalid OBS_VALUE \"1.2.3\" for UNIT_MULT 1 (expected a decimal number)\n"
+          "13|F,r,i,2021,-,1|region=r;indicator=i;period=2021;value=-;|"
+          "invalid OBS_VALUE \"-\" for UNIT_MULT 1 (expected a decimal number)\n");
+    /* the result does not fit a value: etl_num_shift's reason */
+    snprintf(text, sizeof(text), "%sF,r,i,2021,%s,24\n", hdr,
+             "1234567890123456789012345678901234567890");
+    snprintf(want, sizeof(want), "2|F,r,i,2021,%s,24|region=r;indicator=i;"
+             "period=2021;value=%s;|value %s×10^24 does not fit 63 characters\n",
+             "1234567890123456789012345678901234567890",
+             "1234567890123456789012345678901234567890",
+             "1234567890123456789012345678901234567890");
+    check(NOKEYS, text, want);
+    /* an OBS_VALUE too long to rewrite (the reason quotes 60 bytes) */
+    snprintf(text, sizeof(text), "%sF,r,i,2021,%s%s,1\n", hdr,
+             "1234567890123456789012345678901234567890",
+             "123456789012345678901234567890");
+    snprintf(want, sizeof(want), "2|F,r,i,2021,%s%s,1|region=r;indicator=i;"
+             "period=2021;value=%s%s;|invalid OBS_VALUE \"%s%s\" (longer than 63 "
+             "characters)\n",
+             "1234567890123456789012345678901234567890",
+             "123456789012345678901234567890",
+             "1234567890123456789012345678901234567890",
+             "123456789012345678901234567890",
+             "1234567890123456789012345678901234567890",
+             "12345678901234567890");
+    check(NOKEYS, text, want);
+}
+
+static void
+test_sdmx_obs_status(void **state)
+{
+    (void)state;
+    check(NOKEYS,
+          "DATAFLOW,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,UNIT_MULT,OBS_STATUS\n"
+          "F,r,i,2021,1,,A\n"
+          "F,r,i,2021,2,,\n"
+          "F,r,i,2021,3,1,E\n"
+          "F,r,i,2021,4,1,P\n"
+          "F,r,i,2021,5,1,M\n"              /* missing: the value is dropped */
+          "F,r,i,2021,,,A\n"                /* an empty value is missing */
+          "F,r,i,2021,NaN,1,A\n"
+          "F,r,i,2021,#N/A,,E\n"
+          "F,r,i,2021,6,,X\n"
+          "F,r,i,2021,7,,e\n"               /* codes are upper case */
+          "F,r,i,2021,8,,AE\n"
+          "F,r,i,2021,9,,\"E: Estimated value\"\n",
+          "2|F,r,i,2021,1,,A|region=r;indicator=i;period=2021;value=1;|\n"
+          "3|F,r,i,2021,2,,|region=r;indicator=i;period=2021;value=2;|\n"
+          "4|F,r,i,2021,3,1,E|region=r;indicator=i;period=2021;value=30;"
+          "q=estimate;|\n"
+          "5|F,r,i,2021,4,1,P|region=r;indicator=i;period=2021;value=40;"
+          "q=provisional;|\n"
+          "6|F,r,i,2021,5,1,M|region=r;indicator=i;period=2021;value=;|\n"
+          "7|F,r,i,2021,,,A|region=r;indicator=i;period=2021;value=;|\n"
+          "8|F,r,i,2021,NaN,1,A|region=r;indicator=i;period=2021;value=;|\n"
+          "9|F,r,i,2021,#N/A,,E|region=r;indicator=i;period=2021;value=;"
+          "q=estimate;|\n"
+          "10|F,r,i,2021,6,,X|region=r;indicator=i;period=2021;value=6;|"
+          "unknown OBS_STATUS \"X\"\n"
+          "11|F,r,i,2021,7,,e|region=r;indicator=i;period=2021;value=7;|"
+          "unknown OBS_STATUS \"e\"\n"
+          "12|F,r,i,2021,8,,AE|region=r;indicator=i;period=2021;value=8;|"
+          "unknown OBS_STATUS \"AE\"\n"
+          "13|F,r,i,2021,9,,\"E: Estimated value\"|region=r;indicator=i;"
+          "period=2021;value=9;q=estimate;|\n");
+}
+
+static void
+test_sdmx_action(void **state)
+{
+    (void)state;
+    check(NOKEYS,
+          "STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,"
+          "OBS_STATUS\n"
+          "dataflow,A:B(1.0),I,r,i,2021,1,\n"
+          "dataflow,A:B(1.0),A,r,i,2021,2,\n"
+          "dataflow,A:B(1.0),R,r,i,2021,3,\n"
+          "dataflow,A:B(1.0),,r,i,2021,4,\n"          /* empty: Information */
+          "dataflow,A:B(1.0),D,r,i,2021,-,\n"         /* "-": a value to delete */
+          "dataflow,A:B(1.0),D,r,i,2021,5,E\n"
+          "dataflow,A:B(1.0),M,r,i,2021,6,\n"
+          "dataflow,A:B(1.0),d,r,i,2021,7,\n"
+          "dataflow,A:B(1.0),Delete,r,i,2021,8,\n"
+          "dataflow,A:B(1.0),X,r,i,2021,9,X\n",       /* the first reason wins */
+          "2|dataflow,A:B(1.0),I,r,i,2021,1,|region=r;indicator=i;period=2021;"
+          "value=1;|\n"
+          "3|dataflow,A:B(1.0),A,r,i,2021,2,|region=r;indicator=i;period=2021;"
+          "value=2;|\n"
+          "4|dataflow,A:B(1.0),R,r,i,2021,3,|region=r;indicator=i;period=2021;"
+          "value=3;|\n"
+          "5|dataflow,A:B(1.0),,r,i,2021,4,|region=r;indicator=i;period=2021;"
+          "value=4;|\n"
+          "6|dataflow,A:B(1.0),D,r,i,2021,-,|region=r;indicator=i;period=2021;"
+          "value=-;deleted;|\n"
+          "7|dataflow,A:B(1.0),D,r,i,2021,5,E|region=r;indicator=i;period=2021;"
+          "value=5;q=estimate;deleted;|\n"
+          "8|dataflow,A:B(1.0),M,r,i,2021,6,|region=r;indicator=i;period=2021;"
+          "value=6;|unknown ACTION \"M\"\n"
+          "9|dataflow,A:B(1.0),d,r,i,2021,7,|region=r;indicator=i;period=2021;"
+          "value=7;|unknown ACTION \"d\"\n"
+          "10|dataflow,A:B(1.0),Delete,r,i,2021,8,|region=r;indicator=i;"
+          "period=2021;value=8;|unknown ACTION \"Delete\"\n"
+          "11|dataflow,A:B(1.0),X,r,i,2021,9,X|region=r;indicator=i;period=2021;"
+          "value=9;|unknown ACTION \"X\"\n");
+}
+
+/* Malformed records and field counts win over the SDMX checks. */
+static void
+test_sdmx_record_rejects(void **state)
+{
+    (void)state;
+    check(NOKEYS,
+          "STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,"
+          "UNIT_MULT\n"
+          "dataflow,A:B(1.0),X,r,i,2021,1\n"
+          "dataflow,A:B(1.0),X,r,i,2021,1,99,extra\n"
+          "dataflow,A:B(1.0),X,r,i\",2021,1,99\n"
+          "\n"
+          "dataflow,A:B(1.0),I,r,i,2021,1,1\n",
+          "2|dataflow,A:B(1.0),X,r,i,2021,1|region=r;indicator=i;period=2021;"
+          "value=1;|expected 8 fields, found 7\n"
+          "3|dataflow,A:B(1.0),X,r,i,2021,1,99,extra|region=r;indicator=i;"
+          "period=2021;value=1;|expected 8 fields, found 9\n"
+          "4|dataflow,A:B(1.0),X,r,i\",2021,1,99|region=r;indicator=i\";"
+          "period=2021;value=1;|stray quote in unquoted field at line 4, column 24\n"
+          "6|dataflow,A:B(1.0),I,r,i,2021,1,1|region=r;indicator=i;period=2021;"
+          "value=10;|\n");
+}
+
+static void
+test_sdmx_file_errors(void **state)
+{
+    (void)state;
+    check_file_error(NOKEYS, "DATAFLOW,INDICATOR,TIME_PERIOD,OBS_VALUE\nF,i,2021,1\n",
+                     ETL_E_DATA, "missing column \"REF_AREA\" (SDMX-CSV 1.0 needs "
+                     "REF_AREA, INDICATOR, TIME_PERIOD and OBS_VALUE)", "line 1");
+    check_file_error(NOKEYS, "\n\nSTRUCTURE,STRUCTURE_ID,REF_AREA,INDICATOR,"
+                     "TIME_PERIOD,VALUE\n", ETL_E_DATA,
+                     "missing column \"OBS_VALUE\" (SDMX-CSV 2.0 needs "
+                     "REF_AREA, INDICATOR, TIME_PERIOD and OBS_VALUE)", "line 3");
+    /* the CSV names do not count in SDMX-CSV */
+    check_file_error(NOKEYS, "DATAFLOW,地区,REF_AREA,TIME_PERIOD,OBS_VALUE,指标\n",
+                     ETL_E_DATA, "missing column \"INDICATOR\" (SDMX-CSV 1.0 needs "
+                     "REF_AREA, INDICATOR, TIME_PERIOD and OBS_VALUE)", "line 1");
+    check_file_error(NOKEYS, "DATAFLOW,REF_AREA,INDICATOR,OBS_VALUE\n", ETL_E_DATA,
+                     "missing column \"TIME_PERIOD\" (SDMX-CSV 1.0 needs "
+                     "REF_AREA, INDICATOR, TIME_PERIOD and OBS_VALUE)", "line 1");
+    check_file_error(NOKEYS, "STRUCTURE,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE\n",
+                     ETL_E_DATA, "invalid SDMX-CSV 2.0 header: column 2 is "
+                     "\"REF_AREA\", expected STRUCTURE_ID", "line 1");
+    check_file_error(NOKEYS, "\nStructure[;]\n", ETL_E_DATA,
+                     "invalid SDMX-CSV 2.0 header: column 2 is \"\", expected "
+                     "STRUCTURE_ID", "line 2");
+    check_file_error("delimiter: semicolon\n", "STRUCTURE[;;STRUCTURE_ID;REF_AREA\n",
+                     ETL_E_DATA, "invalid SDMX-CSV 2.0 header: column 1 opens \"[\" "
+                     "but never closes it", "line 1");
+    /* field numbers of the data records, STRUCTURE[;] being one field */
+    check_file_error("delimiter: semicolon\n", "STRUCTURE[;];STRUCTURE_ID;REF_AREA;"
+                     "INDICATOR;TIME_PERIOD;OBS_VALUE;Ref_Area\n", ETL_E_DATA,
+                     "column \"REF_AREA\" is named twice in the header: \"REF_AREA\" "
+                     "(field 3) and \"Ref_Area\" (field 7)", "line 1");
+    check_file_error(NOKEYS, "DATAFLOW,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,"
+                     "ref_area\n", ETL_E_DATA,
+                     "column \"REF_AREA\" is named twice in the header: \"REF_AREA\" "
+                     "(field 2) and \"ref_area\" (field 6)", "line 1");
+    check_file_error(NOKEYS, "STRUCTURE,STRUCTURE_ID,COMMENT,REF_AREA,INDICATOR,"
+                     "TIME_PERIOD,OBS_VALUE,Comment: c\n", ETL_E_DATA,
+                     "column \"COMMENT\" is named twice in the header: \"COMMENT\" "
+                     "(field 3) and \"Comment: c\" (field 8)", "line 1");
+    check_file_error(NOKEYS, "STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,INDICATOR,"
+                     "TIME_PERIOD,OBS_VALUE,ACTION\n", ETL_E_DATA,
+                     "column \"ACTION\" is named twice in the header: \"ACTION\" "
+                     "(field 3) and \"ACTION\" (field 8)", "line 1");
+    /* format: sdmx wants an SDMX header; format: csv never sees one */
+    check_file_error("format: sdmx\n", "地区,指标,时期,数值\n全国,x,2021,1\n",
+                     ETL_E_DATA, "not an SDMX-CSV header: column 1 is \"地区\", "
+                     "expected DATAFLOW (SDMX-CSV 1.0) or STRUCTURE (2.0)", "line 1");
+    check_file_error("format: csv\n",
+                     "DATAFLOW,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE\n",
+                     ETL_E_DATA, "missing column \"region\" (expected a header named "
+                     "one of: 地区, region, 省份, 省(区、市))", "line 1");
+    {
+        struct fx f;
+        struct etl_err err;
+        static const char text[] = "a,b\n";
+
+        assert_int_equal(fx_open(&f, "format: sdmx\n", &err), 0);
+        assert_int_equal(fx_run(&f, text, strlen(text), 0, &err), -1);
+        assert_string_equal(err.detail, "the header is \"a,b\"");
+        assert_string_equal(err.hint, "set format: auto or csv for a plain CSV file");
+        fx_close(&f);
+    }
+}
+
+/* One configured stage: detection is per file. */
+static void
+test_sdmx_format_key(void **state)
+{
+    struct fx f;
+    struct etl_err err;
+
+    (void)state;
+    assert_int_equal(fx_open(&f, "format: auto\n", &err), 0);
+    expect_rows(&f, "DATAFLOW,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,UNIT_MULT\n"
+                "F,r,i,2021,1.5,1\n",
+                "2|F,r,i,2021,1.5,1|region=r;indicator=i;period=2021;value=15;|\n");
+    expect_rows(&f, "地区,指标,时期,数值,OBS_STATUS\n广东,i,2021,1.5,X\n",
+                "2|广东,i,2021,1.5,X|region=广东;indicator=i;period=2021;value=1.5;|\n");
+    expect_rows(&f, "\xef\xbb\xbfstructure,structure_id,REF_AREA,INDICATOR,"
+                "TIME_PERIOD,OBS_VALUE,OBS_STATUS\nx,y,r,i,2021,1.5,P\n",
+                "2|x,y,r,i,2021,1.5,P|region=r;indicator=i;period=2021;value=1.5;"
+                "q=provisional;|\n");
+    fx_close(&f);
+    check("format: sdmx\n",
+          "DATAFLOW\tREF_AREA\tINDICATOR\tTIME_PERIOD\tOBS_VALUE\n"
+          "F\tr\ti\t2021\t1\n",
+          "2|F\tr\ti\t2021\t1|region=r;indicator=i;period=2021;value=1;|\n");
+    /* format: csv reads OBS_STATUS as nothing special */
+    check("format: csv\ncolumns: {region: REF_AREA, value: OBS_VALUE}\n",
+          "DATAFLOW,REF_AREA,INDICATOR,period,OBS_VALUE,UNIT_MULT\n"
+          "F,r,i,2021,1,8\n",
+          "2|F,r,i,2021,1,8|region=r;indicator=i;period=2021;value=1;|\n");
+    check_config_error("format: xml\n",
+                       "unknown format \"xml\" (expected auto, csv or sdmx)", "t.yaml:1:9");
+    check_config_error("format: sdmx\ncolumns: {region: 省}\n",
+                       "\"columns\" does not apply to format sdmx", "t.yaml:2:10");
+}
+
+/* Many SDMX rows: the rewritten values fit the arena, batches as for CSV. */
+static void
+test_sdmx_batches(void **state)
+{
+    struct fx f;
+    struct etl_err err;
+    size_t n = 0, rows = 1300;
+    char *text = malloc(rows * 48 + 128);
+
+    (void)state;
+    n += (size_t)sprintf(text + n, "STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,INDICATOR,"
+                         "TIME_PERIOD,OBS_VALUE,UNIT_MULT\n");
+    for (size_t i = 0; i < rows; i++) {
+        n += (size_t)sprintf(text + n, "d,s,%c,r%zu,i,2021,%zu.5,12\n",
+                             i % 2 == 0 ? 'I' : 'D', i, i);
+    }
+    assert_int_equal(fx_open(&f, NOKEYS, &err), 0);
+    assert_int_equal(fx_run(&f, text, n, 4096, &err), 0);
+    assert_int_equal(f.rec.rows, rows);
+    assert_int_equal(f.rec.batches, 3);
+    assert_int_equal(f.rec.rejected, 0);
+    assert_non_null(strstr(f.rec.s, "\n1301|d,s,D,r1299,i,2021,1299.5,12|region=r1299;"
+                           "indicator=i;period=2021;value=1299500000000000;deleted;|\n"));
+    assert_non_null(strstr(f.rec.s, "\n1300|d,s,I,r1298,i,2021,1298.5,12|region=r1298;"
+                           "indicator=i;period=2021;value=1298500000000000;|\n"));
+    fx_close(&f);
+    free(text);
+}
+
 /* ---- configuration errors ------------------------------------------------ */
 
 static void
@@ -727,7 +1188,7 @@ test_config_errors(void **state)
     assert_int_equal(err.code, ETL_E_CONFIG);
     assert_string_equal(err.msg, "unknown key \"delimter\" in stage \"parse\" (parse_csv)");
     assert_string_equal(err.hint, "expected one of: delimiter, encoding, compression, "
-                        "columns, max_record_bytes");
+                        "columns, max_record_bytes, format");
     assert_string_equal(err.where, "t.yaml:1:1");
     fx_close(&f);
     assert_int_equal(fx_open(&f, "columns: [a, b]\n", &err), -1);
@@ -853,6 +1314,17 @@ main(void)
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_downstream_errors),
         cmocka_unit_test(test_abort_and_reuse),
+        cmocka_unit_test(test_sdmx_10),
+        cmocka_unit_test(test_sdmx_20),
+        cmocka_unit_test(test_sdmx_labels),
+        cmocka_unit_test(test_sdmx_unit_mult),
+        cmocka_unit_test(test_sdmx_unit_mult_rejects),
+        cmocka_unit_test(test_sdmx_obs_status),
+        cmocka_unit_test(test_sdmx_action),
+        cmocka_unit_test(test_sdmx_record_rejects),
+        cmocka_unit_test(test_sdmx_file_errors),
+        cmocka_unit_test(test_sdmx_format_key),
+        cmocka_unit_test(test_sdmx_batches),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_footprint_unconfigured),
         cmocka_unit_test(test_million_rows),
