@@ -9,12 +9,13 @@
 #   make demo            private PostgreSQL cluster + sample files, one run
 #   make bench           rows/s and peak RSS on generated files
 #   make deps            install the Debian packages the build and tests need
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local SYSCONFDIR=$(PREFIX)/etc DESTDIR=
 #
 # User CFLAGS/LDFLAGS are appended.  V=1 shows the commands.  SANITIZER=address
 # builds everything with ASan + UBSan into build-asan/.
 
 PREFIX ?= /usr/local
+SYSCONFDIR ?= $(PREFIX)/etc
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 CC ?= cc
@@ -35,7 +36,7 @@ $(error unknown SANITIZER "$(SANITIZER)" (expected: address))
 endif
 
 FINAL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) $(OPT) $(SANFLAGS) \
-	-DETL_VERSION='"$(VERSION)"' -DETL_SYSCONFDIR='"$(PREFIX)/etc/ewc-etl"' \
+	-DETL_VERSION='"$(VERSION)"' -DETL_SYSCONFDIR='"$(SYSCONFDIR)/ewc-etl"' \
 	-DETL_DATADIR='"$(PREFIX)/share/ewc-etl"' \
 	-I. $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CFLAGS)
 FINAL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
@@ -117,16 +118,24 @@ bench: $(BIN) $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 deps:
 	$(Q)tests/install-deps
 
+# Units get the installed paths; SYSTEMDDIR is where the distribution wants
+# them (/lib/systemd/system for PREFIX=/usr).
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ewc-etl
 	install -D -m 0644 etl/ewc-etl.1 $(DESTDIR)$(PREFIX)/share/man/man1/ewc-etl.1
-	install -d $(DESTDIR)$(PREFIX)/share/ewc-etl/sql $(DESTDIR)$(PREFIX)/etc/ewc-etl/catalog
-	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/ewc-etl/sql/
-	install -m 0644 config/pipeline.yaml $(DESTDIR)$(PREFIX)/etc/ewc-etl/pipeline.yaml
-	install -m 0644 config/catalog/*.yaml $(DESTDIR)$(PREFIX)/etc/ewc-etl/catalog/
+	install -d $(DESTDIR)$(SYSCONFDIR)/ewc-etl/catalog $(DESTDIR)$(SYSTEMDDIR)
+	install -m 0644 config/pipeline.yaml $(DESTDIR)$(SYSCONFDIR)/ewc-etl/pipeline.yaml
+	install -m 0644 config/catalog/*.yaml $(DESTDIR)$(SYSCONFDIR)/ewc-etl/catalog/
 	for u in systemd/*.service systemd/*.timer; do \
-		[ -e "$$u" ] && install -D -m 0644 "$$u" $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u); \
-	done; true
+		sed -e 's#/usr/local/bin/ewc-etl#$(PREFIX)/bin/ewc-etl#' \
+		    -e 's#/usr/local/etc/ewc-etl#$(SYSCONFDIR)/ewc-etl#' "$$u" \
+		    > $(DESTDIR)$(SYSTEMDDIR)/$$(basename "$$u") || exit 1; \
+		chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$$(basename "$$u"); \
+	done
+	install -D -m 0644 systemd/ewc-etl.sysusers $(DESTDIR)$(SYSUSERSDIR)/ewc-etl.conf
 
 clean:
 	rm -rf build build-asan ewc-etl

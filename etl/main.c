@@ -14,8 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "etl/catalog.h"
+#include "etl/daemon.h"
+#include "etl/schedule.h"
 #include "etl/err.h"
 #include "etl/http.h"
 #include "etl/log.h"
@@ -55,8 +59,13 @@ static const char usage_main[] =
     "Commands:\n"
     "  check                      validate the YAML and print each pipeline's stage graph\n"
     "  migrate                    create or upgrade the schemas, refresh the dimensions\n"
-    "  run [--pipeline P] [--year Y] [--kind K]\n"
+    "  run [--pipeline P] [--year Y] [--kind K] [--workers N] [--wait]\n"
     "                             run pipelines once now\n"
+    "  backfill --year Y [--pipeline P] [--offline]\n"
+    "                             re-ingest a whole year, atomically\n"
+    "  daemon                     run the pipelines on their schedules\n"
+    "  worker [--pipeline P] [--run ID]\n"
+    "                             help running runs load their files\n"
     "  status [--pipeline P] [--limit N] [--failed] [--json]\n"
     "                             recent runs and their files, from the ledger\n"
     "  help [COMMAND|stages]      this text, a command's, or the stage kinds and keys\n"
@@ -76,14 +85,57 @@ static const char usage_main[] =
     "error; 3 ok but rows were rejected; 4 some files failed; 5 the run failed.\n";
 
 static const char usage_run[] =
-    "Usage: ewc-etl run [--pipeline P] [--year Y] [--kind manual|nightly]\n"
+    "Usage: ewc-etl run [--pipeline P] [--year Y] [--kind manual|nightly] [--workers N]\n"
+    "                   [--wait]\n"
     "\n"
     "Run the pipeline(s) once: fetch every source file, load new or changed ones,\n"
     "each in its own transaction, and record the run in the ledger.\n"
     "\n"
     "  -p, --pipeline P   only this pipeline (default: every pipeline in the YAML)\n"
     "  -y, --year Y       expand {year} in URL templates with Y only\n"
-    "  -k, --kind K       how the run is recorded: manual (default) or nightly\n";
+    "  -k, --kind K       how the run is recorded: manual (default) or nightly\n"
+    "  -w, --workers N    files loaded at once, each over its own connection\n"
+    "                     (default: the pipeline's \"workers\", else 1)\n"
+    "  -W, --wait         wait for a run of the same pipeline in another process\n"
+    "                     instead of exiting with status 1\n"
+    "\n"
+    "SIGTERM or SIGINT: no new file is started; the file in flight finishes, or is\n"
+    "rolled back after 10 seconds.\n";
+
+static const char usage_backfill[] =
+    "Usage: ewc-etl backfill --year Y [--pipeline P] [--offline] [--wait]\n"
+    "\n"
+    "Re-ingest one year: every source file whose URL template has {year} is\n"
+    "fetched again for year Y (unconditionally), or with --offline taken from the\n"
+    "spool as the ledger last recorded it, and all of them are loaded in ONE\n"
+    "transaction: either the whole year's new data is visible, or, if any file\n"
+    "fails or the process dies, the old stays.  Running it twice gives the same\n"
+    "warehouse.  Progress is shown when stderr is a terminal.\n"
+    "\n"
+    "  -y, --year Y       the year (required)\n"
+    "  -p, --pipeline P   only this pipeline\n"
+    "  -o, --offline      no HTTP: the spooled files\n"
+    "  -W, --wait         wait for another run of the pipeline to finish\n";
+
+static const char usage_daemon[] =
+    "Usage: ewc-etl daemon\n"
+    "\n"
+    "Run every pipeline that has a \"schedule\" at its fire times (kind nightly),\n"
+    "catching up missed runs per its \"catchup\" policy.  SIGHUP reloads the YAML\n"
+    "(an invalid one is logged and the running one kept); SIGTERM or SIGINT stop\n"
+    "it: no new file is started, the one in flight commits or is rolled back, exit\n"
+    "0.  With NOTIFY_SOCKET set it speaks the systemd notify protocol (READY,\n"
+    "RELOADING, STOPPING, STATUS, WATCHDOG).\n";
+
+static const char usage_worker[] =
+    "Usage: ewc-etl worker [--pipeline P] [--run ID]\n"
+    "\n"
+    "Join the running runs of the pipeline(s) -- on this machine or another that\n"
+    "sees the same spool -- and load their pending files until none is left.  Files\n"
+    "are claimed with SELECT ... FOR UPDATE SKIP LOCKED: each is loaded once.\n"
+    "\n"
+    "  -p, --pipeline P   only this pipeline\n"
+    "  -r, --run ID       only this run\n";
 
 static const char usage_status[] =
     "Usage: ewc-etl status [--pipeline P] [--limit N] [--failed] [--json]\n"
@@ -154,6 +206,15 @@ cmd_check(const struct globals *g)
                    p->timezone ? p->timezone : "");
         }
         printf(":\n");
+        if (p->sched != NULL) {
+            char next[1024];
+
+            etl_schedule_format_next(p->sched, (int64_t)time(NULL), 5, next, sizeof(next));
+            printf("  next runs:\n");
+            for (char *line = strtok(next, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+                printf("    %s\n", line);
+            }
+        }
         for (size_t k = 0; k < p->nstages; k++) {
             const struct etl_stage *st = p->stages[k];
 
@@ -204,63 +265,108 @@ cmd_migrate(const struct globals *g)
     return rc;
 }
 
+/* Grace before the file in flight is cancelled after a stop signal. */
+#define STOP_GRACE_SECONDS 10
+
 static void
 on_stop(int sig)
 {
     (void)sig;
-    etl_stop_requested = 1;
+    if (!etl_stop_requested) {
+        alarm(STOP_GRACE_SECONDS);
+    } else {
+        etl_runner_cancel();    /* a second signal: do not wait */
+    }
+    etl_runner_stop();
 }
 
-static int
-cmd_run(const struct globals *g, int argc, char **argv)
+static void
+on_alarm(int sig)
 {
-    static const struct option opts[] = {
-        { "pipeline", required_argument, NULL, 'p' },
-        { "year", required_argument, NULL, 'y' },
-        { "kind", required_argument, NULL, 'k' },
-        { "help", no_argument, NULL, 'h' },
-        { 0 }
-    };
-    struct etl_run_opts ro = { 0 };
-    const char *only = NULL;
+    (void)sig;
+    etl_runner_cancel();
+}
+
+static void
+on_hup(int sig)
+{
+    (void)sig;
+    etl_reload_requested = 1;
+}
+
+static void
+install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_IGN;    /* a closed socket is an error return, not a death */
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Exit status of a run's outcome. */
+static int
+exit_of(enum etl_run_status st)
+{
+    return st == ETL_RUN_OK ? EXIT_OK
+         : st == ETL_RUN_OK_WITH_REJECTS ? EXIT_REJECTS
+         : st == ETL_RUN_PARTIAL ? EXIT_PARTIAL : EXIT_RUNFAILED;
+}
+
+/* Run the selected pipelines with 'ro'; the worst exit status of them all. */
+static int
+run_pipelines(struct etl_config *cfg, const char *only, struct etl_run_opts *ro)
+{
+    struct etl_err err;
+    int rc = EXIT_OK;
+
+    install_signals();
+    for (size_t i = 0; i < cfg->npipelines && !etl_stop_requested; i++) {
+        struct etl_pipeline *p = cfg->pipelines[i];
+        struct etl_run_summary sum;
+        int prc;
+
+        if (only != NULL && strcmp(p->name, only) != 0) {
+            continue;
+        }
+        etl_err_clear(&err);
+        if (etl_run_pipeline(p, ro, &sum, &err) < 0) {
+            print_err(&err);
+            prc = err.code == ETL_E_CONFIG ? EXIT_USAGE : EXIT_NOSTART;
+        } else {
+            printf("run %lld %s: %s, %zu files (%zu loaded, %zu unchanged, %zu failed), "
+                   "%lld rows loaded, %lld rejected, %.2f s\n", (long long)sum.run_id,
+                   p->name, etl_run_status_names[sum.status], sum.files_total,
+                   sum.files_loaded, sum.files_unchanged, sum.files_failed,
+                   (long long)sum.rows_loaded, (long long)sum.rows_rejected, sum.seconds);
+            prc = exit_of(sum.status);
+        }
+        /* the worst wins; "could not start" ranks with a failed run */
+        if ((prc == EXIT_NOSTART ? EXIT_RUNFAILED : prc) >
+            (rc == EXIT_NOSTART ? EXIT_RUNFAILED : rc)) {
+            rc = prc;
+        }
+    }
+    return rc;
+}
+
+/* Load the YAML and run the selected pipeline(s) with 'ro'. */
+static int
+run_configured(const struct globals *g, const char *only, struct etl_run_opts *ro)
+{
     struct etl_config *cfg;
     struct etl_err err;
-    struct sigaction sa;
-    int c, rc = EXIT_OK;
-    bool ran = false;
+    int rc;
 
-    ro.kind = "manual";
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "p:y:k:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p': only = optarg; break;
-        case 'y': {
-            char *end;
-            long y = strtol(optarg, &end, 10);
-
-            if (*end != '\0' || y < 1900 || y > 2200) {
-                fprintf(stderr, "ewc-etl: --year: expected a year, found \"%s\"\n", optarg);
-                return EXIT_USAGE;
-            }
-            ro.year = (int)y;
-            break;
-        }
-        case 'k':
-            if (strcmp(optarg, "manual") != 0 && strcmp(optarg, "nightly") != 0) {
-                fprintf(stderr, "ewc-etl: --kind: expected manual or nightly\n");
-                return EXIT_USAGE;
-            }
-            ro.kind = optarg;
-            break;
-        case 'h': fputs(usage_run, stdout); return EXIT_OK;
-        default: fputs(usage_run, stderr); return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "ewc-etl: run: unexpected argument \"%s\"\n", argv[optind]);
-        return EXIT_USAGE;
-    }
-    ro.conninfo = g->db;
+    ro->conninfo = g->db;
     etl_err_clear(&err);
     cfg = load_config(g, &err);
     if (cfg == NULL) {
@@ -272,40 +378,208 @@ cmd_run(const struct globals *g, int argc, char **argv)
         etl_config_free(cfg);
         return EXIT_USAGE;
     }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;    /* a closed socket is an error return, not a death */
-    sigaction(SIGPIPE, &sa, NULL);
+    rc = run_pipelines(cfg, only, ro);
+    etl_config_free(cfg);
+    return rc;
+}
+
+static int
+parse_year(const char *s, int *year)
+{
+    char *end;
+    long y = strtol(s, &end, 10);
+
+    if (*end != '\0' || y < 1900 || y > 2200) {
+        fprintf(stderr, "ewc-etl: --year: expected a year, found \"%s\"\n", s);
+        return -1;
+    }
+    *year = (int)y;
+    return 0;
+}
+
+static int
+parse_count(const char *opt, const char *s, long max, long *out)
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+
+    if (*end != '\0' || n < 1 || n > max) {
+        fprintf(stderr, "ewc-etl: %s: expected a number from 1 to %ld, found \"%s\"\n", opt,
+                max, s);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int
+cmd_run(const struct globals *g, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "pipeline", required_argument, NULL, 'p' },
+        { "year", required_argument, NULL, 'y' },
+        { "kind", required_argument, NULL, 'k' },
+        { "workers", required_argument, NULL, 'w' },
+        { "wait", no_argument, NULL, 'W' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 }
+    };
+    struct etl_run_opts ro = { 0 };
+    const char *only = NULL;
+    int c;
+
+    ro.kind = "manual";
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:y:k:w:Wh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': only = optarg; break;
+        case 'y':
+            if (parse_year(optarg, &ro.year) < 0) {
+                return EXIT_USAGE;
+            }
+            break;
+        case 'k':
+            if (strcmp(optarg, "manual") != 0 && strcmp(optarg, "nightly") != 0) {
+                fprintf(stderr, "ewc-etl: --kind: expected manual or nightly\n");
+                return EXIT_USAGE;
+            }
+            ro.kind = optarg;
+            break;
+        case 'w':
+            if (parse_count("--workers", optarg, 64, &ro.workers) < 0) {
+                return EXIT_USAGE;
+            }
+            break;
+        case 'W': ro.wait_lock = true; break;
+        case 'h': fputs(usage_run, stdout); return EXIT_OK;
+        default: fputs(usage_run, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ewc-etl: run: unexpected argument \"%s\"\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    return run_configured(g, only, &ro);
+}
+
+static int
+cmd_backfill(const struct globals *g, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "pipeline", required_argument, NULL, 'p' },
+        { "year", required_argument, NULL, 'y' },
+        { "offline", no_argument, NULL, 'o' },
+        { "wait", no_argument, NULL, 'W' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 }
+    };
+    struct etl_run_opts ro = { 0 };
+    const char *only = NULL;
+    int c;
+
+    ro.kind = "backfill";
+    ro.progress = true;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:y:oWh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': only = optarg; break;
+        case 'y':
+            if (parse_year(optarg, &ro.year) < 0) {
+                return EXIT_USAGE;
+            }
+            break;
+        case 'o': ro.offline = true; break;
+        case 'W': ro.wait_lock = true; break;
+        case 'h': fputs(usage_backfill, stdout); return EXIT_OK;
+        default: fputs(usage_backfill, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc || ro.year == 0) {
+        fprintf(stderr, "ewc-etl: backfill: %s\n", ro.year == 0 ? "--year is required"
+                                                                : "unexpected argument");
+        fputs(usage_backfill, stderr);
+        return EXIT_USAGE;
+    }
+    return run_configured(g, only, &ro);
+}
+
+static int
+cmd_daemon(const struct globals *g, int argc)
+{
+    struct etl_daemon_opts d = { 0 };
+    struct etl_config *cfg;
+    struct etl_err err;
+    const char *path = g->config != NULL ? g->config : getenv("EWC_CONFIG");
+
+    if (argc > 1) {
+        fputs(usage_daemon, stderr);
+        return EXIT_USAGE;
+    }
+    etl_err_clear(&err);
+    cfg = load_config(g, &err);
+    if (cfg == NULL) {
+        print_err(&err);
+        return EXIT_USAGE;
+    }
+    d.config_path = path != NULL && path[0] != '\0' ? path : ETL_SYSCONFDIR "/pipeline.yaml";
+    d.conninfo = g->db;
+    install_signals();
+    if (etl_daemon_run(cfg, &d, &err) < 0) {
+        print_err(&err);
+        return err.code == ETL_E_CONFIG ? EXIT_USAGE : EXIT_NOSTART;
+    }
+    return EXIT_OK;
+}
+
+static int
+cmd_worker(const struct globals *g, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "pipeline", required_argument, NULL, 'p' },
+        { "run", required_argument, NULL, 'r' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 }
+    };
+    const char *only = NULL;
+    struct etl_config *cfg;
+    struct etl_err err;
+    long run_id = 0;
+    int c, rc = EXIT_OK;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:r:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': only = optarg; break;
+        case 'r':
+            if (parse_count("--run", optarg, 0x7fffffffL, &run_id) < 0) {
+                return EXIT_USAGE;
+            }
+            break;
+        case 'h': fputs(usage_worker, stdout); return EXIT_OK;
+        default: fputs(usage_worker, stderr); return EXIT_USAGE;
+        }
+    }
+    etl_err_clear(&err);
+    cfg = load_config(g, &err);
+    if (cfg == NULL) {
+        print_err(&err);
+        return EXIT_USAGE;
+    }
+    install_signals();
     for (size_t i = 0; i < cfg->npipelines; i++) {
         struct etl_pipeline *p = cfg->pipelines[i];
-        struct etl_run_summary sum;
-        int prc;
+        size_t files = 0;
 
         if (only != NULL && strcmp(p->name, only) != 0) {
             continue;
         }
         etl_err_clear(&err);
-        if (etl_run_pipeline(p, &ro, &sum, &err) < 0) {
+        if (etl_run_worker(p, g->db, run_id, &files, &err) < 0) {
             print_err(&err);
-            rc = rc > EXIT_NOSTART ? rc : EXIT_NOSTART;
-            continue;
+            rc = EXIT_NOSTART;
         }
-        ran = true;
-        printf("run %lld %s: %s, %zu files (%zu loaded, %zu unchanged, %zu failed), "
-               "%lld rows loaded, %lld rejected, %.2f s\n", (long long)sum.run_id, p->name,
-               etl_run_status_names[sum.status], sum.files_total, sum.files_loaded,
-               sum.files_unchanged, sum.files_failed, (long long)sum.rows_loaded,
-               (long long)sum.rows_rejected, sum.seconds);
-        prc = sum.status == ETL_RUN_OK ? EXIT_OK
-            : sum.status == ETL_RUN_OK_WITH_REJECTS ? EXIT_REJECTS
-            : sum.status == ETL_RUN_PARTIAL ? EXIT_PARTIAL : EXIT_RUNFAILED;
-        if (rc == EXIT_NOSTART || prc > rc) {
-            rc = rc == EXIT_NOSTART ? rc : prc;
-        }
+        printf("worker %s: %zu files\n", p->name, files);
     }
-    (void)ran;
     etl_config_free(cfg);
     return rc;
 }
@@ -397,6 +671,12 @@ cmd_help(const char *topic)
         fputs(usage_check, stdout);
     } else if (strcmp(topic, "migrate") == 0) {
         fputs(usage_migrate, stdout);
+    } else if (strcmp(topic, "backfill") == 0) {
+        fputs(usage_backfill, stdout);
+    } else if (strcmp(topic, "daemon") == 0) {
+        fputs(usage_daemon, stdout);
+    } else if (strcmp(topic, "worker") == 0) {
+        fputs(usage_worker, stdout);
     } else if (strcmp(topic, "stages") == 0) {
         print_stage_kinds();
     } else {
@@ -450,8 +730,7 @@ main(int argc, char **argv)
         printf("ewc-etl %s\n", ETL_VERSION);
         return EXIT_OK;
     }
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) &&
-        strcmp(cmd, "run") != 0 && strcmp(cmd, "status") != 0) {
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         return cmd_help(cmd);
     }
     if (strcmp(cmd, "check") == 0) {
@@ -468,7 +747,14 @@ main(int argc, char **argv)
         }
         return cmd_migrate(&g);
     }
-    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0) {
+    if (strcmp(cmd, "status") == 0) {
+        return cmd_status(&g, argc, argv);
+    }
+    if (strcmp(cmd, "worker") == 0) {
+        return cmd_worker(&g, argc, argv);
+    }
+    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "backfill") == 0 ||
+        strcmp(cmd, "daemon") == 0) {
         struct etl_err err;
 
         etl_err_clear(&err);
@@ -476,7 +762,9 @@ main(int argc, char **argv)
             print_err(&err);
             return EXIT_NOSTART;
         }
-        rc = strcmp(cmd, "run") == 0 ? cmd_run(&g, argc, argv) : cmd_status(&g, argc, argv);
+        rc = strcmp(cmd, "run") == 0 ? cmd_run(&g, argc, argv)
+           : strcmp(cmd, "backfill") == 0 ? cmd_backfill(&g, argc, argv)
+           : cmd_daemon(&g, argc);
         etl_http_global_cleanup();
         return rc;
     }

@@ -14,6 +14,7 @@
 
 #include "catalog.h"
 #include "graph.h"
+#include "schedule.h"
 
 const char *const etl_file_status_names[] = { "pending", "unchanged", "loaded", "failed" };
 
@@ -30,8 +31,9 @@ static const struct etl_key pipeline_keys[] = {
     { "schedule", ETL_KEY_STR, false, "five-field cron expression" },
     { "timezone", ETL_KEY_STR, false, "IANA time zone of the schedule" },
     { "workers", ETL_KEY_INT, false, "files loaded at once" },
-    { "catchup", ETL_KEY_STR, false, "none, latest or all" },
-    { "jitter", ETL_KEY_INT, false, "seconds of random delay" },
+    { "catchup", ETL_KEY_STR, false, "missed runs after downtime: none, latest or all" },
+    { "catchup_max", ETL_KEY_INT, false, "with catchup all: at most this many (default 10)" },
+    { "jitter", ETL_KEY_INT, false, "seconds of random delay before each run" },
     { 0 }
 };
 
@@ -64,6 +66,7 @@ pipeline_free(struct etl_pipeline *p)
     free(p->name);
     free(p->schedule);
     free(p->timezone);
+    etl_schedule_free(p->sched);
     free(p);
 }
 
@@ -312,6 +315,39 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
         etl_node_long(node, "workers", 1, 1, 64, &p->workers, err) < 0) {
         etl_err_set(err, ETL_E_NOMEM, "out of memory");
         goto fail;
+    }
+    if (etl_node_long(node, "jitter", 0, 0, 86400, &p->jitter, err) < 0 ||
+        etl_node_long(node, "catchup_max", 10, 1, 1000, &p->catchup_max, err) < 0 ||
+        etl_node_str(node, "catchup", "latest", &s, err) < 0) {
+        goto fail;
+    }
+    if (strcmp(s, "none") == 0) {
+        p->catchup = ETL_CATCHUP_NONE;
+    } else if (strcmp(s, "latest") == 0) {
+        p->catchup = ETL_CATCHUP_LATEST;
+    } else if (strcmp(s, "all") == 0) {
+        p->catchup = ETL_CATCHUP_ALL;
+    } else {
+        etl_node_fail(etl_node_get(node, "catchup"), err, ETL_E_CONFIG,
+                      "\"catchup\" must be none, latest or all, not \"%s\"", s);
+        goto fail;
+    }
+    if (p->timezone != NULL && p->schedule == NULL) {
+        etl_node_fail(etl_node_get(node, "timezone"), err, ETL_E_CONFIG,
+                      "\"timezone\" without \"schedule\"");
+        goto fail;
+    }
+    if (p->schedule != NULL) {
+        p->sched = etl_schedule_parse(p->schedule, p->timezone, err);
+        if (p->sched == NULL) {
+            const struct etl_node *at = etl_node_get(node, "schedule");
+
+            if (strstr(err->msg, "time zone") != NULL) {
+                at = etl_node_get(node, "timezone");
+            }
+            etl_err_where(err, "%s:%u:%u", at->file, at->line, at->col);
+            goto fail;
+        }
     }
     stages = etl_node_get(node, "stages");
     if (stages->n == 0) {

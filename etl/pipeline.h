@@ -18,6 +18,7 @@
 #include "stage.h"
 
 struct etl_catalog;
+struct etl_schedule;
 struct pg_conn;
 
 struct etl_pipeline {
@@ -26,8 +27,12 @@ struct etl_pipeline {
     struct etl_config *config;      /* back pointer */
     struct etl_stage **stages;      /* in topological order */
     size_t nstages;
-    char *schedule;                 /* five-field cron, or NULL */
+    char *schedule;                 /* five-field cron or "@every 10m", or NULL */
     char *timezone;                 /* IANA name, or NULL (local time) */
+    struct etl_schedule *sched;     /* parsed 'schedule', or NULL */
+    enum etl_catchup { ETL_CATCHUP_NONE, ETL_CATCHUP_LATEST, ETL_CATCHUP_ALL } catchup;
+    long catchup_max;               /* "all": at most this many missed runs */
+    long jitter;                    /* seconds of random delay before each run */
     long workers;                   /* file workers (connections) */
 };
 
@@ -76,8 +81,18 @@ struct etl_run {
     const char *kind;           /* "manual", "nightly", "backfill" */
     int year;                   /* --year, 0 when none */
     bool offline;               /* take files from the spool, no HTTP */
+    bool backfill;              /* the year's files, in one transaction */
+    bool force;                 /* load even unchanged files (no conditional GET) */
+    int64_t scheduled_for;      /* the schedule's fire time it stands for, 0 if none */
     struct etl_file *files;
     size_t nfiles, capfiles;
+    /* the runner's */
+    size_t tasks;               /* registered and not yet worked on */
+    size_t files_done;          /* by this process */
+    bool progress;              /* show progress on stderr (a terminal) */
+    size_t progress_total;
+    int64_t progress_bytes, progress_rows;
+    double progress_at;
 };
 
 /* The work of one file through its chain of row stages. */

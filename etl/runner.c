@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +24,43 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 #include "pg.h"
 
 /* Bytes read from the spool and pushed into parse at a time. */
 #define RUN_READ_BYTES (256 * 1024)
 
+/* Most worker processes of one run. */
+#define RUN_MAX_WORKERS 64
+
 volatile sig_atomic_t etl_stop_requested;
+
+/* For the signal handlers: the children to forward a stop to, and the
+ * cancel handle of the connection loading a file in this process. */
+static pid_t runner_children[RUN_MAX_WORKERS];
+static volatile sig_atomic_t runner_nchildren;
+static PGcancel *volatile runner_cancel;
+
+void
+etl_runner_stop(void)
+{
+    etl_stop_requested = 1;
+    for (sig_atomic_t i = 0; i < runner_nchildren; i++) {
+        kill(runner_children[i], SIGTERM);
+    }
+}
+
+void
+etl_runner_cancel(void)
+{
+    PGcancel *c = runner_cancel;
+    char errbuf[256];
+
+    if (c != NULL) {
+        /* PQcancel is safe in a signal handler with a local buffer */
+        (void)!PQcancel(c, errbuf, sizeof(errbuf));
+    }
+}
 
 const char *const etl_run_status_names[] = { "ok", "ok_with_rejects", "partial", "failed" };
 
@@ -57,6 +90,45 @@ now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Progress on a terminal: files and bytes and rows, one line rewritten. */
+static void
+progress_show(struct etl_run *run, bool final)
+{
+    double now = now_seconds();
+
+    if (!run->progress || (!final && now - run->progress_at < 0.2)) {
+        return;
+    }
+    run->progress_at = now;
+    fprintf(stderr, "\r[%s] %zu/%zu files, %.1f MB, %" PRId64 " rows%s",
+            run->pipeline->name, run->files_done, run->progress_total,
+            (double)run->progress_bytes / 1e6, run->progress_rows, final ? "\n" : "");
+    fflush(stderr);
+}
+
+static void
+progress_bytes(struct etl_run *run, size_t n)
+{
+    run->progress_bytes += (int64_t)n;
+    progress_show(run, false);
+}
+
+static void
+progress_file(struct etl_run *run, const struct etl_file *f)
+{
+    run->files_done++;
+    run->progress_rows += f->rows_in;
+    progress_show(run, false);
+}
+
+static void
+progress_end(struct etl_run *run)
+{
+    if (run->progress_total > 0) {
+        progress_show(run, true);
+    }
+}
+
 static int64_t
 result_id(PGresult *res)
 {
@@ -68,12 +140,17 @@ result_id(PGresult *res)
 
 /* Take the pipeline's advisory lock on the run's connection (session level). */
 static int
-run_lock(struct etl_run *run, struct etl_err *err)
+run_lock(struct etl_run *run, bool wait, struct etl_err *err)
 {
     const char *params[1] = { run->pipeline->name };
     PGresult *res;
     bool got;
 
+    if (wait) {
+        etl_log(ETL_LOG_DEBUG, "[%s] waiting for the pipeline's lock", run->pipeline->name);
+        return etl_pg_query(run->db, "SELECT pg_advisory_lock(hashtext('ewc-etl'), hashtext($1))",
+                            1, params, NULL, err);
+    }
     if (etl_pg_query(run->db, "SELECT pg_try_advisory_lock(hashtext('ewc-etl'), hashtext($1))",
                      1, params, &res, err) < 0) {
         return -1;
@@ -83,7 +160,8 @@ run_lock(struct etl_run *run, struct etl_err *err)
     if (!got) {
         etl_err_set(err, ETL_E_BUSY, "pipeline \"%s\" is being run by another process",
                     run->pipeline->name);
-        etl_err_hint(err, "see the running run with: ewc-etl status");
+        etl_err_hint(err, "see the running run with: ewc-etl status; or wait for it with "
+                     "--wait");
         return -1;
     }
     return 0;
@@ -92,12 +170,13 @@ run_lock(struct etl_run *run, struct etl_err *err)
 static int
 run_open(struct etl_run *run, struct etl_err *err)
 {
-    char params_json[128], pid[16], host[256] = "";
+    char params_json[160], pid[16], host[256] = "";
     const char *params[5];
     PGresult *res;
 
-    snprintf(params_json, sizeof(params_json), "{\"year\": %d, \"offline\": %s}", run->year,
-             run->offline ? "true" : "false");
+    snprintf(params_json, sizeof(params_json),
+             "{\"year\": %d, \"offline\": %s, \"scheduled_for\": %" PRId64 "}", run->year,
+             run->offline ? "true" : "false", run->scheduled_for);
     snprintf(pid, sizeof(pid), "%ld", (long)getpid());
     (void)gethostname(host, sizeof(host) - 1);
     params[0] = run->pipeline->name;
@@ -116,8 +195,8 @@ run_open(struct etl_run *run, struct etl_err *err)
 }
 
 static int
-run_close(struct etl_run *run, const struct etl_run_summary *sum, const char *error,
-          struct etl_err *err)
+run_close(struct pg_conn *db, struct etl_run *run, const struct etl_run_summary *sum,
+          const char *error, struct etl_err *err)
 {
     char v[8][24];
     const char *params[9];
@@ -134,7 +213,7 @@ run_close(struct etl_run *run, const struct etl_run_summary *sum, const char *er
     }
     params[7] = etl_run_status_names[sum->status];
     params[8] = error;
-    return etl_pg_query(run->db,
+    return etl_pg_query(db,
                         "UPDATE ledger.run SET finished_at = now(), files_total = $2, "
                         "files_loaded = $3, files_unchanged = $4, files_failed = $5, "
                         "rows_loaded = $6, rows_rejected = $7, status = $8, error = $9 "
@@ -208,11 +287,14 @@ source_upsert(struct pg_conn *db, struct etl_run *run, const char *url, int64_t 
 /* Record a file that did not go down the chain: unchanged, or failed in fetch. */
 static int
 file_record_only(struct etl_run *run, struct pg_conn *db, struct etl_file *f,
-                 struct etl_err *err)
+                 int64_t *file_id, struct etl_err *err)
 {
     char msg[1024] = "";
     int64_t source_id = 0, id;
 
+    if (file_id == NULL) {
+        file_id = &id;
+    }
     if (f->status == ETL_FILE_FAILED) {
         etl_err_format(&f->err, msg, sizeof(msg));
     }
@@ -233,7 +315,7 @@ file_record_only(struct etl_run *run, struct pg_conn *db, struct etl_file *f,
         }
     }
     return file_insert(db, run, f, source_id, etl_file_status_names[f->status],
-                       msg[0] != '\0' ? msg : NULL, &id, err);
+                       msg[0] != '\0' ? msg : NULL, file_id, err);
 }
 
 /* Feed the spooled body of 'job->file' through the chain starting at 'head'. */
@@ -270,6 +352,8 @@ file_stream(struct etl_stage *head, struct etl_job *job, struct etl_err *err)
             rc = -1;
             break;
         }
+        progress_bytes(job->run, (size_t)n);
+        etl_notify_watchdog();
     }
     if (rc == 0) {
         rc = head->kind->finish != NULL ? head->kind->finish(head, err) : 0;
@@ -279,16 +363,20 @@ file_stream(struct etl_stage *head, struct etl_job *job, struct etl_err *err)
     return rc;
 }
 
-/* The file's whole transaction.  On failure the transaction is rolled back. */
+/*
+ * Load one claimed file inside the transaction already open on 'db': its
+ * ledger.source upsert, ledger.file row, the chain of row stages, the
+ * ledger updates.  On failure the caller rolls back to its savepoint.
+ */
 static int
-file_load(struct etl_run *run, struct pg_conn *db, struct etl_stage *head,
-          struct etl_file *f, bool dedupe, struct etl_err *err)
+file_work(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, struct etl_file *f,
+          bool dedupe, int64_t *file_id, struct etl_err *err)
 {
     struct etl_job job;
     struct etl_stage *st;
-    struct etl_err ignore;
     const char *params[7];
     char b[6][24];
+    int rc = -1;
 
     memset(&job, 0, sizeof(job));
     job.run = run;
@@ -296,11 +384,11 @@ file_load(struct etl_run *run, struct pg_conn *db, struct etl_stage *head,
     job.db = db;
     job.dedupe = dedupe;
     f->rows_in = f->rows_loaded = f->rows_rejected = f->rows_deleted = 0;
-    if (etl_pg_exec(db, "BEGIN", err) < 0 ||
-        source_upsert(db, run, f->url, &job.source_id, err) < 0 ||
+    if (source_upsert(db, run, f->url, &job.source_id, err) < 0 ||
         file_insert(db, run, f, job.source_id, "failed", "incomplete", &job.file_id, err) < 0) {
-        goto fail;
+        return -1;
     }
+    *file_id = job.file_id;
     for (st = head; st != NULL; st = st->next) {
         st->job = &job;
     }
@@ -327,7 +415,7 @@ file_load(struct etl_run *run, struct pg_conn *db, struct etl_stage *head,
                      "UPDATE ledger.file SET status = $2, error = $3, rows_in = $4, "
                      "rows_loaded = $5, rows_rejected = $6, rows_deleted = $7, "
                      "finished_at = clock_timestamp() WHERE id = $1", 7, params, NULL, err) < 0) {
-        goto fail;
+        goto out;
     }
     if (!job.refused) {
         params[0] = num_param(b[4], sizeof(b[4]), job.source_id, true);
@@ -338,109 +426,428 @@ file_load(struct etl_run *run, struct pg_conn *db, struct etl_stage *head,
         if (etl_pg_query(db,
                          "UPDATE ledger.source SET etag = $2, last_modified = $3, sha256 = $4, "
                          "file_id = $5 WHERE id = $1", 5, params, NULL, err) < 0) {
-            goto fail;
+            goto out;
         }
     }
-    if (etl_pg_exec(db, "COMMIT", err) < 0) {
-        goto fail;
-    }
-    for (st = head; st != NULL; st = st->next) {
-        st->job = NULL;
-    }
-    return 0;
+    rc = 0;
+    goto out;
 abort:
     for (st = head; st != NULL; st = st->next) {
         if (st->kind->abort != NULL) {
             st->kind->abort(st);
         }
     }
-fail:
+out:
     for (st = head; st != NULL; st = st->next) {
         st->job = NULL;
     }
-    etl_err_clear(&ignore);
-    (void)!etl_pg_exec(db, "ROLLBACK", &ignore);
-    return -1;
+    return rc;
 }
 
-/* Load every pending file fetch stage 'from' produced, through 'head'. */
+/* The first row stage after fetch stage 'stage', or NULL. */
+static struct etl_stage *
+chain_head(struct etl_pipeline *p, const char *stage)
+{
+    for (size_t i = 0; i < p->nstages; i++) {
+        struct etl_stage *st = p->stages[i];
+
+        if (st->kind->consumes == ETL_FLOW_FILE && strcmp(st->needs[0], stage) == 0) {
+            return st;
+        }
+    }
+    return NULL;
+}
+
+static void
+file_clear(struct etl_file *f)
+{
+    free(f->url);
+    free(f->spool_path);
+    free(f->etag);
+    free(f->last_modified);
+    memset(f, 0, sizeof(*f));
+}
+
+static char *
+dup_or_null(PGresult *res, int col)
+{
+    return PQgetisnull(res, 0, col) ? NULL : strdup(PQgetvalue(res, 0, col));
+}
+
+/*
+ * Claim the next pending task of the run in the open transaction; *got is
+ * false when there is none.  Fills 'f' (owned; file_clear() it) and *head.
+ */
 static int
-run_chain(struct etl_run *run, struct pg_conn *db, struct etl_stage *head,
-          struct etl_err *err)
+task_claim(struct etl_run *run, struct pg_conn *db, int64_t *task_id, struct etl_file *f,
+           struct etl_stage **head, bool *got, struct etl_err *err)
+{
+    char b[24];
+    const char *params[1] = { num_param(b, sizeof(b), run->id, true) };
+    PGresult *res;
+
+    *got = false;
+    if (etl_pg_query(db,
+                     "SELECT id, stage, url, year, spool_path, sha256, bytes, etag, "
+                     "last_modified, http_status FROM ledger.task "
+                     "WHERE run_id = $1 AND state = 'pending' ORDER BY id "
+                     "LIMIT 1 FOR UPDATE SKIP LOCKED", 1, params, &res, err) < 0) {
+        return -1;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return 0;
+    }
+    memset(f, 0, sizeof(*f));
+    *task_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    *head = chain_head(run->pipeline, PQgetvalue(res, 0, 1));
+    f->url = dup_or_null(res, 2);
+    f->year = atoi(PQgetvalue(res, 0, 3));
+    f->spool_path = dup_or_null(res, 4);
+    etl_strlcpy(f->sha256, PQgetvalue(res, 0, 5), sizeof(f->sha256));
+    f->bytes = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+    f->etag = dup_or_null(res, 7);
+    f->last_modified = dup_or_null(res, 8);
+    f->http_status = PQgetisnull(res, 0, 9) ? 0 : atol(PQgetvalue(res, 0, 9));
+    f->status = ETL_FILE_PENDING;
+    PQclear(res);
+    if (f->url == NULL || f->spool_path == NULL) {
+        file_clear(f);
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    if (*head == NULL) {
+        file_clear(f);
+        return etl_err_set(err, ETL_E_CONFIG, "task %" PRId64 " names a stage this pipeline "
+                           "does not have", *task_id);
+    }
+    *got = true;
+    return 0;
+}
+
+static int
+task_finish(struct pg_conn *db, int64_t task_id, const char *state, int64_t file_id,
+            struct etl_err *err)
+{
+    char b[2][24], who[300], host[256] = "";
+    const char *params[4];
+
+    (void)gethostname(host, sizeof(host) - 1);
+    snprintf(who, sizeof(who), "%s:%ld", host, (long)getpid());
+    params[0] = num_param(b[0], sizeof(b[0]), task_id, true);
+    params[1] = state;
+    params[2] = who;
+    params[3] = num_param(b[1], sizeof(b[1]), file_id, file_id > 0);
+    return etl_pg_query(db, "UPDATE ledger.task SET state = $2, worker = $3, file_id = $4 "
+                        "WHERE id = $1", 4, params, NULL, err);
+}
+
+static void
+rollback(struct pg_conn *db, const char *sql)
+{
+    struct etl_err ignore;
+
+    etl_err_clear(&ignore);
+    (void)!etl_pg_exec(db, sql, &ignore);
+}
+
+/*
+ * Claim and load tasks of 'run' until none is left (or a stop is asked).
+ * Each file in its own transaction, unless 'one_tx': then the caller holds
+ * one transaction around all of them and any failure fails it whole.
+ * Returns -1 when the worker cannot go on (connection lost; in one_tx, a
+ * file failed: *err says which).
+ */
+static int
+worker_loop(struct etl_run *run, struct pg_conn *db, bool one_tx, struct etl_err *err)
 {
     const char *pname = run->pipeline->name;
 
-    for (size_t i = 0; i < run->nfiles; i++) {
-        struct etl_file *f = &run->files[i];
+    for (;;) {
+        struct etl_stage *head = NULL;
+        struct etl_file f;
+        int64_t task_id = 0, file_id = 0;
         double t0 = now_seconds();
+        bool got;
         int rc;
 
-        if (f->from == NULL || strcmp(f->from->name, head->needs[0]) != 0 ||
-            f->status != ETL_FILE_PENDING) {
-            continue;
-        }
         if (etl_stop_requested) {
-            etl_err_set(&f->err, ETL_E_INTERNAL, "not loaded: stop requested");
-            f->status = ETL_FILE_FAILED;
-            continue;
+            return 0;
         }
-        rc = file_load(run, db, head, f, false, &f->err);
-        if (rc < 0 && strstr(f->err.detail, "SQLSTATE 23505") != NULL &&
-            PQstatus(db->conn) == CONNECTION_OK) {
+        if ((!one_tx && etl_pg_exec(db, "BEGIN", err) < 0) ||
+            task_claim(run, db, &task_id, &f, &head, &got, err) < 0) {
+            if (!one_tx) {
+                rollback(db, "ROLLBACK");
+            }
+            return -1;
+        }
+        if (!got) {
+            return one_tx ? 0 : etl_pg_exec(db, "COMMIT", err);
+        }
+        etl_err_clear(&f.err);
+        rc = etl_pg_exec(db, "SAVEPOINT etl_file", &f.err);
+        if (rc == 0) {
+            rc = file_work(run, db, head, &f, false, &file_id, &f.err);
+        }
+        if (rc < 0 && strstr(f.err.detail, "SQLSTATE 23505") != NULL &&
+            PQstatus(db->conn) == CONNECTION_OK && !etl_stop_requested) {
             /* the file repeats a key: load it again, turning repeats into rejects */
             etl_log(ETL_LOG_NOTICE, "[%s/%s] %s repeats a key; loading it again with the "
-                    "repeats rejected", pname, head->name, f->url);
-            etl_err_clear(&f->err);
-            rc = file_load(run, db, head, f, true, &f->err);
+                    "repeats rejected", pname, head->name, f.url);
+            etl_err_clear(&f.err);
+            rollback(db, "ROLLBACK TO SAVEPOINT etl_file");
+            rc = file_work(run, db, head, &f, true, &file_id, &f.err);
         }
-        if (rc < 0) {
+        if (rc == 0 && task_finish(db, task_id, f.status == ETL_FILE_LOADED ? "done" : "failed",
+                                   file_id, &f.err) == 0 &&
+            (one_tx || etl_pg_exec(db, "COMMIT", &f.err) == 0)) {
+            if (f.status == ETL_FILE_FAILED) {
+                etl_log(ETL_LOG_ERR, "[%s/%s] %s: %s", pname, head->name, f.url, f.err.msg);
+            } else {
+                etl_log(ETL_LOG_INFO,
+                        "[%s/%s] %s: %" PRId64 " rows, %" PRId64 " loaded, %" PRId64
+                        " rejected, %.2f s", pname, head->name, f.url, f.rows_in,
+                        f.rows_loaded, f.rows_rejected, now_seconds() - t0);
+            }
+            progress_file(run, &f);
+            if (one_tx && f.status == ETL_FILE_FAILED) {
+                *err = f.err;
+                etl_err_context(err, "%s", f.url);
+                file_clear(&f);
+                return -1;
+            }
+            file_clear(&f);
+            continue;
+        }
+        /* the file failed */
+        {
             char msg[1024];
 
-            f->status = ETL_FILE_FAILED;
-            etl_err_context(&f->err, "%s", f->url);
-            etl_err_format(&f->err, msg, sizeof(msg));
+            f.status = ETL_FILE_FAILED;
+            etl_err_context(&f.err, "%s", f.url);
+            etl_err_format(&f.err, msg, sizeof(msg));
             etl_log(ETL_LOG_ERR, "[%s/%s] %s", pname, head->name, msg);
-            if (PQstatus(db->conn) != CONNECTION_OK) {
-                PQreset(db->conn);
-                if (PQstatus(db->conn) != CONNECTION_OK) {
-                    return etl_err_set(err, ETL_E_DB, "lost the database connection: %s",
-                                       PQerrorMessage(db->conn));
-                }
+        }
+        if (PQstatus(db->conn) != CONNECTION_OK || one_tx || etl_stop_requested) {
+            /* the whole transaction goes; the task stays pending for the next run */
+            *err = f.err;
+            file_clear(&f);
+            if (!one_tx && PQstatus(db->conn) == CONNECTION_OK) {
+                rollback(db, "ROLLBACK");
+                return 0;       /* stopped: not an error of the worker */
             }
-            /* the failure itself goes to the ledger in its own statement */
-            if (file_record_only(run, db, f, err) < 0) {
+            return -1;
+        }
+        /* keep the claim: record the failure and close the task in the same transaction */
+        rollback(db, "ROLLBACK TO SAVEPOINT etl_file");
+        if (file_record_only(run, db, &f, &file_id, err) < 0 ||
+            task_finish(db, task_id, "failed", file_id, err) < 0 ||
+            etl_pg_exec(db, "COMMIT", err) < 0) {
+            rollback(db, "ROLLBACK");
+            file_clear(&f);
+            return -1;
+        }
+        progress_file(run, &f);
+        file_clear(&f);
+    }
+}
+
+/* Register what fetch stage 'st' produced: tasks to load, ledger rows for the rest. */
+static int
+run_register(struct etl_run *run, const struct etl_stage *st, size_t first,
+             struct etl_err *err)
+{
+    for (size_t k = first; k < run->nfiles; k++) {
+        struct etl_file *f = &run->files[k];
+        char id[24], year[24], bytes[24], status[24];
+        const char *params[10];
+
+        if (f->from != st) {
+            continue;
+        }
+        if (run->backfill && f->year != run->year) {
+            /* a backfill takes the year's files only: leave the others alone */
+            continue;
+        }
+        if (f->status != ETL_FILE_PENDING) {
+            if (file_record_only(run, run->db, f, NULL, err) < 0) {
                 return -1;
             }
             continue;
         }
-        if (f->status == ETL_FILE_FAILED) {
-            etl_log(ETL_LOG_ERR, "[%s/%s] %s: %s", pname, head->name, f->url, f->err.msg);
-        } else {
-            etl_log(ETL_LOG_INFO,
-                    "[%s/%s] %s: %" PRId64 " rows, %" PRId64 " loaded, %" PRId64
-                    " rejected, %.2f s", pname, head->name, f->url, f->rows_in,
-                    f->rows_loaded, f->rows_rejected, now_seconds() - t0);
+        params[0] = num_param(id, sizeof(id), run->id, true);
+        params[1] = st->name;
+        params[2] = f->url;
+        params[3] = num_param(year, sizeof(year), f->year, true);
+        params[4] = f->spool_path;
+        params[5] = f->sha256;
+        params[6] = num_param(bytes, sizeof(bytes), f->bytes, true);
+        params[7] = f->etag;
+        params[8] = f->last_modified;
+        params[9] = num_param(status, sizeof(status), f->http_status, f->http_status > 0);
+        if (etl_pg_query(run->db,
+                         "INSERT INTO ledger.task (run_id, stage, url, year, spool_path, "
+                         "sha256, bytes, etag, last_modified, http_status) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, params,
+                         NULL, err) < 0) {
+            return -1;
         }
+        run->tasks++;
+        run->progress_total++;
     }
     return 0;
 }
 
-static void
-summarize(const struct etl_run *run, bool run_failed, struct etl_run_summary *sum)
+/* Watch the children; forward a stop; returns how many failed. */
+static int
+workers_wait(void)
 {
-    sum->files_total = run->nfiles;
-    for (size_t i = 0; i < run->nfiles; i++) {
-        const struct etl_file *f = &run->files[i];
+    int failed = 0;
 
-        switch (f->status) {
-        case ETL_FILE_LOADED: sum->files_loaded++; break;
-        case ETL_FILE_UNCHANGED: sum->files_unchanged++; break;
-        default: sum->files_failed++; break;
+    for (sig_atomic_t i = 0; i < runner_nchildren; i++) {
+        int status;
+
+        while (waitpid(runner_children[i], &status, 0) < 0 && errno == EINTR) {
         }
-        sum->rows_loaded += f->rows_loaded;
-        sum->rows_rejected += f->rows_rejected;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            failed++;
+        }
     }
-    if (run_failed || (sum->files_failed > 0 && sum->files_failed == sum->files_total)) {
+    runner_nchildren = 0;
+    return failed;
+}
+
+/* The connection a worker loads with; its cancel handle serves a late stop. */
+static struct pg_conn *
+worker_connect(struct etl_run *run, struct etl_err *err)
+{
+    struct pg_conn *db = etl_pg_connect(run->conninfo, "ewc-etl loader", err);
+
+    if (db != NULL) {
+        runner_cancel = PQgetCancel(db->conn);
+    }
+    return db;
+}
+
+static void
+worker_disconnect(struct pg_conn *db)
+{
+    PGcancel *c = runner_cancel;
+    sigset_t block, old;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGALRM);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    runner_cancel = NULL;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    PQfreeCancel(c);
+    etl_pg_close(db);
+}
+
+/*
+ * Load every pending task: 'workers' processes, each with its own
+ * connection (this one and workers-1 forked children), or, for a backfill,
+ * this process alone in one transaction.
+ */
+static int
+run_workers(struct etl_run *run, long workers, struct etl_err *err)
+{
+    struct pg_conn *db;
+    int rc;
+
+    if (run->tasks == 0) {
+        return 0;
+    }
+    if (run->backfill) {
+        workers = 1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    for (long w = 1; w < workers && runner_nchildren < RUN_MAX_WORKERS; w++) {
+        pid_t pid = fork();
+
+        if (pid < 0) {
+            etl_log(ETL_LOG_WARNING, "[%s] could not start worker %ld: %s", run->pipeline->name,
+                    w + 1, strerror(errno));
+            break;
+        }
+        if (pid == 0) {
+            struct etl_err werr;
+
+            /* a child: its own connection; the parent's is not touched */
+            runner_nchildren = 0;
+            etl_err_clear(&werr);
+            db = worker_connect(run, &werr);
+            rc = db != NULL ? worker_loop(run, db, false, &werr) : -1;
+            if (rc < 0) {
+                char msg[1024];
+
+                etl_err_format(&werr, msg, sizeof(msg));
+                etl_log(ETL_LOG_ERR, "[%s] worker %ld: %s", run->pipeline->name, w + 1, msg);
+            }
+            if (db != NULL) {
+                worker_disconnect(db);
+            }
+            _exit(rc < 0 ? 1 : 0);
+        }
+        runner_children[runner_nchildren++] = pid;
+    }
+    db = worker_connect(run, err);
+    if (db == NULL) {
+        workers_wait();
+        return -1;
+    }
+    if (run->backfill) {
+        rc = etl_pg_exec(db, "BEGIN", err);
+        if (rc == 0) {
+            rc = worker_loop(run, db, true, err);
+        }
+        if (rc == 0 && etl_stop_requested) {
+            rc = etl_err_set(err, ETL_E_INTERNAL, "stopped before the year was complete");
+        }
+        if (rc == 0) {
+            rc = etl_pg_exec(db, "COMMIT", err);
+        } else {
+            rollback(db, "ROLLBACK");
+        }
+    } else {
+        rc = worker_loop(run, db, false, err);
+    }
+    worker_disconnect(db);
+    if (workers_wait() > 0 && rc == 0) {
+        rc = etl_err_set(err, ETL_E_DB, "a worker process failed");
+    }
+    run->tasks = 0;
+    return rc;
+}
+
+/* The run's outcome from the ledger, whoever loaded its files. */
+static int
+run_summarize(struct etl_run *run, bool failed, struct etl_run_summary *sum,
+              struct etl_err *err)
+{
+    char b[24];
+    const char *params[1] = { num_param(b, sizeof(b), run->id, true) };
+    PGresult *res;
+
+    if (etl_pg_query(run->db,
+                     "SELECT count(*) + (SELECT count(*) FROM ledger.task t WHERE t.run_id = $1 "
+                     "                   AND t.state = 'pending'),"
+                     "       count(*) FILTER (WHERE status = 'loaded'),"
+                     "       count(*) FILTER (WHERE status = 'unchanged'),"
+                     "       coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0) "
+                     "FROM ledger.file WHERE run_id = $1", 1, params, &res, err) < 0) {
+        return -1;
+    }
+    sum->files_total = strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+    sum->files_loaded = strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+    sum->files_unchanged = strtoul(PQgetvalue(res, 0, 2), NULL, 10);
+    sum->files_failed = sum->files_total - sum->files_loaded - sum->files_unchanged;
+    sum->rows_loaded = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    sum->rows_rejected = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    PQclear(res);
+    if (failed || (sum->files_failed > 0 && sum->files_failed == sum->files_total)) {
         sum->status = ETL_RUN_FAILED;
     } else if (sum->files_failed > 0) {
         sum->status = ETL_RUN_PARTIAL;
@@ -449,16 +856,14 @@ summarize(const struct etl_run *run, bool run_failed, struct etl_run_summary *su
     } else {
         sum->status = ETL_RUN_OK;
     }
+    return 0;
 }
 
 static void
 run_free(struct etl_run *run)
 {
     for (size_t i = 0; i < run->nfiles; i++) {
-        free(run->files[i].url);
-        free(run->files[i].spool_path);
-        free(run->files[i].etag);
-        free(run->files[i].last_modified);
+        file_clear(&run->files[i]);
     }
     free(run->files);
 }
@@ -468,65 +873,90 @@ etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
                  struct etl_run_summary *sum, struct etl_err *err)
 {
     struct etl_run run;
-    struct pg_conn *files_db = NULL;
     struct etl_err stage_err;
     char msg[1024] = "";
     double t0 = now_seconds();
     bool failed = false;
+    char year_text[16];
     int rc = -1;
 
     memset(sum, 0, sizeof(*sum));
     memset(&run, 0, sizeof(run));
+    snprintf(year_text, sizeof(year_text), "%d", opts->year);
     etl_err_clear(&stage_err);
     run.pipeline = p;
     run.kind = opts->kind != NULL ? opts->kind : "manual";
     run.year = opts->year;
     run.offline = opts->offline;
+    run.backfill = strcmp(run.kind, "backfill") == 0;
+    run.force = run.backfill;
+    run.progress = opts->progress && isatty(STDERR_FILENO);
+    run.scheduled_for = opts->scheduled_for;
     run.conninfo = etl_run_conninfo(p->config, opts->conninfo);
+    if (run.backfill && run.year == 0) {
+        etl_err_set(err, ETL_E_CONFIG, "a backfill needs a year");
+        return -1;
+    }
     run.db = etl_pg_connect(run.conninfo, "ewc-etl", err);
-    if (run.db == NULL || run_lock(&run, err) < 0 || run_open(&run, err) < 0) {
+    if (run.db == NULL || run_lock(&run, opts->wait_lock, err) < 0 ||
+        run_open(&run, err) < 0) {
         goto out;
     }
     sum->run_id = run.id;
-    etl_log(ETL_LOG_INFO, "[%s] run %" PRId64 " started (%s%s)", p->name, run.id, run.kind,
-            run.offline ? ", offline" : "");
+    etl_log(ETL_LOG_INFO, "[%s] run %" PRId64 " started (%s%s%s)", p->name, run.id, run.kind,
+            run.year != 0 ? ", year " : "", run.year != 0 ? year_text : "");
     for (size_t i = 0; i < p->nstages && !failed; i++) {
         struct etl_stage *st = p->stages[i];
+        size_t before = run.nfiles;
 
-        if (st->kind->consumes == ETL_FLOW_FILE) {
-            if (files_db == NULL) {
-                files_db = etl_pg_connect(run.conninfo, "ewc-etl loader", &stage_err);
-                if (files_db == NULL) {
-                    failed = true;
-                    break;
-                }
-            }
-            for (size_t k = 0; k < run.nfiles; k++) {
-                struct etl_file *f = &run.files[k];
-
-                if (f->from != NULL && strcmp(f->from->name, st->needs[0]) == 0 &&
-                    f->status != ETL_FILE_PENDING &&
-                    file_record_only(&run, files_db, f, &stage_err) < 0) {
-                    failed = true;
-                }
-            }
-            if (!failed && run_chain(&run, files_db, st, &stage_err) < 0) {
-                failed = true;
-            }
-        } else if (st->kind->run != NULL) {
-            if (st->kind->run(st, &run, &stage_err) < 0) {
-                etl_err_context(&stage_err, "stage \"%s\"", st->name);
-                failed = true;
-            }
+        if (st->kind->run == NULL) {
+            continue;           /* row stages run inside the workers */
+        }
+        if (st->kind->produces != ETL_FLOW_FILE &&
+            run_workers(&run, opts->workers > 0 ? opts->workers : p->workers, &stage_err) < 0) {
+            /* a run stage (sql) follows the loads it needs: finish them first */
+            failed = true;
+            break;
+        }
+        if (st->kind->run(st, &run, &stage_err) < 0) {
+            etl_err_context(&stage_err, "stage \"%s\"", st->name);
+            failed = true;
+            break;
+        }
+        if (st->kind->produces == ETL_FLOW_FILE &&
+            run_register(&run, st, before, &stage_err) < 0) {
+            failed = true;
         }
     }
+    if (!failed &&
+        run_workers(&run, opts->workers > 0 ? opts->workers : p->workers, &stage_err) < 0) {
+        failed = true;
+    }
+    progress_end(&run);
     if (failed) {
         etl_err_format(&stage_err, msg, sizeof(msg));
         etl_log(ETL_LOG_ERR, "[%s] run %" PRId64 " failed: %s", p->name, run.id, msg);
+        if (run.backfill) {
+            char b[24];
+            const char *params[1] = { num_param(b, sizeof(b), run.id, true) };
+            struct etl_err ignore;
+
+            /* the year's transaction is gone: so are its tasks' claims */
+            etl_err_clear(&ignore);
+            (void)!etl_pg_query(run.db, "UPDATE ledger.task SET state = 'failed' "
+                                "WHERE run_id = $1 AND state = 'pending'", 1, params, NULL,
+                                &ignore);
+        }
     }
-    summarize(&run, failed, sum);
+    if (run_summarize(&run, failed, sum, err) < 0) {
+        goto out;
+    }
+    if (etl_stop_requested && !failed && sum->files_loaded + sum->files_unchanged <
+        sum->files_total) {
+        snprintf(msg, sizeof(msg), "stopped by a signal before all files were loaded");
+    }
     sum->seconds = now_seconds() - t0;
-    if (run_close(&run, sum, failed ? msg : NULL, err) < 0) {
+    if (run_close(run.db, &run, sum, msg[0] != '\0' ? msg : NULL, err) < 0) {
         goto out;
     }
     etl_log(ETL_LOG_NOTICE,
@@ -537,8 +967,46 @@ etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
             sum->seconds);
     rc = 0;
 out:
-    etl_pg_close(files_db);
     etl_pg_close(run.db);     /* closing the session releases the advisory lock */
     run_free(&run);
+    return rc;
+}
+
+int
+etl_run_worker(struct etl_pipeline *p, const char *conninfo, int64_t run_id, size_t *files,
+               struct etl_err *err)
+{
+    struct etl_run run;
+    struct pg_conn *db;
+    PGresult *res;
+    char b[24];
+    const char *params[2];
+    int rc = 0;
+
+    memset(&run, 0, sizeof(run));
+    run.pipeline = p;
+    run.kind = "manual";
+    run.conninfo = etl_run_conninfo(p->config, conninfo);
+    *files = 0;
+    db = worker_connect(&run, err);
+    if (db == NULL) {
+        return -1;
+    }
+    params[0] = p->name;
+    params[1] = num_param(b, sizeof(b), run_id, run_id > 0);
+    /* a backfill holds its year in one transaction: nobody else can join it */
+    if (etl_pg_query(db, "SELECT id FROM ledger.run WHERE pipeline = $1 AND "
+                     "status = 'running' AND ($2::bigint IS NULL OR id = $2) "
+                     "AND kind <> 'backfill' ORDER BY id", 2, params, &res, err) < 0) {
+        worker_disconnect(db);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples(res) && rc == 0 && !etl_stop_requested; i++) {
+        run.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        rc = worker_loop(&run, db, false, err);
+    }
+    *files = run.files_done;
+    PQclear(res);
+    worker_disconnect(db);
     return rc;
 }

@@ -24,8 +24,12 @@ extern const char *const etl_run_status_names[];   /* as in ledger.run.status */
 struct etl_run_opts {
     const char *conninfo;       /* NULL: the config's, else libpq defaults */
     const char *kind;           /* "manual" (default), "nightly", "backfill" */
-    int year;                   /* 0: none */
-    bool offline;
+    int year;                   /* 0: none; required for a backfill */
+    bool offline;               /* files from the spool, as the ledger last saw them */
+    bool wait_lock;             /* wait for another run of the pipeline, not fail */
+    bool progress;              /* progress on stderr, when it is a terminal */
+    long workers;               /* 0: the pipeline's "workers" */
+    int64_t scheduled_for;      /* the schedule's fire time (daemon), 0 if none */
 };
 
 struct etl_run_summary {
@@ -38,6 +42,22 @@ struct etl_run_summary {
 
 /* Set by a signal handler: no new file is started once it is non-zero. */
 extern volatile sig_atomic_t etl_stop_requested;
+
+/*
+ * For signal handlers (both async-signal-safe): ask this process and its
+ * worker children to stop starting files; cancel the statement of the file
+ * in flight (after a grace period), so that its transaction rolls back.
+ */
+void etl_runner_stop(void);
+void etl_runner_cancel(void);
+
+/*
+ * Join the running runs of 'p' (or only run 'run_id' when > 0) as an extra
+ * worker: claim and load their pending files until none is left.  *files
+ * receives how many this process handled.
+ */
+int etl_run_worker(struct etl_pipeline *p, const char *conninfo, int64_t run_id,
+                   size_t *files, struct etl_err *err) ETL_MUSTCHECK;
 
 /*
  * Run 'p' once.  Returns 0 when the run took place (whatever the files'

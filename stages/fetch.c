@@ -883,7 +883,8 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        const struct fetch_prev *p = prev_find(prev, nprev, urls[i].url);
+        /* forced (a backfill): no conditional GET, whatever the ledger knows */
+        const struct fetch_prev *p = run->force ? NULL : prev_find(prev, nprev, urls[i].url);
 
         etl_http_req_init(&reqs[i], urls[i].url, p != NULL ? p->etag : NULL,
                           p != NULL ? p->last_modified : NULL);
@@ -902,8 +903,9 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
         }
         f->year = urls[i].year;
         f->from = st;
-        if (fetch_file_fill(f, &reqs[i], prev_find(prev, nprev, urls[i].url), spool_dir,
-                            prefix, err) < 0) {
+        if (fetch_file_fill(f, &reqs[i],
+                            run->force ? NULL : prev_find(prev, nprev, urls[i].url),
+                            spool_dir, prefix, err) < 0) {
             goto out;
         }
     }

@@ -1,0 +1,319 @@
+/*
+ * daemon.c
+ *    The scheduler loop; see daemon.h.
+ *
+ *    Each scheduled pipeline has its next fire time.  The loop sleeps in
+ *    slices of at most DAEMON_SLICE seconds (so that signals and watchdog
+ *    pings are served), runs the pipeline whose time has come -- kind
+ *    "nightly", recording the fire time it stands for -- and computes its
+ *    next fire from the one just served, so a long run does not shift the
+ *    schedule.  Runs of one daemon happen one after the other; a second
+ *    daemon (or a manual run) on the same pipeline is kept out by the
+ *    pipeline's advisory lock and waits for it.
+ *
+ *    Catch-up on start: the ledger's latest nightly run says which fire it
+ *    stood for; fires missed since then are run per the pipeline's policy
+ *    (none; latest: one run; all: each, oldest first, at most catchup_max).
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "notify.h"
+#include "pg.h"
+#include "runner.h"
+#include "schedule.h"
+
+#define DAEMON_SLICE 1.0        /* seconds between looks at flags and the clock */
+
+volatile sig_atomic_t etl_reload_requested;
+
+struct slot {
+    struct etl_pipeline *p;
+    int64_t next;               /* next fire time, seconds since the epoch */
+    int64_t due;                /* next + jitter: when to start it */
+    int64_t *backlog;           /* missed fires still to run (catch-up), oldest first */
+    size_t nbacklog;
+};
+
+static int64_t
+wall_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static int64_t
+jitter_of(const struct etl_pipeline *p)
+{
+    return p->jitter > 0 ? (int64_t)(random() % (p->jitter + 1)) : 0;
+}
+
+/* The fire time the latest nightly run of 'p' stood for, 0 if none. */
+static int64_t
+last_scheduled(struct etl_pipeline *p, const char *conninfo)
+{
+    struct etl_err err;
+    struct pg_conn *db;
+    const char *params[1] = { p->name };
+    PGresult *res;
+    int64_t t = 0;
+
+    etl_err_clear(&err);
+    db = etl_pg_connect(etl_run_conninfo(p->config, conninfo), "ewc-etl daemon", &err);
+    if (db == NULL) {
+        etl_log(ETL_LOG_WARNING, "[%s] catch-up skipped: %s", p->name, err.msg);
+        return 0;
+    }
+    if (etl_pg_query(db, "SELECT coalesce(max((params->>'scheduled_for')::bigint), 0) "
+                     "FROM ledger.run WHERE pipeline = $1 AND kind = 'nightly'", 1, params,
+                     &res, &err) == 0) {
+        t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+    } else {
+        etl_log(ETL_LOG_WARNING, "[%s] catch-up skipped: %s", p->name, err.msg);
+    }
+    etl_pg_close(db);
+    return t;
+}
+
+/* Fill the slot's backlog with the fires missed since the last nightly run. */
+static void
+slot_catchup(struct slot *s, const char *conninfo, int64_t now)
+{
+    struct etl_pipeline *p = s->p;
+    int64_t last, t;
+    size_t n = 0, cap;
+
+    if (p->catchup == ETL_CATCHUP_NONE) {
+        return;
+    }
+    last = last_scheduled(p, conninfo);
+    if (last <= 0) {
+        return;             /* never ran on a schedule: nothing was missed */
+    }
+    cap = p->catchup == ETL_CATCHUP_ALL ? (size_t)p->catchup_max : 1;
+    s->backlog = calloc(cap, sizeof(*s->backlog));
+    if (s->backlog == NULL) {
+        return;
+    }
+    /* keep the latest 'cap' missed fires, in order */
+    for (t = etl_schedule_next(p->sched, last); t > 0 && t <= now;
+         t = etl_schedule_next(p->sched, t)) {
+        if (n == cap) {
+            memmove(s->backlog, s->backlog + 1, (cap - 1) * sizeof(*s->backlog));
+            n--;
+        }
+        s->backlog[n++] = t;
+    }
+    s->nbacklog = n;
+    if (n > 0) {
+        etl_log(ETL_LOG_NOTICE, "[%s] catch-up (%s): %zu missed run%s to make up",
+                p->name, p->catchup == ETL_CATCHUP_ALL ? "all" : "latest", n, n > 1 ? "s" : "");
+    }
+}
+
+static void
+slots_free(struct slot *slots, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(slots[i].backlog);
+    }
+    free(slots);
+}
+
+/* Slots of every scheduled pipeline of 'cfg'; *n = 0 when none. */
+static struct slot *
+slots_new(struct etl_config *cfg, const char *conninfo, bool catchup, size_t *n)
+{
+    struct slot *slots = calloc(cfg->npipelines ? cfg->npipelines : 1, sizeof(*slots));
+    int64_t now = wall_now();
+
+    *n = 0;
+    if (slots == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < cfg->npipelines; i++) {
+        struct etl_pipeline *p = cfg->pipelines[i];
+        struct slot *s;
+
+        if (p->sched == NULL) {
+            etl_log(ETL_LOG_INFO, "[%s] no schedule: not run by the daemon", p->name);
+            continue;
+        }
+        s = &slots[(*n)++];
+        s->p = p;
+        s->next = etl_schedule_next(p->sched, now);
+        s->due = s->next > 0 ? s->next + jitter_of(p) : -1;
+        if (catchup) {
+            slot_catchup(s, conninfo, now);
+        }
+    }
+    return slots;
+}
+
+static void
+run_one(struct etl_pipeline *p, const char *conninfo, int64_t fire)
+{
+    struct etl_run_opts ro;
+    struct etl_run_summary sum;
+    struct etl_err err;
+
+    memset(&ro, 0, sizeof(ro));
+    ro.conninfo = conninfo;
+    ro.kind = "nightly";
+    ro.wait_lock = true;
+    ro.scheduled_for = fire;
+    etl_err_clear(&err);
+    (void)etl_notify("STATUS=running %s", p->name);
+    if (etl_run_pipeline(p, &ro, &sum, &err) < 0) {
+        char msg[1024];
+
+        etl_err_format(&err, msg, sizeof(msg));
+        etl_log(ETL_LOG_ERR, "[%s] run could not start: %s", p->name, msg);
+        (void)etl_notify("STATUS=%s: could not start: %s", p->name, msg);
+        return;
+    }
+    (void)etl_notify("STATUS=last run %" PRId64 " of %s: %s, %zu files, %" PRId64 " rows",
+                     sum.run_id, p->name, etl_run_status_names[sum.status], sum.files_total,
+                     sum.rows_loaded);
+}
+
+/* Reload the YAML; on success replace *cfg and the slots. */
+static void
+reload(struct etl_config **cfg, struct slot **slots, size_t *nslots,
+       const struct etl_daemon_opts *opts)
+{
+    struct etl_config *fresh;
+    struct etl_err err;
+    struct slot *ns;
+    size_t n;
+
+    (void)etl_notify("RELOADING=1");
+    etl_err_clear(&err);
+    fresh = etl_config_load(opts->config_path, &err);
+    if (fresh == NULL) {
+        char msg[1024];
+
+        etl_err_format(&err, msg, sizeof(msg));
+        etl_log(ETL_LOG_ERR, "reload failed, keeping the running configuration: %s", msg);
+        (void)etl_notify("READY=1\nSTATUS=reload failed: %s", msg);
+        return;
+    }
+    ns = slots_new(fresh, opts->conninfo, false, &n);
+    if (ns == NULL) {
+        etl_config_free(fresh);
+        etl_log(ETL_LOG_ERR, "reload failed: out of memory");
+        (void)etl_notify("READY=1");
+        return;
+    }
+    slots_free(*slots, *nslots);
+    etl_config_free(*cfg);
+    *cfg = fresh;
+    *slots = ns;
+    *nslots = n;
+    etl_log(ETL_LOG_NOTICE, "reloaded %s: %zu scheduled pipeline%s", opts->config_path, n,
+            n == 1 ? "" : "s");
+    (void)etl_notify("READY=1\nSTATUS=reloaded, %zu scheduled pipelines", n);
+}
+
+static void
+sleep_slice(double seconds)
+{
+    struct timespec ts;
+
+    if (seconds <= 0) {
+        return;
+    }
+    if (seconds > DAEMON_SLICE) {
+        seconds = DAEMON_SLICE;
+    }
+    ts.tv_sec = (time_t)seconds;
+    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL);       /* EINTR: a signal; the loop looks at the flags */
+}
+
+int
+etl_daemon_run(struct etl_config *cfg, const struct etl_daemon_opts *opts, struct etl_err *err)
+{
+    struct slot *slots;
+    size_t nslots;
+
+    srandom((unsigned)(time(NULL) ^ getpid()));
+    slots = slots_new(cfg, opts->conninfo, true, &nslots);
+    if (slots == NULL || nslots == 0) {
+        slots_free(slots, nslots);
+        etl_config_free(cfg);
+        return etl_err_set(err, ETL_E_CONFIG, "no pipeline has a schedule");
+    }
+    etl_log(ETL_LOG_NOTICE, "daemon started: %zu scheduled pipeline%s", nslots,
+            nslots == 1 ? "" : "s");
+    (void)etl_notify("READY=1\nSTATUS=waiting, %zu scheduled pipelines", nslots);
+    while (!etl_stop_requested) {
+        struct slot *due = NULL;
+        int64_t now = wall_now(), fire;
+
+        etl_notify_watchdog();
+        if (etl_reload_requested) {
+            etl_reload_requested = 0;
+            reload(&cfg, &slots, &nslots, opts);
+            continue;
+        }
+        for (size_t i = 0; i < nslots; i++) {
+            struct slot *s = &slots[i];
+
+            if (s->nbacklog > 0) {
+                due = s;
+                break;
+            }
+            if (s->due > 0 && s->due <= now && (due == NULL || s->due < due->due)) {
+                due = s;
+            }
+        }
+        if (due == NULL) {
+            int64_t soonest = -1;
+
+            for (size_t i = 0; i < nslots; i++) {
+                if (slots[i].due > 0 && (soonest < 0 || slots[i].due < soonest)) {
+                    soonest = slots[i].due;
+                }
+            }
+            sleep_slice(soonest > 0 ? (double)(soonest - now) : DAEMON_SLICE);
+            continue;
+        }
+        if (due->nbacklog > 0) {
+            fire = due->backlog[0];
+            memmove(due->backlog, due->backlog + 1, (due->nbacklog - 1) * sizeof(int64_t));
+            due->nbacklog--;
+        } else {
+            fire = due->next;
+            due->next = etl_schedule_next(due->p->sched, due->next);
+            /* a run longer than the interval: skip the fires already past */
+            while (due->next > 0 && due->next <= now) {
+                due->next = etl_schedule_next(due->p->sched, due->next);
+            }
+            due->due = due->next > 0 ? due->next + jitter_of(due->p) : -1;
+        }
+        {
+            char when[32];
+            time_t t = (time_t)fire;
+            struct tm tm;
+
+            gmtime_r(&t, &tm);
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+            etl_log(ETL_LOG_INFO, "[%s] scheduled run for %s", due->p->name, when);
+        }
+        run_one(due->p, opts->conninfo, fire);
+    }
+    (void)etl_notify("STOPPING=1");
+    etl_log(ETL_LOG_NOTICE, "daemon stopped");
+    slots_free(slots, nslots);
+    etl_config_free(cfg);
+    return 0;
+}
