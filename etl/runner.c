@@ -656,6 +656,8 @@ static int
 run_register(struct etl_run *run, const struct etl_stage *st, size_t first,
              struct etl_err *err)
 {
+    const struct etl_file *missing = NULL;
+
     for (size_t k = first; k < run->nfiles; k++) {
         struct etl_file *f = &run->files[k];
         char id[24], year[24], bytes[24], status[24];
@@ -671,6 +673,9 @@ run_register(struct etl_run *run, const struct etl_stage *st, size_t first,
         if (f->status != ETL_FILE_PENDING) {
             if (file_record_only(run, run->db, f, NULL, err) < 0) {
                 return -1;
+            }
+            if (run->backfill && f->status == ETL_FILE_FAILED && missing == NULL) {
+                missing = f;
             }
             continue;
         }
@@ -693,6 +698,13 @@ run_register(struct etl_run *run, const struct etl_stage *st, size_t first,
         }
         run->tasks++;
         run->progress_total++;
+    }
+    if (missing != NULL) {
+        /* one file missing fails the year: the old data stays whole */
+        *err = missing->err;
+        etl_err_context(err, "%s", missing->url);
+        etl_err_hint(err, "a backfill loads all of the year's files or none");
+        return -1;
     }
     return 0;
 }
