@@ -3,11 +3,13 @@
 # by tests/data/sample/gen) is served and loaded with the shipped
 # config/pipeline.yaml; the analyst views then give every figure of the
 # seed article that DOMAIN.md lists, exactly: values in base units, units,
-# qualifiers and period bounds; yoy 12.00 on 2020; figures published twice
-# counted once; the pair figures and their side; the reconciliation of the
-# provinces with the nation (one discrepancy on purpose); the 4 bad rows in
-# ledger.reject with their line and reason; rows_in = rows_loaded +
-# rows_rejected for every file.  A second run changes nothing, and the
+# qualifiers and period bounds; yoy 12.00 on 2020; figures published two
+# or three times counted once; the SDMX-CSV 2.0 file (UNIT_MULT applied,
+# OBS_STATUS E kept as "estimate", an ACTION D row counted as deleted); the
+# pair figures and their side; the reconciliation of the provinces with the
+# nation (one discrepancy on purpose); the 4 bad rows in ledger.reject with
+# their line and reason; rows_in = rows_loaded + rows_rejected +
+# rows_deleted for every file.  A second run changes nothing, and the
 # analyst role reads the views but not the ledger.
 . "$(dirname "$0")/../lib/env.sh"
 
@@ -33,25 +35,27 @@ is_rc 3 "run exits 3: loaded, with the sample's bad rows rejected"
 # --- the ledger --------------------------------------------------------
 
 file_q="select regexp_replace(url, '^.*/', ''), status, rows_in, rows_loaded,
-               rows_rejected
+               rows_rejected, rows_deleted
           from ledger.file"
 is "$(q "$file_q order by 1")" "$(cat <<'EOF'
-guangdong-2012-2020.csv|loaded|3|3|0
-history.csv|loaded|4|4|0
-national-2020.csv|loaded|6|6|0
-national-2021.csv|loaded|7|6|1
-national-2022.csv|loaded|5|5|0
-pairs-2021.csv|loaded|12|11|1
-pairs-2022h1.csv.gz|loaded|37|37|0
-provinces-2021.csv.gz|loaded|33|32|1
-provinces-2022h1.csv|loaded|17|16|1
-remarks-2022.tsv|loaded|12|12|0
+guangdong-2012-2020.csv|loaded|3|3|0|0
+history.csv|loaded|4|4|0|0
+national-2020.csv|loaded|6|6|0|0
+national-2021.csv|loaded|7|6|1|0
+national-2022.csv|loaded|5|5|0|0
+pairs-2021.csv|loaded|12|11|1|0
+pairs-2022h1.csv.gz|loaded|37|37|0|0
+provinces-2021.csv.gz|loaded|33|32|1|0
+provinces-2022h1.csv|loaded|17|16|1|0
+remarks-2022.tsv|loaded|12|12|0|0
+sdmx-2022h1.csv|loaded|7|6|0|1
 EOF
-)" "ledger.file: the 10 sample files loaded, rows in/loaded/rejected each"
+)" "ledger.file: the 11 sample files loaded, rows in/loaded/rejected/deleted each"
 
 is "$(q "select count(*) from ledger.file
-          where rows_in is distinct from rows_loaded + rows_rejected")" "0" \
-   "rows_in = rows_loaded + rows_rejected for every file"
+          where rows_in is distinct from rows_loaded + rows_rejected
+                                         + rows_deleted")" "0" \
+   "rows_in = rows_loaded + rows_rejected + rows_deleted for every file"
 is "$(q "select count(*) from ledger.file f
           where f.rows_loaded <> (select count(*) from warehouse.observation o
                                    where o.file_id = f.id)
@@ -60,8 +64,8 @@ is "$(q "select count(*) from ledger.file f
    "every file's rows_loaded are its observations, rows_rejected its rejects"
 is "$(q "select status, files_total, files_loaded, files_unchanged, files_failed,
                 rows_loaded, rows_rejected
-           from ledger.run")" "ok_with_rejects|10|10|0|0|132|4" \
-   "ledger.run: ok_with_rejects, 10 files, 132 rows loaded, 4 rejected"
+           from ledger.run")" "ok_with_rejects|11|11|0|0|138|4" \
+   "ledger.run: ok_with_rejects, 11 files, 138 rows loaded, 4 rejected"
 
 is "$(q "select regexp_replace(f.url, '^.*/', ''), r.line, r.reason
            from ledger.reject r join ledger.file f on f.id = r.file_id
@@ -131,8 +135,10 @@ is "$(q "select count(*), count(distinct (indicator, period_kind, period_start,
            from ewc.national_period")" "19|19" \
    "national_period: 19 figures, one row each"
 
-# The 2021 and 2022 H1 national figures are in two files each (national-*
-# and the minister's remarks), the 2012-2020 ones too (history, remarks).
+# The 2021 national figures are in two files each (national-2021 and the
+# minister's remarks), the 2012-2020 ones too (history, remarks); the 2022
+# H1 ones in three (national-2022, remarks and the SDMX file, whose values
+# are kept with UNIT_MULT applied: 220 x 10^8 is 22000000000).
 is "$(q "select o.indicator || ' ' || o.period_kind || ' '
                 || to_char(o.period_start, 'YYYY') || ': '
                 || string_agg(regexp_replace(s.url, '^.*/', '') || ' ' || o.raw_value,
@@ -149,13 +155,13 @@ demo_villages_started year 2021: national-2021.csv 917, remarks-2022.tsv ９１�
 enterprises_guided year 2021: national-2021.csv 2193, remarks-2022.tsv ２１９３
 industrial_parks_cobuilt year 2021: national-2021.csv 482, remarks-2022.tsv ４８２
 poverty_labour_employed year 2021: national-2021.csv 926.3万, remarks-2022.tsv ９２６．３万
-cadres_exchanged half 2022: national-2022.csv 2448, remarks-2022.tsv ２４４８
-enterprises_guided half 2022: national-2022.csv 1127, remarks-2022.tsv １１２７
-fiscal_aid_funds half 2022: national-2022.csv 220亿元, remarks-2022.tsv ２２０亿元
-investment_in_place half 2022: national-2022.csv 342.3亿元, remarks-2022.tsv ３４２．３亿元
-technicians_exchanged half 2022: national-2022.csv 8520, remarks-2022.tsv ８５２０
+cadres_exchanged half 2022: national-2022.csv 2448, remarks-2022.tsv ２４４８, sdmx-2022h1.csv 2448
+enterprises_guided half 2022: national-2022.csv 1127, remarks-2022.tsv １１２７, sdmx-2022h1.csv 1127
+fiscal_aid_funds half 2022: national-2022.csv 220亿元, remarks-2022.tsv ２２０亿元, sdmx-2022h1.csv 22000000000
+investment_in_place half 2022: national-2022.csv 342.3亿元, remarks-2022.tsv ３４２．３亿元, sdmx-2022h1.csv 34230000000
+technicians_exchanged half 2022: national-2022.csv 8520, remarks-2022.tsv ８５２０, sdmx-2022h1.csv 8520
 EOF
-)" "12 national figures published in two files, as written (full-width in the remarks)"
+)" "12 national figures in 2 or 3 files, as written (full-width in the remarks; SDMX: x UNIT_MULT)"
 is "$(q "select count(*) from warehouse.observation a
            join warehouse.observation b
              on a.indicator = b.indicator and a.region = b.region
@@ -164,7 +170,54 @@ is "$(q "select count(*) from warehouse.observation a
             and a.file_id < b.file_id
           where a.value is distinct from b.value
              or a.qualifier <> b.qualifier or a.unit <> b.unit")" "0" \
-   "each twice-published figure has the same value, unit and qualifier in both files"
+   "a figure published more than once has the same value, unit and qualifier in each file"
+
+# --- the SDMX-CSV file ----------------------------------------------------
+
+# sdmx-2022h1.csv (SDMX-CSV 2.0, codes only): the five national 2022 H1
+# figures again (OBS_STATUS A, UNIT_MULT 8 for the 亿元 ones), 广东's growth
+# of employed labour in 2022 H1 as an estimate (OBS_STATUS E; in no other
+# file) and an ACTION D row withdrawing a 2022 Q1 figure (line 8).
+is "$(q "select line, indicator, region, coalesce(partner, '-'), period_kind,
+                period_start, period_end, trim_scale(value), unit, qualifier,
+                raw_value, coalesce(note, '-')
+           from ewc.observation_named
+          where source like '%/sdmx-2022h1.csv' order by line")" "$(cat <<'EOF'
+2|fiscal_aid_funds|000000|-|half|2022-01-01|2022-07-01|22000000000|CNY|exact|22000000000|东部省(市)实际投入
+3|cadres_exchanged|000000|-|half|2022-01-01|2022-07-01|2448|person|exact|2448|-
+4|technicians_exchanged|000000|-|half|2022-01-01|2022-07-01|8520|person|exact|8520|-
+5|enterprises_guided|000000|-|half|2022-01-01|2022-07-01|1127|enterprise|exact|1127|-
+6|investment_in_place|000000|-|half|2022-01-01|2022-07-01|34230000000|CNY|exact|34230000000|-
+7|poverty_labour_employed_growth|440000|-|half|2022-01-01|2022-07-01|5.3|pct|estimate|5.3|示例估计值
+EOF
+)" "SDMX file: 2022-S1 as a half year, 220 and 342.3 x 10^8 CNY exactly, A -> exact, E -> estimate"
+
+is "$(q "select indicator, region_zh, period_kind, period_start, trim_scale(value),
+                unit, qualifier
+           from ewc.observation_named where qualifier = 'estimate'")" \
+   "poverty_labour_employed_growth|广东省|half|2022-01-01|5.3|pct|estimate" \
+   "the one estimate of the sample: 广东's 2022 H1 growth, from the SDMX file"
+is "$(q "select count(*) from ewc.observation_named
+          where indicator = 'poverty_labour_employed_growth'
+            and period_kind = 'half'")" "1" \
+   "广东's 2022 H1 growth is in no other file"
+is "$(q "select string_agg(period_start::text, ',' order by period_start)
+           from ewc.national_period
+          where indicator = 'poverty_labour_employed_growth'")" "2021-01-01" \
+   "a province's growth (not additive) is no national figure: only the 2021 one in national_period"
+is "$(q "select count(*) from ewc.reconciliation
+          where indicator = 'poverty_labour_employed_growth'")" "0" \
+   "nor is it reconciled"
+
+is "$(q "select (select count(*) from warehouse.observation
+                  where period_kind = 'quarter'),
+                (select count(*) from warehouse.observation o
+                   join ledger.file f on f.id = o.file_id
+                  where f.url like '%/sdmx-2022h1.csv' and o.line = 8),
+                (select count(*) from ledger.reject r
+                   join ledger.file f on f.id = r.file_id
+                  where f.url like '%/sdmx-2022h1.csv')")" "0|0|0" \
+   "the ACTION D row (line 8, a 2022 Q1 figure) is neither loaded nor rejected"
 
 # --- 广东 2012-2020 -------------------------------------------------------
 
@@ -265,10 +318,10 @@ etl run
 is_rc 0 "second run exits 0"
 is "$(q "select status, files_total, files_loaded, files_unchanged, files_failed,
                 rows_loaded, rows_rejected
-           from ledger.run order by id desc limit 1")" "ok|10|0|10|0|0|0" \
-   "second run: the 10 files unchanged, nothing loaded"
+           from ledger.run order by id desc limit 1")" "ok|11|0|11|0|0|0" \
+   "second run: the 11 files unchanged, nothing loaded"
 is "$(obs_dump)" "$first_obs" "second run: the same observations"
-is "$(q "select count(*) from warehouse.observation")" "132" "still 132 observations"
+is "$(q "select count(*) from warehouse.observation")" "138" "still 138 observations"
 is "$(q "$np_q order by 1, 2, 3, 4")" "$first_np" "second run: the same national figures"
 is "$(q "select count(*) from ledger.reject")" "4" "still 4 rejects"
 
@@ -280,7 +333,7 @@ is "$(q "set role ewc_analyst;
 is "$(q "set role ewc_analyst;
          select (select count(*) from ewc.observation_named),
                 (select count(*) from ewc.pair_period),
-                (select count(*) from ewc.reconciliation)")" "132|53|6" \
+                (select count(*) from ewc.reconciliation)")" "138|53|6" \
    "ewc_analyst selects from ewc.observation_named, pair_period, reconciliation"
 denied=$(psql -XAtq -c "set role ewc_analyst; select count(*) from ledger.file" 2>&1)
 denied_rc=$?
