@@ -119,7 +119,7 @@ deps:
 	$(Q)tests/install-deps
 
 # Units get the installed paths; SYSTEMDDIR is where the distribution wants
-# them (/lib/systemd/system for PREFIX=/usr).
+# them (PREFIX=/usr puts them in /usr/lib/systemd/system, which Debian reads).
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 

@@ -709,6 +709,31 @@ run_register(struct etl_run *run, const struct etl_stage *st, size_t first,
     return 0;
 }
 
+/*
+ * Wait until no other process holds a pending task of the run (FOR UPDATE
+ * without SKIP LOCKED blocks on their claims, and re-checks each row once
+ * they commit); *left = tasks still pending then: abandoned claims.
+ */
+static int
+tasks_wait_held(struct etl_run *run, struct pg_conn *db, int64_t *left, struct etl_err *err)
+{
+    char b[24];
+    const char *params[1] = { num_param(b, sizeof(b), run->id, true) };
+    PGresult *res;
+
+    if (etl_pg_exec(db, "BEGIN", err) < 0) {
+        return -1;
+    }
+    if (etl_pg_query(db, "SELECT id FROM ledger.task WHERE run_id = $1 AND state = 'pending' "
+                     "FOR UPDATE", 1, params, &res, err) < 0) {
+        rollback(db, "ROLLBACK");
+        return -1;
+    }
+    *left = PQntuples(res);
+    PQclear(res);
+    return etl_pg_exec(db, "COMMIT", err);
+}
+
 /* Watch the children; forward a stop; returns how many failed. */
 static int
 workers_wait(void)
@@ -825,6 +850,19 @@ run_workers(struct etl_run *run, long workers, struct etl_err *err)
         }
     } else {
         rc = worker_loop(run, db, false, err);
+        while (rc == 0 && !etl_stop_requested) {
+            int64_t left;
+
+            /* files other processes (ewc-etl worker) still hold: wait for them */
+            if (tasks_wait_held(run, db, &left, err) < 0) {
+                rc = -1;
+            } else if (left == 0) {
+                break;
+            } else {
+                /* their worker died: the claims came back; load them here */
+                rc = worker_loop(run, db, false, err);
+            }
+        }
     }
     worker_disconnect(db);
     if (workers_wait() > 0 && rc == 0) {
