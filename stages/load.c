@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "etl/buf.h"
 #include "etl/log.h"
@@ -54,6 +55,9 @@ struct load {
     struct etl_buf out;         /* COPY lines for the observations */
     struct etl_buf rej;         /* one reject line at a time */
     FILE *rejects;              /* spooled reject lines, COPY text format */
+    FILE *diffs;                /* spooled ledger.reconcile lines */
+    long differences;           /* national figures off their provinces' sum */
+    int64_t national_rows;      /* loaded rows of the nation, not of a pair */
     char ids[3][24];            /* source_id, file_id, run_id as text */
     int64_t rows_in, rows_loaded, rows_rejected, rows_deleted;
 };
@@ -104,25 +108,29 @@ static const char load_dedupe_insert_sql[] =
 /*
  * National rows of this source against the sum of its province rows, per
  * additive indicator and period, where they differ by more than the
- * tolerance (relative, at least 1 unit).  $1 = source_id, $2 = tolerance.
+ * tolerance (relative, at least 1 unit).  One pass over the file's rows
+ * with a hash aggregate: no join of the fact table with itself, whose plan
+ * the fresh rows' missing statistics would spoil.  $1 = source_id,
+ * $2 = tolerance.
  */
 static const char load_reconcile_sql[] =
-    "SELECT n.indicator, n.period_kind, n.period_start, n.period_end, n.value, s.total,"
-    "       s.regions "
-    "FROM warehouse.observation n "
-    "JOIN (SELECT o.indicator, o.period_kind, o.period_start, o.period_end,"
-    "             sum(o.value) AS total, count(*) AS regions"
+    "SELECT indicator, period_kind, period_start, period_end, national, total, regions "
+    "FROM (SELECT o.indicator, o.period_kind, o.period_start, o.period_end,"
+    "             min(o.value) FILTER (WHERE o.region = '000000') AS national,"
+    "             sum(o.value) FILTER (WHERE r.level = 'province') AS total,"
+    "             count(*) FILTER (WHERE r.level = 'province') AS regions"
     "      FROM warehouse.observation o"
-    "      JOIN warehouse.region r ON r.code = o.region AND r.level = 'province'"
     "      JOIN warehouse.indicator i ON i.code = o.indicator AND i.additive"
+    "      LEFT JOIN warehouse.region r ON r.code = o.region"
     "      WHERE o.source_id = $1 AND o.partner IS NULL AND NOT o.of_which"
     "        AND o.value IS NOT NULL"
-    "      GROUP BY 1, 2, 3, 4) s"
-    "  USING (indicator, period_kind, period_start, period_end) "
-    "WHERE n.source_id = $1 AND n.region = '000000' AND n.partner IS NULL"
-    "  AND NOT n.of_which AND n.value IS NOT NULL"
-    "  AND abs(s.total - n.value) > greatest(abs(n.value) * $2::numeric, 1) "
-    "ORDER BY 1, 3";
+    "      GROUP BY 1, 2, 3, 4) s "
+    "WHERE national IS NOT NULL AND regions > 0"
+    "  AND abs(total - national) > greatest(abs(national) * $2::numeric, 1) "
+    "ORDER BY 1, 3, 4";
+
+/* Differences logged one by one per file; the rest are counted. */
+#define LOAD_RECONCILE_LOG_MAX 5
 
 static int
 load_configure(struct etl_stage *st, const struct etl_node *node, struct etl_err *err)
@@ -168,6 +176,9 @@ load_destroy(struct etl_stage *st)
     if (ld->rejects != NULL) {
         fclose(ld->rejects);
     }
+    if (ld->diffs != NULL) {
+        fclose(ld->diffs);
+    }
     free(ld);
     st->ctx = NULL;
 }
@@ -180,6 +191,7 @@ load_begin(struct etl_stage *st, struct etl_err *err)
     const char *params[1];
 
     ld->rows_in = ld->rows_loaded = ld->rows_rejected = ld->rows_deleted = 0;
+    ld->national_rows = 0;
     etl_buf_reset(&ld->out);
     snprintf(ld->ids[0], sizeof(ld->ids[0]), "%" PRId64, job->source_id);
     snprintf(ld->ids[1], sizeof(ld->ids[1]), "%" PRId64, job->file_id);
@@ -300,6 +312,9 @@ load_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
             continue;
         }
         ld->rows_loaded++;
+        if (r->partner[0] == '\0' && strcmp(r->region, "000000") == 0) {
+            ld->national_rows++;
+        }
         if (load_row(ld, r, st->job->dedupe, err) < 0) {
             etl_err_context(err, "line %lu", r->line);
             return -1;
@@ -314,35 +329,42 @@ load_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
     return 0;
 }
 
-/* COPY the spooled rejects into ledger.reject. */
+/* COPY what was spooled to 'fp' (complete COPY text lines) with 'copy_sql'. */
 static int
-load_send_rejects(struct load *ld, struct pg_conn *db, struct etl_err *err)
+load_send_spooled(FILE *fp, struct pg_conn *db, const char *copy_sql, struct etl_err *err)
 {
     char block[65536];
     size_t n;
 
-    if (ld->rows_rejected == 0) {
-        return 0;
+    if (fflush(fp) != 0 || fseek(fp, 0, SEEK_SET) != 0) {
+        return etl_err_errno(err, ETL_E_IO, "could not read back a temporary file");
     }
-    if (fflush(ld->rejects) != 0 || fseek(ld->rejects, 0, SEEK_SET) != 0) {
-        return etl_err_errno(err, ETL_E_IO, "could not read back the rejects");
-    }
-    if (etl_pg_copy_begin(db, "COPY ledger.reject (file_id, line, raw, reason) FROM STDIN",
-                          err) < 0) {
+    if (etl_pg_copy_begin(db, copy_sql, err) < 0) {
         return -1;
     }
-    while ((n = fread(block, 1, sizeof(block), ld->rejects)) > 0) {
+    while ((n = fread(block, 1, sizeof(block), fp)) > 0) {
         if (etl_pg_copy_put(db, block, n, err) < 0) {
             etl_pg_copy_end(db, "write failed", err);
             return -1;
         }
     }
-    if (ferror(ld->rejects)) {
-        etl_err_errno(err, ETL_E_IO, "could not read back the rejects");
+    if (ferror(fp)) {
+        etl_err_errno(err, ETL_E_IO, "could not read back a temporary file");
         etl_pg_copy_end(db, "read failed", err);
         return -1;
     }
     return etl_pg_copy_end(db, NULL, err);
+}
+
+/* COPY the spooled rejects into ledger.reject. */
+static int
+load_send_rejects(struct load *ld, struct pg_conn *db, struct etl_err *err)
+{
+    if (ld->rows_rejected == 0) {
+        return 0;
+    }
+    return load_send_spooled(ld->rejects, db,
+                             "COPY ledger.reject (file_id, line, raw, reason) FROM STDIN", err);
 }
 
 /* Move repeated keys to the rejects and the rest into the warehouse. */
@@ -366,65 +388,110 @@ load_dedupe(struct load *ld, struct etl_job *job, struct etl_err *err)
     return 0;
 }
 
-/*
- * Compare national rows with the sum of province rows; record differences
- * in ledger.reconcile (after any rollback, so they stay).  Sets *failed
- * when the mode is "fail" and a difference was found.
- */
-static int
-load_reconcile(struct load *ld, struct etl_stage *st, PGresult **found, struct etl_err *err)
-{
-    const char *params[2] = { ld->ids[0], ld->tolerance };
-    struct etl_job *job = st->job;
-    PGresult *res;
+/* Rows of the reconciliation fetched from its cursor at a time. */
+#define LOAD_RECONCILE_FETCH 1000
 
-    *found = NULL;
-    if (ld->reconcile == LOAD_RECONCILE_OFF) {
-        return 0;
-    }
-    if (etl_pg_query(job->db, load_reconcile_sql, 2, params, &res, err) < 0) {
-        return -1;
-    }
-    for (int i = 0; i < PQntuples(res); i++) {
+/* Log the first differences of a file; the first refuses it under "fail". */
+static void
+load_reconcile_note(struct load *ld, struct etl_stage *st, PGresult *res, int i)
+{
+    struct etl_job *job = st->job;
+
+    if (ld->differences < LOAD_RECONCILE_LOG_MAX) {
         etl_log(ETL_LOG_WARNING, "[%s/%s] %s: national %s of %s %s..%s differs from the sum "
                 "of %s province rows, %s", st->pipeline->name, st->name, job->file->url,
                 PQgetvalue(res, i, 4), PQgetvalue(res, i, 0), PQgetvalue(res, i, 2),
                 PQgetvalue(res, i, 3), PQgetvalue(res, i, 6), PQgetvalue(res, i, 5));
     }
-    if (PQntuples(res) > 0 && ld->reconcile == LOAD_RECONCILE_FAIL && !job->refused) {
+    if (ld->differences == 0 && ld->reconcile == LOAD_RECONCILE_FAIL && !job->refused) {
         job->refused = true;
         snprintf(job->refuse_reason, sizeof(job->refuse_reason),
                  "national %s of %s %s..%s differs from the sum of %s province rows, %s "
-                 "(reconcile: fail)", PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 0),
-                 PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 6),
-                 PQgetvalue(res, 0, 5));
+                 "(reconcile: fail)", PQgetvalue(res, i, 4), PQgetvalue(res, i, 0),
+                 PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 6),
+                 PQgetvalue(res, i, 5));
     }
-    *found = res;
-    return 0;
+    ld->differences++;
 }
 
+/* One difference as a COPY line for ledger.reconcile, appended to ld->diffs. */
 static int
-load_record_reconcile(struct load *ld, struct etl_job *job, PGresult *found,
-                      struct etl_err *err)
+load_reconcile_spool(struct load *ld, PGresult *res, int i, struct etl_err *err)
 {
     const char *outcome = ld->reconcile == LOAD_RECONCILE_FAIL ? "failed" : "warned";
 
-    for (int i = 0; found != NULL && i < PQntuples(found); i++) {
-        const char *params[9] = {
-            ld->ids[1], PQgetvalue(found, i, 0), PQgetvalue(found, i, 1),
-            PQgetvalue(found, i, 2), PQgetvalue(found, i, 3), PQgetvalue(found, i, 4),
-            PQgetvalue(found, i, 5), PQgetvalue(found, i, 6), outcome
-        };
-
-        if (etl_pg_query(job->db,
-                         "INSERT INTO ledger.reconcile (file_id, indicator, period_kind, "
-                         "period_start, period_end, national, sum_of_regions, regions, outcome) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", 9, params, NULL,
-                         err) < 0) {
+    etl_buf_reset(&ld->rej);
+    if (etl_copy_field(&ld->rej, ld->ids[1], false, err) < 0) {
+        return -1;
+    }
+    for (int c = 0; c < 7; c++) {
+        if (etl_copy_field(&ld->rej, PQgetvalue(res, i, c), false, err) < 0) {
             return -1;
         }
     }
+    if (etl_copy_field(&ld->rej, outcome, true, err) < 0) {
+        return -1;
+    }
+    if (fwrite(ld->rej.data, 1, ld->rej.len, ld->diffs) != ld->rej.len) {
+        return etl_err_errno(err, ETL_E_IO, "could not write a temporary file");
+    }
     return 0;
+}
+
+/*
+ * Compare national rows with the sum of province rows.  The differences
+ * are read through a cursor and spooled as COPY lines for ledger.reconcile
+ * to a temporary file, written after any rollback so that they stay;
+ * memory stays flat however many there are.  With reconcile: fail, the
+ * first difference refuses the file.
+ */
+static int
+load_reconcile(struct load *ld, struct etl_stage *st, struct etl_err *err)
+{
+    static const char declare[] = "DECLARE etl_reconcile NO SCROLL CURSOR FOR ";
+    const char *params[2] = { ld->ids[0], ld->tolerance };
+    struct etl_job *job = st->job;
+    char sql[sizeof(declare) + sizeof(load_reconcile_sql)];
+    char fetch[64];
+    int n;
+
+    ld->differences = 0;
+    if (ld->reconcile == LOAD_RECONCILE_OFF || ld->national_rows == 0) {
+        return 0;       /* a file without national rows has nothing to reconcile */
+    }
+    if (ld->diffs == NULL && (ld->diffs = tmpfile()) == NULL) {
+        return etl_err_errno(err, ETL_E_IO, "could not create a temporary file");
+    }
+    if (ftruncate(fileno(ld->diffs), 0) < 0 || fseek(ld->diffs, 0, SEEK_SET) != 0) {
+        return etl_err_errno(err, ETL_E_IO, "could not reset a temporary file");
+    }
+    snprintf(sql, sizeof(sql), "%s%s", declare, load_reconcile_sql);
+    snprintf(fetch, sizeof(fetch), "FETCH %d FROM etl_reconcile", LOAD_RECONCILE_FETCH);
+    if (etl_pg_query(job->db, sql, 2, params, NULL, err) < 0) {
+        return -1;
+    }
+    do {
+        PGresult *res;
+
+        if (etl_pg_query(job->db, fetch, 0, NULL, &res, err) < 0) {
+            return -1;
+        }
+        n = PQntuples(res);
+        for (int i = 0; i < n; i++) {
+            load_reconcile_note(ld, st, res, i);
+            if (load_reconcile_spool(ld, res, i, err) < 0) {
+                PQclear(res);
+                return -1;
+            }
+        }
+        PQclear(res);
+    } while (n == LOAD_RECONCILE_FETCH);
+    if (ld->differences > LOAD_RECONCILE_LOG_MAX) {
+        etl_log(ETL_LOG_WARNING, "[%s/%s] %s: %ld more national figures differ from their "
+                "provinces (see ledger.reconcile)", st->pipeline->name, st->name,
+                job->file->url, ld->differences - LOAD_RECONCILE_LOG_MAX);
+    }
+    return etl_pg_exec(job->db, "CLOSE etl_reconcile", err);
 }
 
 static int
@@ -433,7 +500,6 @@ load_finish(struct etl_stage *st, struct etl_err *err)
     struct load *ld = st->ctx;
     struct etl_job *job = st->job;
     struct etl_file *f = job->file;
-    PGresult *found = NULL;
 
     if (ld->out.len > 0) {
         if (etl_pg_copy_put(job->db, ld->out.data, ld->out.len, err) < 0) {
@@ -445,13 +511,12 @@ load_finish(struct etl_stage *st, struct etl_err *err)
         return -1;
     }
     if ((job->dedupe && load_dedupe(ld, job, err) < 0) ||
-        load_reconcile(ld, st, &found, err) < 0) {
+        load_reconcile(ld, st, err) < 0) {
         return -1;
     }
     if (job->refused) {
         /* keep the previous version's rows: undo the delete and the rows */
         if (etl_pg_exec(job->db, "ROLLBACK TO SAVEPOINT etl_load", err) < 0) {
-            PQclear(found);
             return -1;
         }
         /* the repeats' reject rows went with it; the counts still describe the file */
@@ -459,11 +524,12 @@ load_finish(struct etl_stage *st, struct etl_err *err)
     }
     if (etl_pg_exec(job->db, "RELEASE SAVEPOINT etl_load", err) < 0 ||
         load_send_rejects(ld, job->db, err) < 0 ||
-        load_record_reconcile(ld, job, found, err) < 0) {
-        PQclear(found);
+        (ld->differences > 0 &&
+         load_send_spooled(ld->diffs, job->db, "COPY ledger.reconcile (file_id, indicator, "
+                           "period_kind, period_start, period_end, national, sum_of_regions, "
+                           "regions, outcome) FROM STDIN", err) < 0)) {
         return -1;
     }
-    PQclear(found);
     f->rows_in = ld->rows_in;
     f->rows_loaded = ld->rows_loaded;
     f->rows_rejected = ld->rows_rejected;
