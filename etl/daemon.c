@@ -71,8 +71,10 @@ last_scheduled(struct etl_pipeline *p, const char *conninfo)
         etl_log(ETL_LOG_WARNING, "[%s] catch-up skipped: %s", p->name, err.msg);
         return 0;
     }
+    /* a run that died or failed does not count as done */
     if (etl_pg_query(db, "SELECT coalesce(max((params->>'scheduled_for')::bigint), 0) "
-                     "FROM ledger.run WHERE pipeline = $1 AND kind = 'nightly'", 1, params,
+                     "FROM ledger.run WHERE pipeline = $1 AND kind = 'nightly' "
+                     "AND status NOT IN ('running', 'failed')", 1, params,
                      &res, &err) == 0) {
         t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
         PQclear(res);
@@ -185,6 +187,39 @@ run_one(struct etl_pipeline *p, const char *conninfo, int64_t fire)
                      sum.rows_loaded);
 }
 
+static bool
+same_text(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * A reload keeps what the old slots owed: a pipeline whose schedule did not
+ * change keeps its next fire (even one due but not yet run) and its catch-up
+ * backlog.  The backlogs move over: the old slots no longer own them.
+ */
+static void
+slots_carry(struct slot *to, size_t nto, struct slot *from, size_t nfrom)
+{
+    for (size_t i = 0; i < nto; i++) {
+        for (size_t k = 0; k < nfrom; k++) {
+            const struct etl_pipeline *a = to[i].p, *b = from[k].p;
+
+            if (strcmp(a->name, b->name) == 0 && same_text(a->schedule, b->schedule) &&
+                same_text(a->timezone, b->timezone)) {
+                to[i].next = from[k].next;
+                to[i].due = from[k].due;
+                free(to[i].backlog);
+                to[i].backlog = from[k].backlog;
+                to[i].nbacklog = from[k].nbacklog;
+                from[k].backlog = NULL;
+                from[k].nbacklog = 0;
+                break;
+            }
+        }
+    }
+}
+
 /* Reload the YAML; on success replace *cfg and the slots. */
 static void
 reload(struct etl_config **cfg, struct slot **slots, size_t *nslots,
@@ -213,6 +248,7 @@ reload(struct etl_config **cfg, struct slot **slots, size_t *nslots,
         (void)etl_notify("READY=1");
         return;
     }
+    slots_carry(ns, n, *slots, *nslots);
     slots_free(*slots, *nslots);
     etl_config_free(*cfg);
     *cfg = fresh;

@@ -340,7 +340,9 @@ run_pipelines(struct etl_config *cfg, const char *only, struct etl_run_opts *ro)
         etl_err_clear(&err);
         if (etl_run_pipeline(p, ro, &sum, &err) < 0) {
             print_err(&err);
-            prc = err.code == ETL_E_CONFIG ? EXIT_USAGE : EXIT_NOSTART;
+            /* once the run has started, breaking off is a failed run */
+            prc = err.code == ETL_E_CONFIG ? EXIT_USAGE
+                : sum.run_id != 0 ? EXIT_RUNFAILED : EXIT_NOSTART;
         } else {
             printf("run %lld %s: %s, %zu files (%zu loaded, %zu unchanged, %zu failed), "
                    "%lld rows loaded, %lld rejected, %.2f s\n", (long long)sum.run_id,

@@ -146,17 +146,28 @@ run_lock(struct etl_run *run, bool wait, struct etl_err *err)
     PGresult *res;
     bool got;
 
-    if (wait) {
-        etl_log(ETL_LOG_DEBUG, "[%s] waiting for the pipeline's lock", run->pipeline->name);
-        return etl_pg_query(run->db, "SELECT pg_advisory_lock(hashtext('ewc-etl'), hashtext($1))",
-                            1, params, NULL, err);
+    for (bool logged = false;; logged = true) {
+        if (etl_pg_query(run->db,
+                         "SELECT pg_try_advisory_lock(hashtext('ewc-etl'), hashtext($1))",
+                         1, params, &res, err) < 0) {
+            return -1;
+        }
+        got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+        PQclear(res);
+        if (got || !wait || etl_stop_requested) {
+            break;
+        }
+        /* wait in slices: signals are served and the watchdog fed meanwhile */
+        if (!logged) {
+            etl_log(ETL_LOG_NOTICE, "[%s] waiting for another run of the pipeline to end",
+                    run->pipeline->name);
+        }
+        etl_notify_watchdog();
+        sleep(1);
     }
-    if (etl_pg_query(run->db, "SELECT pg_try_advisory_lock(hashtext('ewc-etl'), hashtext($1))",
-                     1, params, &res, err) < 0) {
-        return -1;
+    if (!got && wait) {
+        return etl_err_set(err, ETL_E_BUSY, "stopped while waiting for the pipeline's lock");
     }
-    got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
     if (!got) {
         etl_err_set(err, ETL_E_BUSY, "pipeline \"%s\" is being run by another process",
                     run->pipeline->name);
@@ -184,6 +195,21 @@ run_open(struct etl_run *run, struct etl_err *err)
     params[2] = params_json;
     params[3] = host;
     params[4] = pid;
+    /*
+     * Holding the pipeline's lock, no other run of it is alive: a run still
+     * 'running' died (kill -9, lost connection).  Close it and its pending
+     * tasks, so that no worker ever loads its old files over newer ones.
+     */
+    if (etl_pg_query(run->db,
+                     "WITH dead AS (UPDATE ledger.run SET status = 'failed', "
+                     "  finished_at = now(), error = 'the process running it ended without "
+                     "finishing it' WHERE pipeline = $1 AND status = 'running' RETURNING id) "
+                     "UPDATE ledger.task SET state = 'failed' "
+                     "WHERE state = 'pending' AND run_id IN (SELECT id FROM dead)",
+                     1, params, NULL, err) < 0) {
+        etl_err_hint(err, "has the schema been created? run: ewc-etl migrate");
+        return -1;
+    }
     if (etl_pg_query(run->db,
                      "INSERT INTO ledger.run (pipeline, kind, params, host, pid) "
                      "VALUES ($1, $2, $3, $4, $5) RETURNING id", 5, params, &res, err) < 0) {
@@ -551,6 +577,38 @@ rollback(struct pg_conn *db, const char *sql)
 }
 
 /*
+ * Close a task whose claim was lost with its transaction: in a new one, mark
+ * it failed and record the file's failure -- unless another worker took it
+ * meanwhile (then it is no longer pending and nothing is written).
+ */
+static int
+task_fail_unclaimed(struct etl_run *run, struct pg_conn *db, struct etl_file *f,
+                    int64_t task_id, struct etl_err *err)
+{
+    char b[24];
+    const char *params[1] = { num_param(b, sizeof(b), task_id, true) };
+    PGresult *res;
+    int64_t file_id = 0;
+    bool ours;
+
+    if (etl_pg_exec(db, "BEGIN", err) < 0 ||
+        etl_pg_query(db, "SELECT 1 FROM ledger.task WHERE id = $1 AND state = 'pending' "
+                     "FOR UPDATE", 1, params, &res, err) < 0) {
+        rollback(db, "ROLLBACK");
+        return -1;
+    }
+    ours = PQntuples(res) > 0;
+    PQclear(res);
+    if (ours && (file_record_only(run, db, f, &file_id, err) < 0 ||
+                 task_finish(db, task_id, "failed", file_id, err) < 0)) {
+        rollback(db, "ROLLBACK");
+        return -1;
+    }
+    return etl_pg_exec(db, "COMMIT", err);
+}
+
+
+/*
  * Claim and load tasks of 'run' until none is left (or a stop is asked).
  * Each file in its own transaction, unless 'one_tx': then the caller holds
  * one transaction around all of them and any failure fails it whole.
@@ -572,6 +630,11 @@ worker_loop(struct etl_run *run, struct pg_conn *db, bool one_tx, struct etl_err
 
         if (etl_stop_requested) {
             return 0;
+        }
+        if (run->db != NULL && etl_pg_exec(run->db, "SELECT 1", err) < 0) {
+            /* the session holding the pipeline's lock is gone: so is the lock */
+            etl_err_context(err, "the run's lock connection");
+            return -1;
         }
         if ((!one_tx && etl_pg_exec(db, "BEGIN", err) < 0) ||
             task_claim(run, db, &task_id, &f, &head, &got, err) < 0) {
@@ -599,6 +662,7 @@ worker_loop(struct etl_run *run, struct pg_conn *db, bool one_tx, struct etl_err
         }
         if (rc == 0 && task_finish(db, task_id, f.status == ETL_FILE_LOADED ? "done" : "failed",
                                    file_id, &f.err) == 0 &&
+            etl_pg_exec(db, "RELEASE SAVEPOINT etl_file", &f.err) == 0 &&
             (one_tx || etl_pg_exec(db, "COMMIT", &f.err) == 0)) {
             if (f.status == ETL_FILE_FAILED) {
                 etl_log(ETL_LOG_ERR, "[%s/%s] %s: %s", pname, head->name, f.url, f.err.msg);
@@ -626,6 +690,18 @@ worker_loop(struct etl_run *run, struct pg_conn *db, bool one_tx, struct etl_err
             etl_err_context(&f.err, "%s", f.url);
             etl_err_format(&f.err, msg, sizeof(msg));
             etl_log(ETL_LOG_ERR, "[%s/%s] %s", pname, head->name, msg);
+        }
+        if (!one_tx && PQstatus(db->conn) == CONNECTION_OK &&
+            PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+            /* the transaction ended (a failed COMMIT) and the claim with it:
+             * record the failure only if the task is still ours to close */
+            if (task_fail_unclaimed(run, db, &f, task_id, err) < 0) {
+                file_clear(&f);
+                return -1;
+            }
+            progress_file(run, &f);
+            file_clear(&f);
+            continue;
         }
         if (PQstatus(db->conn) != CONNECTION_OK || one_tx || etl_stop_requested) {
             /* the whole transaction goes; the task stays pending for the next run */
@@ -741,11 +817,16 @@ workers_wait(void)
     int failed = 0;
 
     for (sig_atomic_t i = 0; i < runner_nchildren; i++) {
-        int status;
+        int status = 0;
+        pid_t r;
 
-        while (waitpid(runner_children[i], &status, 0) < 0 && errno == EINTR) {
+        /* poll, so that the watchdog is fed while the children load */
+        while ((r = waitpid(runner_children[i], &status, WNOHANG)) == 0 ||
+               (r < 0 && errno == EINTR)) {
+            etl_notify_watchdog();
+            usleep(100 * 1000);
         }
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             failed++;
         }
     }
@@ -802,18 +883,34 @@ run_workers(struct etl_run *run, long workers, struct etl_err *err)
     fflush(stdout);
     fflush(stderr);
     for (long w = 1; w < workers && runner_nchildren < RUN_MAX_WORKERS; w++) {
-        pid_t pid = fork();
+        sigset_t stops, oldmask;
+        pid_t pid;
 
+        /* a stop between fork() and the child's entry would miss the child */
+        sigemptyset(&stops);
+        sigaddset(&stops, SIGTERM);
+        sigaddset(&stops, SIGINT);
+        sigprocmask(SIG_BLOCK, &stops, &oldmask);
+        pid = fork();
         if (pid < 0) {
+            sigprocmask(SIG_SETMASK, &oldmask, NULL);
             etl_log(ETL_LOG_WARNING, "[%s] could not start worker %ld: %s", run->pipeline->name,
                     w + 1, strerror(errno));
             break;
         }
         if (pid == 0) {
             struct etl_err werr;
+            struct sigaction sa;
 
-            /* a child: its own connection; the parent's is not touched */
+            /* a child: its own connection; the parent's is not touched.  A
+             * terminal's Ctrl-C reaches the whole group: the parent forwards
+             * it as SIGTERM, so the child ignores its own copy. */
+            memset(&sa, 0, sizeof(sa));
+            sa.sa_handler = SIG_IGN;
+            sigaction(SIGINT, &sa, NULL);
+            sigprocmask(SIG_SETMASK, &oldmask, NULL);
             runner_nchildren = 0;
+            run->db = NULL;     /* the parent's: never used here */
             etl_err_clear(&werr);
             db = worker_connect(run, &werr);
             rc = db != NULL ? worker_loop(run, db, false, &werr) : -1;
@@ -829,6 +926,7 @@ run_workers(struct etl_run *run, long workers, struct etl_err *err)
             _exit(rc < 0 ? 1 : 0);
         }
         runner_children[runner_nchildren++] = pid;
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
     }
     db = worker_connect(run, err);
     if (db == NULL) {
@@ -865,8 +963,10 @@ run_workers(struct etl_run *run, long workers, struct etl_err *err)
         }
     }
     worker_disconnect(db);
-    if (workers_wait() > 0 && rc == 0) {
-        rc = etl_err_set(err, ETL_E_DB, "a worker process failed");
+    if (workers_wait() > 0) {
+        /* what it did not load is still pending and counts as failed */
+        etl_log(ETL_LOG_WARNING, "[%s] a worker process failed; see its messages above",
+                run->pipeline->name);
     }
     run->tasks = 0;
     return rc;
@@ -883,7 +983,8 @@ run_summarize(struct etl_run *run, bool failed, struct etl_run_summary *sum,
 
     if (etl_pg_query(run->db,
                      "SELECT count(*) + (SELECT count(*) FROM ledger.task t WHERE t.run_id = $1 "
-                     "                   AND t.state = 'pending'),"
+                     "                   AND (t.state = 'pending' OR t.file_id IS NULL AND "
+                     "                        t.state = 'failed')),"
                      "       count(*) FILTER (WHERE status = 'loaded'),"
                      "       count(*) FILTER (WHERE status = 'unchanged'),"
                      "       coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0) "
@@ -955,7 +1056,7 @@ etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
     sum->run_id = run.id;
     etl_log(ETL_LOG_INFO, "[%s] run %" PRId64 " started (%s%s%s)", p->name, run.id, run.kind,
             run.year != 0 ? ", year " : "", run.year != 0 ? year_text : "");
-    for (size_t i = 0; i < p->nstages && !failed; i++) {
+    for (size_t i = 0; i < p->nstages && !failed && !etl_stop_requested; i++) {
         struct etl_stage *st = p->stages[i];
         size_t before = run.nfiles;
 
@@ -1045,9 +1146,14 @@ etl_run_worker(struct etl_pipeline *p, const char *conninfo, int64_t run_id, siz
     params[0] = p->name;
     params[1] = num_param(b, sizeof(b), run_id, run_id > 0);
     /* a backfill holds its year in one transaction: nobody else can join it */
+    /* only runs alive: their process holds the pipeline's advisory lock */
     if (etl_pg_query(db, "SELECT id FROM ledger.run WHERE pipeline = $1 AND "
                      "status = 'running' AND ($2::bigint IS NULL OR id = $2) "
-                     "AND kind <> 'backfill' ORDER BY id", 2, params, &res, err) < 0) {
+                     "AND kind <> 'backfill' AND EXISTS (SELECT 1 FROM pg_locks l "
+                     "  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+                     "    AND l.classid = hashtext('ewc-etl')::oid"
+                     "    AND l.objid = hashtext($1)::oid) "
+                     "ORDER BY id", 2, params, &res, err) < 0) {
         worker_disconnect(db);
         return -1;
     }

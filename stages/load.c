@@ -58,6 +58,7 @@ struct load {
     FILE *diffs;                /* spooled ledger.reconcile lines */
     long differences;           /* national figures off their provinces' sum */
     int64_t national_rows;      /* loaded rows of the nation, not of a pair */
+    int64_t repeats;            /* dedupe: repeated keys rejected in the database */
     char ids[3][24];            /* source_id, file_id, run_id as text */
     int64_t rows_in, rows_loaded, rows_rejected, rows_deleted;
 };
@@ -132,6 +133,20 @@ static const char load_reconcile_sql[] =
 /* Differences logged one by one per file; the rest are counted. */
 #define LOAD_RECONCILE_LOG_MAX 5
 
+/* Close the file's temporary spools (rejects, reconciliation). */
+static void
+load_close_spools(struct load *ld)
+{
+    if (ld->rejects != NULL) {
+        fclose(ld->rejects);
+        ld->rejects = NULL;
+    }
+    if (ld->diffs != NULL) {
+        fclose(ld->diffs);
+        ld->diffs = NULL;
+    }
+}
+
 static int
 load_configure(struct etl_stage *st, const struct etl_node *node, struct etl_err *err)
 {
@@ -173,12 +188,7 @@ load_destroy(struct etl_stage *st)
     }
     etl_buf_free(&ld->out);
     etl_buf_free(&ld->rej);
-    if (ld->rejects != NULL) {
-        fclose(ld->rejects);
-    }
-    if (ld->diffs != NULL) {
-        fclose(ld->diffs);
-    }
+    load_close_spools(ld);
     free(ld);
     st->ctx = NULL;
 }
@@ -192,13 +202,12 @@ load_begin(struct etl_stage *st, struct etl_err *err)
 
     ld->rows_in = ld->rows_loaded = ld->rows_rejected = ld->rows_deleted = 0;
     ld->national_rows = 0;
+    ld->repeats = 0;
     etl_buf_reset(&ld->out);
     snprintf(ld->ids[0], sizeof(ld->ids[0]), "%" PRId64, job->source_id);
     snprintf(ld->ids[1], sizeof(ld->ids[1]), "%" PRId64, job->file_id);
     snprintf(ld->ids[2], sizeof(ld->ids[2]), "%" PRId64, job->run->id);
-    if (ld->rejects != NULL) {
-        fclose(ld->rejects);
-    }
+    load_close_spools(ld);
     ld->rejects = tmpfile();
     if (ld->rejects == NULL) {
         return etl_err_errno(err, ETL_E_IO, "could not create a temporary file for rejects");
@@ -319,12 +328,12 @@ load_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
             etl_err_context(err, "line %lu", r->line);
             return -1;
         }
-    }
-    if (ld->out.len >= LOAD_SEND_BYTES) {
-        if (etl_pg_copy_put(st->job->db, ld->out.data, ld->out.len, err) < 0) {
-            return -1;
+        if (ld->out.len >= LOAD_SEND_BYTES) {
+            if (etl_pg_copy_put(st->job->db, ld->out.data, ld->out.len, err) < 0) {
+                return -1;
+            }
+            etl_buf_reset(&ld->out);
         }
-        etl_buf_reset(&ld->out);
     }
     return 0;
 }
@@ -385,6 +394,7 @@ load_dedupe(struct load *ld, struct etl_job *job, struct etl_err *err)
     }
     ld->rows_loaded -= repeats;
     ld->rows_rejected += repeats;
+    ld->repeats = repeats;
     return 0;
 }
 
@@ -456,14 +466,16 @@ load_reconcile(struct load *ld, struct etl_stage *st, struct etl_err *err)
     int n;
 
     ld->differences = 0;
-    if (ld->reconcile == LOAD_RECONCILE_OFF || ld->national_rows == 0) {
-        return 0;       /* a file without national rows has nothing to reconcile */
+    if (ld->reconcile == LOAD_RECONCILE_OFF || ld->national_rows == 0 || job->refused) {
+        return 0;       /* nothing to reconcile, or rows about to be rolled back */
     }
-    if (ld->diffs == NULL && (ld->diffs = tmpfile()) == NULL) {
+    /* per file, like the rejects: nothing of another file (or of another
+     * process, after a fork) can be in it */
+    if (ld->diffs != NULL) {
+        fclose(ld->diffs);
+    }
+    if ((ld->diffs = tmpfile()) == NULL) {
         return etl_err_errno(err, ETL_E_IO, "could not create a temporary file");
-    }
-    if (ftruncate(fileno(ld->diffs), 0) < 0 || fseek(ld->diffs, 0, SEEK_SET) != 0) {
-        return etl_err_errno(err, ETL_E_IO, "could not reset a temporary file");
     }
     snprintf(sql, sizeof(sql), "%s%s", declare, load_reconcile_sql);
     snprintf(fetch, sizeof(fetch), "FETCH %d FROM etl_reconcile", LOAD_RECONCILE_FETCH);
@@ -519,7 +531,8 @@ load_finish(struct etl_stage *st, struct etl_err *err)
         if (etl_pg_exec(job->db, "ROLLBACK TO SAVEPOINT etl_load", err) < 0) {
             return -1;
         }
-        /* the repeats' reject rows went with it; the counts still describe the file */
+        /* the repeats' reject rows went with it: count what ledger.reject keeps */
+        ld->rows_rejected -= ld->repeats;
         ld->rows_loaded = 0;
     }
     if (etl_pg_exec(job->db, "RELEASE SAVEPOINT etl_load", err) < 0 ||
@@ -540,8 +553,7 @@ load_finish(struct etl_stage *st, struct etl_err *err)
                            " rejected, %" PRId64 " deleted", f->rows_in, f->rows_loaded,
                            f->rows_rejected, f->rows_deleted);
     }
-    fclose(ld->rejects);
-    ld->rejects = NULL;
+    load_close_spools(ld);
     return 0;
 }
 
@@ -558,10 +570,7 @@ load_abort(struct etl_stage *st)
     if (st->job != NULL && st->job->db != NULL) {
         etl_pg_copy_end(st->job->db, "file aborted", &ignore);
     }
-    if (ld->rejects != NULL) {
-        fclose(ld->rejects);
-        ld->rejects = NULL;
-    }
+    load_close_spools(ld);
     etl_buf_reset(&ld->out);
 }
 
