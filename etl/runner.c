@@ -224,7 +224,7 @@ static int
 run_close(struct pg_conn *db, struct etl_run *run, const struct etl_run_summary *sum,
           const char *error, struct etl_err *err)
 {
-    char v[8][24];
+    char v[7][24];
     const char *params[9];
 
     snprintf(v[0], sizeof(v[0]), "%" PRId64, run->id);
@@ -266,7 +266,7 @@ file_insert(struct pg_conn *db, struct etl_run *run, struct etl_file *f, int64_t
             const char *status, const char *error, int64_t *id, struct etl_err *err)
 {
     char b[5][24];
-    const char *params[13];
+    const char *params[12];
     PGresult *res;
 
     params[0] = num_param(b[0], sizeof(b[0]), run->id, true);
@@ -281,12 +281,11 @@ file_insert(struct pg_conn *db, struct etl_run *run, struct etl_file *f, int64_t
     params[9] = status;
     params[10] = error;
     params[11] = num_param(b[4], sizeof(b[4]), f->rows_in, true);
-    params[12] = NULL;
     if (etl_pg_query(db,
                      "INSERT INTO ledger.file (run_id, source_id, url, spool_path, sha256, bytes, "
-                     "etag, last_modified, http_status, status, error, rows_in, rows_rejected) "
-                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-                     "coalesce($13::bigint, 0)) RETURNING id", 13, params, &res, err) < 0) {
+                     "etag, last_modified, http_status, status, error, rows_in) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                     12, params, &res, err) < 0) {
         return -1;
     }
     *id = result_id(res);
