@@ -1196,9 +1196,8 @@ etl_catalog_indicator_find(const struct etl_catalog *c, const char *name, size_t
     return &c->indicators[v];
 }
 
-/* Trim ASCII white space and U+3000 off [*b, *e). */
-static void
-trim(const char **b, const char **e)
+void
+etl_text_trim(const char **b, const char **e)
 {
     for (;;) {
         if (*b < *e && (**b == ' ' || **b == '\t')) {
@@ -1210,7 +1209,7 @@ trim(const char **b, const char **e)
         }
     }
     for (;;) {
-        if (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t')) {
+        if (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r')) {
             (*e)--;
         } else if (*e - *b >= 3 && memcmp(*e - 3, "\xE3\x80\x80", 3) == 0) {
             *e -= 3;
@@ -1231,7 +1230,7 @@ etl_catalog_indicator(const struct etl_catalog *c, const char *text, const char 
 
     *unit = NULL;
     *unit_len = 0;
-    trim(&b, &e);
+    etl_text_trim(&b, &e);
     if ((ind = etl_catalog_indicator_find(c, b, (size_t)(e - b))) != NULL) {
         return ind;
     }
@@ -1262,8 +1261,8 @@ etl_catalog_indicator(const struct etl_catalog *c, const char *text, const char 
     ne = open;
     ub = open + olen;
     ue = close;
-    trim(&nb, &ne);
-    trim(&ub, &ue);
+    etl_text_trim(&nb, &ne);
+    etl_text_trim(&ub, &ue);
     if (ne == nb || (ind = etl_catalog_indicator_find(c, nb, (size_t)(ne - nb))) == NULL) {
         return NULL;
     }

@@ -426,9 +426,6 @@ file_work(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, struc
         goto abort;
     }
     f->status = job.refused ? ETL_FILE_FAILED : ETL_FILE_LOADED;
-    if (job.refused) {
-        etl_err_set(&f->err, ETL_E_DATA, "%s", job.refuse_reason);
-    }
     params[0] = num_param(b[0], sizeof(b[0]), job.file_id, true);
     params[1] = etl_file_status_names[f->status];
     params[2] = job.refused ? job.refuse_reason : NULL;
@@ -453,6 +450,10 @@ file_work(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, struc
                          "file_id = $5 WHERE id = $1", 5, params, NULL, err) < 0) {
             goto out;
         }
+    }
+    if (job.refused) {
+        /* only now: an error of the ledger writes above must not hide behind it */
+        etl_err_set(&f->err, ETL_E_DATA, "%s", job.refuse_reason);
     }
     rc = 0;
     goto out;

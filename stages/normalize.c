@@ -97,24 +97,7 @@ field(const struct etl_row *row, enum etl_col col, const char **b, const char **
 
     *b = s;
     *e = s + strlen(s);
-    for (;;) {
-        if (*b < *e && (**b == ' ' || **b == '\t')) {
-            (*b)++;
-        } else if (*e - *b >= 3 && memcmp(*b, "\xE3\x80\x80", 3) == 0) {
-            *b += 3;
-        } else {
-            break;
-        }
-    }
-    for (;;) {
-        if (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r')) {
-            (*e)--;
-        } else if (*e - *b >= 3 && memcmp(*e - 3, "\xE3\x80\x80", 3) == 0) {
-            *e -= 3;
-        } else {
-            break;
-        }
-    }
+    etl_text_trim(b, e);
 }
 
 /* How many bytes of s (n bytes) to quote: at most NORMALIZE_QUOTE, whole characters. */
