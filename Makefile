@@ -81,11 +81,15 @@ $(BIN): $(BUILD)/etl/main.o $(BUILD)/libetl.a
 	$(if $(Q),@echo "  LINK    $@")
 	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libetl.a
+$(BUILD)/tests/support.o: tests/unit/support.c tests/unit/support.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(FINAL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/support.o $(BUILD)/libetl.a
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  TEST    $@")
 	$(Q)$(CC) $(FINAL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) -o $@ $< \
-		$(FINAL_LDFLAGS) $(BUILD)/libetl.a $(TEST_LIBS)
+		$(FINAL_LDFLAGS) $(BUILD)/tests/support.o $(BUILD)/libetl.a $(TEST_LIBS)
 
 unit: $(UNIT_BIN)
 	$(Q)tests/run-unit $(UNIT_BIN)

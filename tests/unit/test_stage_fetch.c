@@ -23,6 +23,7 @@
 
 #include "etl/config.h"
 #include "etl/http.h"
+#include "support.h"
 #include "etl/pg.h"
 #include "etl/pipeline.h"
 #include "etl/spool.h"
@@ -32,15 +33,7 @@ extern const struct etl_stage_kind etl_stage_http_fetch;
 
 #define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
-static struct {
-    pid_t pid;
-    char dir[64];
-    char root[128];
-    char spool[128];
-    char script[128];
-    char log[128];
-    int port;
-} srv;
+static struct test_httpd srv;
 
 /* One configured stage with its hand-built pipeline, config and run. */
 struct fx {
@@ -52,15 +45,6 @@ struct fx {
     struct etl_err err;
 };
 
-static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void
 write_file(const char *path, const char *text)
 {
@@ -71,24 +55,9 @@ write_file(const char *path, const char *text)
     fclose(f);
 }
 
-static const char *
-httpd_path(void)
-{
-    const char *p = getenv("EWC_HTTPD");
-
-    if (p != NULL) {
-        return p;
-    }
-    if (access("tests/lib/httpd.py", R_OK) == 0) {
-        return "tests/lib/httpd.py";
-    }
-    return "../../tests/lib/httpd.py";
-}
-
 static int
 group_setup(void **state)
 {
-    char portfile[160];
     struct etl_err err;
 
     (void)state;
@@ -96,53 +65,19 @@ group_setup(void **state)
     if (etl_http_global_init(&err) < 0) {
         return -1;
     }
-    strcpy(srv.dir, "/tmp/ewc-test-fetch.XXXXXX");
-    if (mkdtemp(srv.dir) == NULL) {
+    if (test_httpd_start(&srv, "fetch") < 0) {
         return -1;
     }
-    snprintf(srv.root, sizeof(srv.root), "%s/root", srv.dir);
+    /* not created: a run makes it */
     snprintf(srv.spool, sizeof(srv.spool), "%s/var/spool", srv.dir);
-    snprintf(srv.script, sizeof(srv.script), "%s/script.json", srv.dir);
-    snprintf(srv.log, sizeof(srv.log), "%s/requests.jsonl", srv.dir);
-    snprintf(portfile, sizeof(portfile), "%s/port", srv.dir);
-    if (mkdir(srv.root, 0755) < 0) {
-        return -1;
-    }
-    srv.pid = fork();
-    if (srv.pid < 0) {
-        return -1;
-    }
-    if (srv.pid == 0) {
-        execlp("python3", "python3", httpd_path(), portfile, "--root", srv.root,
-               "--script", srv.script, "--log", srv.log, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200; i++) {
-        FILE *f = fopen(portfile, "r");
-
-        if (f != NULL) {
-            int ok = fscanf(f, "%d", &srv.port) == 1;
-
-            fclose(f);
-            if (ok) {
-                return 0;
-            }
-        }
-        usleep(50000);
-    }
-    return -1;
+    return 0;
 }
 
 static int
 group_teardown(void **state)
 {
     (void)state;
-    if (srv.pid > 0) {
-        kill(srv.pid, SIGTERM);
-        waitpid(srv.pid, NULL, 0);
-        srv.pid = 0;
-    }
-    nftw(srv.dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    test_httpd_stop(&srv);
     etl_http_global_cleanup();
     return 0;
 }

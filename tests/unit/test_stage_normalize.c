@@ -21,6 +21,7 @@
 #include "etl/catalog.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
+#include "support.h"
 
 extern const struct etl_stage_kind etl_stage_normalize;
 extern const struct etl_stage_kind etl_stage_validate;
@@ -29,37 +30,6 @@ static struct etl_catalog *cat;
 static struct etl_config cfg;
 static struct etl_pipeline pl;
 static struct etl_batch batch;
-
-/* the recording next stage */
-static int rec_batches, rec_finished;
-static size_t rec_rows;
-static const struct etl_batch *rec_last;
-
-static int
-rec_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
-{
-    (void)st;
-    (void)err;
-    rec_batches++;
-    rec_rows += in->batch->n;
-    rec_last = in->batch;
-    return 0;
-}
-
-static int
-rec_finish(struct etl_stage *st, struct etl_err *err)
-{
-    (void)st;
-    (void)err;
-    rec_finished++;
-    return 0;
-}
-
-static const struct etl_stage_kind rec_kind = {
-    .name = "record", .consumes = ETL_FLOW_ROWS, .produces = ETL_FLOW_NONE,
-    .process = rec_process, .finish = rec_finish,
-};
-static struct etl_stage rec_stage = { .kind = &rec_kind, .name = (char *)"record" };
 
 struct fixture {
     struct etl_doc *doc;
@@ -105,7 +75,7 @@ make_stage(const char *yaml, struct etl_err *err)
     fx->st.kind = &etl_stage_normalize;
     fx->st.name = (char *)"normalize";
     fx->st.pipeline = &pl;
-    fx->st.next = &rec_stage;
+    fx->st.next = &test_record_stage;
     fx->st.node = fx->doc->root;
     if (etl_node_check(fx->doc->root, etl_stage_normalize.keys, "stage", err) < 0 ||
         etl_stage_normalize.configure(&fx->st, fx->doc->root, err) < 0) {
@@ -154,12 +124,12 @@ run(struct fixture *fx)
     struct etl_err err;
 
     etl_err_clear(&err);
-    rec_batches = 0;
-    rec_rows = 0;
+    test_record.batches = 0;
+    test_record.rows = 0;
     assert_int_equal(etl_stage_normalize.process(&fx->st, &chunk, &err), 0);
-    assert_int_equal(rec_batches, 1);
-    assert_int_equal(rec_rows, batch.n);
-    assert_ptr_equal(rec_last, &batch);
+    assert_int_equal(test_record.batches, 1);
+    assert_int_equal(test_record.rows, batch.n);
+    assert_ptr_equal(test_record.last, &batch);
 }
 
 static void
@@ -493,7 +463,7 @@ test_throughput(void **state)
     vfx.st.kind = &etl_stage_validate;
     vfx.st.name = (char *)"validate";
     vfx.st.pipeline = &pl;
-    vfx.st.next = &rec_stage;
+    vfx.st.next = &test_record_stage;
     vfx.st.job = &job;
     assert_int_equal(etl_stage_validate.configure(&vfx.st, vdoc->root, &err), 0);
     assert_int_equal(etl_stage_validate.begin(&vfx.st, &err), 0);
@@ -601,14 +571,14 @@ test_finish_and_empty_batch(void **state)
     (void)state;
     batch.n = 0;
     run(fx);
-    rec_finished = 0;
+    test_record.finished = 0;
     etl_err_clear(&err);
     assert_int_equal(etl_stage_normalize.finish(&fx->st, &err), 0);
-    assert_int_equal(rec_finished, 1);
+    assert_int_equal(test_record.finished, 1);
     /* at the end of a chain */
     fx->st.next = NULL;
     assert_int_equal(etl_stage_normalize.finish(&fx->st, &err), 0);
-    assert_int_equal(rec_finished, 1);
+    assert_int_equal(test_record.finished, 1);
     free_stage(fx);
 }
 

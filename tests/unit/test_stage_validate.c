@@ -20,6 +20,7 @@
 #include "etl/catalog.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
+#include "support.h"
 
 extern const struct etl_stage_kind etl_stage_validate;
 
@@ -28,33 +29,6 @@ static struct etl_config cfg;
 static struct etl_pipeline pl;
 static struct etl_batch batch;
 static struct etl_job job;
-
-static int rec_batches, rec_finished;
-
-static int
-rec_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
-{
-    (void)st;
-    (void)in;
-    (void)err;
-    rec_batches++;
-    return 0;
-}
-
-static int
-rec_finish(struct etl_stage *st, struct etl_err *err)
-{
-    (void)st;
-    (void)err;
-    rec_finished++;
-    return 0;
-}
-
-static const struct etl_stage_kind rec_kind = {
-    .name = "record", .consumes = ETL_FLOW_ROWS, .produces = ETL_FLOW_NONE,
-    .process = rec_process, .finish = rec_finish,
-};
-static struct etl_stage rec_stage = { .kind = &rec_kind, .name = (char *)"record" };
 
 struct fixture {
     struct etl_doc *doc;
@@ -98,7 +72,7 @@ make_stage(const char *yaml, struct etl_err *err)
     fx->st.kind = &etl_stage_validate;
     fx->st.name = (char *)"validate";
     fx->st.pipeline = &pl;
-    fx->st.next = &rec_stage;
+    fx->st.next = &test_record_stage;
     fx->st.job = &job;
     if (etl_node_check(fx->doc->root, etl_stage_validate.keys, "stage", err) < 0 ||
         etl_stage_validate.configure(&fx->st, fx->doc->root, err) < 0) {
@@ -160,9 +134,9 @@ run(struct fixture *fx)
     struct etl_err err;
 
     etl_err_clear(&err);
-    rec_batches = 0;
+    test_record.batches = 0;
     assert_int_equal(etl_stage_validate.process(&fx->st, &chunk, &err), 0);
-    assert_int_equal(rec_batches, 1);
+    assert_int_equal(test_record.batches, 1);
 }
 
 static void
@@ -188,9 +162,9 @@ finish(struct fixture *fx)
     struct etl_err err;
 
     etl_err_clear(&err);
-    rec_finished = 0;
+    test_record.finished = 0;
     assert_int_equal(etl_stage_validate.finish(&fx->st, &err), 0);
-    assert_int_equal(rec_finished, 1);
+    assert_int_equal(test_record.finished, 1);
 }
 
 static void

@@ -1,0 +1,46 @@
+/*
+ * support.h
+ *    What several unit tests share: the loopback HTTP test server
+ *    (tests/lib/httpd.py) started and stopped by PID, removing a temp tree,
+ *    and a recording "next stage" for driving a row stage directly.
+ *    support.c is linked into every unit test binary.
+ */
+#ifndef ETL_TEST_SUPPORT_H
+#define ETL_TEST_SUPPORT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "etl/row.h"
+#include "etl/stage.h"
+
+/* A tests/lib/httpd.py on 127.0.0.1, serving 'root' of its own temp dir. */
+struct test_httpd {
+    pid_t pid;
+    char dir[64];           /* temp dir holding everything below */
+    char root[128];         /* served files */
+    char spool[128];        /* for the test's own use (not created) */
+    char script[128];       /* scripted responses, re-read per request */
+    char log[128];          /* one JSON line per request */
+    int port;
+};
+
+/* Make /tmp/ewc-test-<tag>.XXXXXX with root/, start the server, wait for
+ * its port.  0, or -1 (the caller's setup fails). */
+int test_httpd_start(struct test_httpd *s, const char *tag);
+/* Stop the server (by its PID) and remove the temp dir; safe to repeat. */
+void test_httpd_stop(struct test_httpd *s);
+
+/* rm -r 'dir'; 0 or -1. */
+int test_rmtree(const char *dir);
+
+/* A row stage's next stage that counts what reaches it. */
+struct test_record {
+    int batches, finished;
+    size_t rows;
+    const struct etl_batch *last;
+};
+extern struct test_record test_record;
+extern struct etl_stage test_record_stage;
+
+#endif
