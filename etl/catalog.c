@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "period.h"
+#include "text.h"
 
 #define CATALOG_MAX_CHAIN 8     /* successor/predecessor steps followed */
 
@@ -1194,29 +1195,6 @@ etl_catalog_indicator_find(const struct etl_catalog *c, const char *name, size_t
         return NULL;
     }
     return &c->indicators[v];
-}
-
-void
-etl_text_trim(const char **b, const char **e)
-{
-    for (;;) {
-        if (*b < *e && (**b == ' ' || **b == '\t')) {
-            (*b)++;
-        } else if (*e - *b >= 3 && memcmp(*b, "\xE3\x80\x80", 3) == 0) {
-            *b += 3;
-        } else {
-            break;
-        }
-    }
-    for (;;) {
-        if (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r')) {
-            (*e)--;
-        } else if (*e - *b >= 3 && memcmp(*e - 3, "\xE3\x80\x80", 3) == 0) {
-            *e -= 3;
-        } else {
-            break;
-        }
-    }
 }
 
 const struct etl_indicator *

@@ -189,10 +189,4 @@ const struct etl_pairing *etl_catalog_pairing(const struct etl_catalog *c, const
 const struct etl_pairing *etl_catalog_paired(const struct etl_catalog *c, const char *a,
                                              const char *b, int32_t start, int32_t end);
 
-/*
- * Narrow [*b, *e) to the text without surrounding blanks: ASCII space, tab,
- * a final CR, and the ideographic space U+3000.  No allocation.
- */
-void etl_text_trim(const char **b, const char **e);
-
 #endif

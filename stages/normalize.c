@@ -34,6 +34,7 @@
 #include "etl/period.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
+#include "etl/text.h"
 
 /* Texts quoted in reasons are cut to this many bytes (a reason is 200). */
 #define NORMALIZE_QUOTE 60
@@ -89,7 +90,7 @@ normalize_destroy(struct etl_stage *st)
     st->ctx = NULL;
 }
 
-/* A field trimmed of white space (ASCII, U+3000): [*b, *e). */
+/* A field trimmed of blanks (etl_text_trim): [*b, *e). */
 static void
 field(const struct etl_row *row, enum etl_col col, const char **b, const char **e)
 {
