@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "date.h"
 #include "period.h"
 #include "text.h"
 

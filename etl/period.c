@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "date.h"
+
 #define PERIOD_QUOTE_MAX 60
 
 struct cur {
@@ -35,68 +37,10 @@ static const struct word cn_small[] = {
     { "六", 6 }, { "七", 7 }, { "八", 8 }, { "九", 9 }, { NULL, 0 }
 };
 
-static const int month_days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-static bool
-is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-days_in(int y, int m)
-{
-    return (m == 2 && is_leap(y)) ? 29 : month_days[m - 1];
-}
-
 static int32_t
 ymd(int y, int m, int d)
 {
     return (int32_t)(y * 10000 + m * 100 + d);
-}
-
-int32_t
-etl_date_add_months(int32_t date, int months)
-{
-    int y = date / 10000, m = date / 100 % 100, d = date % 100;
-    int t = y * 12 + (m - 1) + months;
-
-    y = t / 12;
-    m = t % 12 + 1;
-    if (d > days_in(y, m)) {
-        d = days_in(y, m);
-    }
-    return ymd(y, m, d);
-}
-
-int
-etl_date_parse(const char *s, int32_t *out)
-{
-    size_t n = strlen(s);
-    int v[8], k = 0, y, m, d;
-
-    if (n != 8 && n != 10) {
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (n == 10 && (i == 4 || i == 7)) {
-            if (s[i] != '-') {
-                return -1;
-            }
-        } else if (s[i] >= '0' && s[i] <= '9') {
-            v[k++] = s[i] - '0';
-        } else {
-            return -1;
-        }
-    }
-    y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
-    m = v[4] * 10 + v[5];
-    d = v[6] * 10 + v[7];
-    if (y < 1000 || m < 1 || m > 12 || d < 1 || d > days_in(y, m)) {
-        return -1;
-    }
-    *out = ymd(y, m, d);
-    return 0;
 }
 
 /* Length of the prefix 'w' of p, or 0. */
@@ -533,7 +477,8 @@ read_after_year(struct cur *c, int y, struct etl_period *out)
                 return P_INVALID;
             }
             c->p++;
-            if (!digits(c, 2, &d) || d < 1 || d > days_in(y, n) || !lit(c, "/")) {
+            if (!digits(c, 2, &d) || d < 1 || d > etl_date_days_in_month(y, n) ||
+                !lit(c, "/")) {
                 return P_INVALID;
             }
             return read_duration(c, ymd(y, n, d), out);

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "date.h"
 #include "err.h"
 #include "row.h"
 
@@ -41,14 +42,5 @@
  */
 int etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
                      struct etl_err *err) ETL_MUSTCHECK;
-
-/*
- * A date "2022-08-01" (or "20220801") into 20220801; -1 if it is not a
- * valid calendar date (no error struct: callers name the key).
- */
-int etl_date_parse(const char *text, int32_t *out);
-
-/* yyyymmdd plus 'months' months (day kept; callers use day 1 or valid days). */
-int32_t etl_date_add_months(int32_t ymd, int months);
 
 #endif

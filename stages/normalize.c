@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "etl/catalog.h"
+#include "etl/date.h"
 #include "etl/num.h"
 #include "etl/period.h"
 #include "etl/pipeline.h"
