@@ -94,6 +94,12 @@ etl_err_errno(struct etl_err *err, enum etl_errcode code, const char *fmt, ...)
     return -1;
 }
 
+int
+etl_err_nomem(struct etl_err *err)
+{
+    return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+}
+
 void
 etl_err_detail(struct etl_err *err, const char *fmt, ...)
 {

@@ -64,6 +64,13 @@ int etl_err_set(struct etl_err *err, enum etl_errcode code,
 int etl_err_errno(struct etl_err *err, enum etl_errcode code,
                   const char *fmt, ...) ETL_PRINTF(3, 4);
 
+/*
+ * Set ETL_E_NOMEM "out of memory" (if no error is set yet); returns -1, so
+ * that an allocation failure reads "return etl_err_nomem(err);".  Does not
+ * allocate.
+ */
+int etl_err_nomem(struct etl_err *err);
+
 /* Set 'detail' / 'hint' (overwrites; only meaningful after a set). */
 void etl_err_detail(struct etl_err *err, const char *fmt, ...) ETL_PRINTF(2, 3);
 void etl_err_hint(struct etl_err *err, const char *fmt, ...) ETL_PRINTF(2, 3);
