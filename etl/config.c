@@ -96,14 +96,16 @@ etl_interpolate(const char *s, struct etl_err *err)
         if (etl_buf_add(&out, p, (size_t)(dollar - p), err) < 0) {
             goto fail;
         }
-        if (dollar[1] == '$') {
-            if (etl_buf_addc(&out, '$', err) < 0) {
+        if (dollar[1] == '$' && dollar[2] == '{') {
+            /* "$${" is a literal "${" */
+            if (etl_buf_add(&out, "${", 2, err) < 0) {
                 goto fail;
             }
-            p = dollar + 2;
+            p = dollar + 3;
             continue;
         }
         if (dollar[1] != '{') {
+            /* "$$" of PL/pgSQL, "$1": kept as they are */
             if (etl_buf_addc(&out, '$', err) < 0) {
                 goto fail;
             }

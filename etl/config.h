@@ -48,8 +48,11 @@ void etl_doc_free(struct etl_doc *doc);
 
 /*
  * Replace ${VAR} and ${VAR:-default} in 's'.  Returns a malloc'd string or
- * NULL with 'err' set (unset variable, unterminated reference).  "$$" is a
- * literal "$".
+ * NULL with 'err' set (unset variable, unterminated reference).  A "$" not
+ * followed by "{" is kept as it is, so inline SQL keeps its "$$ ... $$"
+ * function bodies and "$1" parameters.  A literal "${" is written "$${"
+ * (always: "$${X}" gives "${X}"; a "$" right before an expansion cannot be
+ * written).
  */
 char *etl_interpolate(const char *s, struct etl_err *err) ETL_MUSTCHECK;
 

@@ -59,7 +59,7 @@ test_interpolation(void **state)
     etl_err_clear(&err);
     s = etl_interpolate("http://${ETL_T_HOST}:${ETL_T_UNSET:-8080}/$$x/${ETL_T_EMPTY:-d}", &err);
     assert_non_null(s);
-    assert_string_equal(s, "http://example:8080/$x/d");
+    assert_string_equal(s, "http://example:8080/$$x/d");
     free(s);
     s = etl_interpolate("a${ETL_T_UNSET}b", &err);
     assert_null(s);
@@ -73,6 +73,68 @@ test_interpolation(void **state)
     s = etl_interpolate("${BAD-NAME}", &err);
     assert_null(s);
     assert_string_equal(err.msg, "bad variable name \"BAD-NAME\"");
+}
+
+static void
+test_interpolation_keeps_dollars(void **state)
+{
+    struct etl_err err;
+    char *s;
+
+    (void)state;
+    setenv("ETL_T_HOST", "example", 1);
+    unsetenv("ETL_T_UNSET");
+    etl_err_clear(&err);
+    /* PL/pgSQL bodies and parameters pass through */
+    s = etl_interpolate("CREATE FUNCTION f(int) RETURNS int AS $$ SELECT $1 + 1 $$ "
+                        "LANGUAGE sql; DO $body$ BEGIN END $body$", &err);
+    assert_non_null(s);
+    assert_string_equal(s, "CREATE FUNCTION f(int) RETURNS int AS $$ SELECT $1 + 1 $$ "
+                           "LANGUAGE sql; DO $body$ BEGIN END $body$");
+    free(s);
+    s = etl_interpolate("$$$ $ a$ $", &err);
+    assert_non_null(s);
+    assert_string_equal(s, "$$$ $ a$ $");
+    free(s);
+    s = etl_interpolate("$", &err);
+    assert_non_null(s);
+    assert_string_equal(s, "$");
+    free(s);
+    /* "$${" is a literal "${", the name after it is not looked up */
+    s = etl_interpolate("$${ETL_T_UNSET} $${ETL_T_HOST:-x} $$$${", &err);
+    assert_non_null(s);
+    assert_string_equal(s, "${ETL_T_UNSET} ${ETL_T_HOST:-x} $$${");
+    free(s);
+    /* and expansion next to dollars */
+    s = etl_interpolate("$$ ${ETL_T_HOST}$1 $$", &err);
+    assert_non_null(s);
+    assert_string_equal(s, "$$ example$1 $$");
+    free(s);
+    assert_int_equal(err.code, ETL_E_NONE);
+    /* "$" then "{" is still a reference */
+    s = etl_interpolate("$$ ${ETL_T_UNSET} $$", &err);
+    assert_null(s);
+    assert_string_equal(err.msg, "environment variable ETL_T_UNSET is not set");
+}
+
+static void
+test_sql_body_in_doc(void **state)
+{
+    struct etl_err err;
+    struct etl_doc *doc;
+
+    (void)state;
+    setenv("ETL_T_HOST", "example", 1);
+    doc = parse("sql: |\n"
+                "  CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$\n"
+                "  BEGIN NEW.host := '${ETL_T_HOST}'; NEW.v := $1; RETURN NEW; END\n"
+                "  $$ LANGUAGE plpgsql;\n", &err);
+    assert_non_null(doc);
+    assert_string_equal(etl_node_get(doc->root, "sql")->str,
+                        "CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$\n"
+                        "BEGIN NEW.host := 'example'; NEW.v := $1; RETURN NEW; END\n"
+                        "$$ LANGUAGE plpgsql;\n");
+    etl_doc_free(doc);
 }
 
 static void
@@ -221,6 +283,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tree_and_marks),
         cmocka_unit_test(test_interpolation),
+        cmocka_unit_test(test_interpolation_keeps_dollars),
+        cmocka_unit_test(test_sql_body_in_doc),
         cmocka_unit_test(test_interpolation_in_doc_points_at_node),
         cmocka_unit_test(test_syntax_error),
         cmocka_unit_test(test_aliases_refused),
