@@ -3,11 +3,10 @@
  *    Loading the four catalog files into arrays and hash tables, and the
  *    lookups normalize and validate make per row.  See catalog.h.
  *
- *    The hash tables are open-addressing multimaps (linear probing, load
- *    factor at most 1/2) from a string to an index into one of the arrays;
- *    keys point at strings the catalog owns, so a lookup never allocates.
- *    A key may appear several times (铜仁 names 铜仁地区 until 2011 and 铜仁市
- *    after): a lookup walks every slot of the key's probe run.
+ *    The hash tables (hash.c, ASCII case-insensitive) map a string to an
+ *    index into one of the arrays; keys point at strings the catalog owns,
+ *    so a lookup never allocates.  A key may appear several times (铜仁
+ *    names 铜仁地区 until 2011 and 铜仁市 after): a lookup walks them all.
  *
  *    Loading order: units (indicators name them), indicators, regions
  *    (nicknames and pairings name them), pairings.
@@ -20,6 +19,7 @@
 
 #include "config.h"
 #include "date.h"
+#include "hash.h"
 #include "period.h"
 #include "text.h"
 
@@ -105,170 +105,6 @@ static const struct etl_key stage_keys[] = {
     { NULL, 0, false, NULL }
 };
 
-/* ---- the string hash ---------------------------------------------------- */
-
-/* ASCII lower case; other bytes unchanged. */
-static unsigned char
-lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
-/* Eight bytes with the ASCII capitals among them made small (SWAR). */
-static uint64_t
-lower8(uint64_t w)
-{
-    uint64_t low7 = w & 0x7F7F7F7F7F7F7F7Full;
-    uint64_t above_z = low7 + 0x2525252525252525ull;  /* 0x80 set: byte > 'Z' */
-    uint64_t from_a = low7 + 0x3F3F3F3F3F3F3F3Full;   /* 0x80 set: byte >= 'A' */
-    uint64_t upper = ~w & (from_a ^ above_z) & 0x8080808080808080ull;
-
-    return w | (upper >> 2);
-}
-
-/*
- * The hash of a key, ASCII letters folded to lower case: eight bytes at a
- * time (multiply and xor-shift), then murmur3's 64-bit finalizer, whose low
- * bits the table uses.  About 1 ns per 8 bytes: a catalog lookup is cheap
- * next to the per-row budget (DESIGN.md).
- */
-static uint32_t
-h_hash(const char *s, size_t len)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ len, w;
-    size_t i = 0;
-
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&w, s + i, 8);
-        h = (h ^ lower8(w)) * 0xFF51AFD7ED558CCDull;
-        h ^= h >> 29;
-    }
-    if (i < len) {
-        /* the last 1..7 bytes, without a call to memcpy */
-        w = 0;
-        for (size_t j = 0; i + j < len; j++) {
-            w |= (uint64_t)(unsigned char)s[i + j] << (8 * j);
-        }
-        h = (h ^ lower8(w)) * 0xFF51AFD7ED558CCDull;
-        h ^= h >> 29;
-    }
-    h ^= h >> 33;
-    h *= 0xC4CEB9FE1A85EC53ull;
-    h ^= h >> 33;
-    return (uint32_t)h;
-}
-
-/* Whether a slot holds this key (ASCII case-insensitive). */
-static bool
-h_eq(const struct etl_strhash_slot *sl, const char *key, size_t len, uint32_t hash)
-{
-    if (sl->hash != hash || sl->len != len) {
-        return false;
-    }
-    if (memcmp(sl->key, key, len) == 0) {
-        return true;            /* the usual case: same bytes */
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (lower((unsigned char)sl->key[i]) != lower((unsigned char)key[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Store a slot in a table known to have room (linear probing). */
-static void
-h_put(struct etl_strhash *h, const struct etl_strhash_slot *sl)
-{
-    size_t mask = h->cap - 1, i = sl->hash & mask;
-
-    while (h->slots[i].key != NULL) {
-        i = (i + 1) & mask;
-    }
-    h->slots[i] = *sl;
-    h->n++;
-}
-
-/* Add a key (not copied); duplicates are kept.  -1 on ENOMEM. */
-static int
-h_add(struct etl_strhash *h, const char *key, size_t len, uint32_t val)
-{
-    struct etl_strhash_slot sl = { key, (uint32_t)len, h_hash(key, len), val };
-
-    /* at most a quarter full: lookups that miss (the suffix retries of
-     * normalize) stop at an empty slot after a probe or two */
-    if (4 * (h->n + 1) > h->cap) {
-        struct etl_strhash old = *h;
-        size_t cap = old.cap == 0 ? 64 : old.cap * 2;
-
-        h->slots = calloc(cap, sizeof(*h->slots));
-        if (h->slots == NULL) {
-            *h = old;
-            return -1;
-        }
-        h->cap = cap;
-        h->n = 0;
-        for (size_t i = 0; i < old.cap; i++) {
-            if (old.slots[i].key != NULL) {
-                h_put(h, &old.slots[i]);
-            }
-        }
-        free(old.slots);
-    }
-    h_put(h, &sl);
-    return 0;
-}
-
-struct h_iter {
-    const struct etl_strhash *h;
-    const char *key;
-    size_t len;
-    uint32_t hash;
-    size_t i;
-};
-
-/* Start iterating the values of a key; no allocation. */
-static void
-h_find(struct h_iter *it, const struct etl_strhash *h, const char *key, size_t len)
-{
-    it->h = h;
-    it->key = key;
-    it->len = len;
-    it->hash = h_hash(key, len);
-    it->i = h->cap == 0 ? 0 : (it->hash & (h->cap - 1));
-}
-
-/* The next value stored under the key; false at the end of the probe run. */
-static bool
-h_next(struct h_iter *it, uint32_t *val)
-{
-    const struct etl_strhash *h = it->h;
-
-    if (h->cap == 0) {
-        return false;
-    }
-    while (h->slots[it->i].key != NULL) {
-        const struct etl_strhash_slot *sl = &h->slots[it->i];
-
-        it->i = (it->i + 1) & (h->cap - 1);
-        if (h_eq(sl, it->key, it->len, it->hash)) {
-            *val = sl->val;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The first value stored under the key, if any. */
-static bool
-h_first(const struct etl_strhash *h, const char *key, size_t len, uint32_t *val)
-{
-    struct h_iter it;
-
-    h_find(&it, h, key, len);
-    return h_next(&it, val);
-}
-
 /* ---- loading helpers ------------------------------------------------------ */
 
 struct loader {
@@ -294,7 +130,24 @@ intern(const char *const *set, const char *s)
 static int
 nomem(struct etl_err *err)
 {
-    return etl_err_set(err, ETL_E_NOMEM, "out of memory loading the catalog");
+    return etl_err_nomem(err);
+}
+
+/* The empty hash tables of a new catalog. */
+static int
+new_tables(struct etl_catalog *c, struct etl_err *err)
+{
+    struct etl_hash **t[] = {
+        &c->region_names, &c->region_codes, &c->nickname_names, &c->indicator_names,
+        &c->unit_codes, &c->word_names, &c->pairing_keys
+    };
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        if ((*t[i] = etl_hash_new(ETL_HASH_NOCASE)) == NULL) {
+            return nomem(err);
+        }
+    }
+    return 0;
 }
 
 /* strdup of an optional string key; *out NULL when absent. */
@@ -420,12 +273,12 @@ static int
 add_word(struct etl_catalog *c, struct etl_unit_word *w, const struct etl_node *at,
          struct etl_err *err)
 {
-    uint32_t v;
+    size_t v;
 
-    if (h_first(&c->word_names, w->word, strlen(w->word), &v)) {
+    if (etl_hash_get(c->word_names, w->word, strlen(w->word), &v)) {
         return etl_node_fail(at, err, ETL_E_CONFIG, "unit word \"%s\" given twice", w->word);
     }
-    if (h_add(&c->word_names, w->word, strlen(w->word), (uint32_t)(w - c->words)) < 0) {
+    if (etl_hash_put(c->word_names, w->word, strlen(w->word), (size_t)(w - c->words)) < 0) {
         return nomem(err);
     }
     c->nwords++;
@@ -439,7 +292,7 @@ load_units(struct loader *ld, struct etl_err *err)
     struct etl_catalog *c = ld->c;
     const struct etl_node *units, *words;
     size_t nu, nw;
-    uint32_t v;
+    size_t v;
 
     if (open_file(ld, "units.yaml", units_root_keys, err) < 0) {
         return -1;
@@ -471,11 +324,11 @@ load_units(struct loader *ld, struct etl_err *err)
             return nomem(err);
         }
         u->generic = generic;
-        if (h_first(&c->unit_codes, u->code, strlen(u->code), &v)) {
+        if (etl_hash_get(c->unit_codes, u->code, strlen(u->code), &v)) {
             return etl_node_fail(etl_node_get(m, "code"), err, ETL_E_CONFIG,
                                  "unit \"%s\" given twice", u->code);
         }
-        if (h_add(&c->unit_codes, u->code, strlen(u->code), (uint32_t)i) < 0) {
+        if (etl_hash_put(c->unit_codes, u->code, strlen(u->code), i) < 0) {
             return nomem(err);
         }
     }
@@ -502,7 +355,7 @@ load_units(struct loader *ld, struct etl_err *err)
         for (size_t j = 0; j < k; j++) {
             const struct etl_node *s = un->type == ETL_NODE_SEQ ? un->items[j] : un;
 
-            if (s->type != ETL_NODE_SCALAR || !h_first(&c->unit_codes, s->str,
+            if (s->type != ETL_NODE_SCALAR || !etl_hash_get(c->unit_codes, s->str,
                                                        strlen(s->str), &v)) {
                 free(w->word);
                 w->word = NULL;
@@ -521,7 +374,7 @@ load_units(struct loader *ld, struct etl_err *err)
     for (size_t i = 0; i < c->nunits; i++) {
         struct etl_unit_word *w = &c->words[c->nwords];
 
-        if (h_first(&c->word_names, c->units[i].code, strlen(c->units[i].code), &v)) {
+        if (etl_hash_get(c->word_names, c->units[i].code, strlen(c->units[i].code), &v)) {
             continue;
         }
         if ((w->word = strdup(c->units[i].code)) == NULL) {
@@ -546,11 +399,11 @@ static int
 add_indicator_name(struct etl_catalog *c, size_t idx, const char *name,
                    const struct etl_node *at, struct etl_err *err)
 {
-    struct h_iter it;
-    uint32_t v;
+    struct etl_hash_iter it;
+    size_t v;
 
-    h_find(&it, &c->indicator_names, name, strlen(name));
-    while (h_next(&it, &v)) {
+    etl_hash_find(&it, c->indicator_names, name, strlen(name));
+    while (etl_hash_next(&it, &v)) {
         if (v == idx) {
             return 0;   /* the same indicator's other name */
         }
@@ -558,7 +411,7 @@ add_indicator_name(struct etl_catalog *c, size_t idx, const char *name,
                              "name \"%s\" of indicator %s already names indicator %s",
                              name, c->indicators[idx].code, c->indicators[v].code);
     }
-    if (h_add(&c->indicator_names, name, strlen(name), (uint32_t)idx) < 0) {
+    if (etl_hash_put(c->indicator_names, name, strlen(name), idx) < 0) {
         return nomem(err);
     }
     return 0;
@@ -571,7 +424,7 @@ load_indicators(struct loader *ld, struct etl_err *err)
     struct etl_catalog *c = ld->c;
     const struct etl_node *list;
     size_t n;
-    uint32_t v;
+    size_t v;
 
     if (open_file(ld, "indicators.yaml", indicators_root_keys, err) < 0) {
         return -1;
@@ -599,7 +452,7 @@ load_indicators(struct loader *ld, struct etl_err *err)
             return -1;
         }
         ind->additive = additive;
-        if (!h_first(&c->unit_codes, ind->unit, strlen(ind->unit), &v)) {
+        if (!etl_hash_get(c->unit_codes, ind->unit, strlen(ind->unit), &v)) {
             return etl_node_fail(etl_node_get(m, "unit"), err, ETL_E_CONFIG,
                                  "unknown unit \"%s\" of indicator %s", ind->unit, ind->code);
         }
@@ -636,7 +489,7 @@ load_indicators(struct loader *ld, struct etl_err *err)
         if (ind->of_which == NULL) {
             continue;
         }
-        if (!h_first(&c->indicator_names, ind->of_which, strlen(ind->of_which), &v) ||
+        if (!etl_hash_get(c->indicator_names, ind->of_which, strlen(ind->of_which), &v) ||
             strcmp(c->indicators[v].code, ind->of_which) != 0 || v == i) {
             return etl_node_fail(at, err, ETL_E_CONFIG, "of_which \"%s\" of indicator %s "
                                  "is not another indicator's code", ind->of_which, ind->code);
@@ -680,14 +533,14 @@ add_region_name(struct etl_catalog *c, size_t idx, const char *name,
                 const struct etl_node *at, struct etl_err *err)
 {
     const struct etl_region *r = &c->regions[idx];
-    struct h_iter it;
-    uint32_t v;
+    struct etl_hash_iter it;
+    size_t v;
 
     if (name == NULL) {
         return 0;
     }
-    h_find(&it, &c->region_names, name, strlen(name));
-    while (h_next(&it, &v)) {
+    etl_hash_find(&it, c->region_names, name, strlen(name));
+    while (etl_hash_next(&it, &v)) {
         const struct etl_region *o = &c->regions[v];
 
         if (v == idx) {
@@ -699,7 +552,7 @@ add_region_name(struct etl_catalog *c, size_t idx, const char *name,
                                  name, r->code, o->code);
         }
     }
-    if (h_add(&c->region_names, name, strlen(name), (uint32_t)idx) < 0) {
+    if (etl_hash_put(c->region_names, name, strlen(name), idx) < 0) {
         return nomem(err);
     }
     return 0;
@@ -777,17 +630,17 @@ static int
 link_regions(struct loader *ld, struct etl_err *err)
 {
     struct etl_catalog *c = ld->c;
-    uint32_t v;
+    size_t v;
 
     for (size_t i = 0; i < c->nregions; i++) {
         struct etl_region *r = &c->regions[i];
         const struct etl_node *m = ld->rnodes[i];
 
-        if (h_first(&c->region_codes, r->code, 6, &v)) {
+        if (etl_hash_get(c->region_codes, r->code, 6, &v)) {
             return etl_node_fail(etl_node_get(m, "code"), err, ETL_E_CONFIG,
                                  "region code %s given twice", r->code);
         }
-        if (h_add(&c->region_codes, r->code, 6, (uint32_t)i) < 0) {
+        if (etl_hash_put(c->region_codes, r->code, 6, i) < 0) {
             return nomem(err);
         }
     }
@@ -813,7 +666,7 @@ link_regions(struct loader *ld, struct etl_err *err)
         if (r->successor[0] != '\0') {
             struct etl_region *s = NULL;
 
-            if (h_first(&c->region_codes, r->successor, 6, &v)) {
+            if (etl_hash_get(c->region_codes, r->successor, 6, &v)) {
                 s = &c->regions[v];
             }
             if (s == NULL || s == r) {
@@ -870,7 +723,7 @@ load_nicknames(struct loader *ld, struct etl_err *err)
     struct etl_catalog *c = ld->c;
     const struct etl_node *list;
     size_t n;
-    uint32_t v;
+    size_t v;
 
     list = seq(ld->doc->root, "nicknames", &n);
     if ((c->nicknames = calloc(n + 1, sizeof(*c->nicknames))) == NULL) {
@@ -889,11 +742,11 @@ load_nicknames(struct loader *ld, struct etl_err *err)
             (k->west = named_region(c, etl_node_get(m, "west"), 0, err)) == NULL) {
             return -1;
         }
-        if (h_first(&c->nickname_names, k->name, strlen(k->name), &v)) {
+        if (etl_hash_get(c->nickname_names, k->name, strlen(k->name), &v)) {
             return etl_node_fail(etl_node_get(m, "name"), err, ETL_E_CONFIG,
                                  "nickname \"%s\" given twice", k->name);
         }
-        if (h_add(&c->nickname_names, k->name, strlen(k->name), (uint32_t)i) < 0) {
+        if (etl_hash_put(c->nickname_names, k->name, strlen(k->name), i) < 0) {
             return nomem(err);
         }
     }
@@ -950,8 +803,8 @@ add_pairs(struct loader *ld, const struct etl_node *stage, const char *level,
         const struct etl_node *it = list->items[i];
         struct etl_pairing *p = &c->pairings[c->npairings];
         const struct etl_region *e, *w;
-        struct h_iter hi;
-        uint32_t v;
+        struct etl_hash_iter hi;
+        size_t v;
 
         if (it->type != ETL_NODE_SEQ || it->n != 2) {
             return etl_node_fail(it, err, ETL_E_CONFIG, "a pair must be a list [east, west]");
@@ -966,8 +819,8 @@ add_pairs(struct loader *ld, const struct etl_node *stage, const char *level,
         p->level = intern(pairing_levels, level);
         p->valid_from = from;
         p->valid_to = to;
-        h_find(&hi, &c->pairing_keys, p->key, 12);
-        while (h_next(&hi, &v)) {
+        etl_hash_find(&hi, c->pairing_keys, p->key, 12);
+        while (etl_hash_next(&hi, &v)) {
             if (strcmp(c->pairings[v].stage, sname) == 0) {
                 return etl_node_fail(it, err, ETL_E_CONFIG, "pair %s–%s given twice in "
                                      "stage %s", e->short_zh, w->short_zh, sname);
@@ -977,7 +830,7 @@ add_pairs(struct loader *ld, const struct etl_node *stage, const char *level,
             return nomem(err);
         }
         c->npairings++;
-        if (h_add(&c->pairing_keys, p->key, 12, (uint32_t)(p - c->pairings)) < 0) {
+        if (etl_hash_put(c->pairing_keys, p->key, 12, (size_t)(p - c->pairings)) < 0) {
             return nomem(err);
         }
     }
@@ -1043,7 +896,10 @@ etl_catalog_load(const char *dir, struct etl_err *err)
         nomem(err);
         return NULL;
     }
-    rc = load_units(&ld, err);
+    rc = new_tables(ld.c, err);
+    if (rc == 0) {
+        rc = load_units(&ld, err);
+    }
     if (rc == 0) {
         close_file(&ld);
         rc = load_indicators(&ld, err);
@@ -1121,13 +977,13 @@ etl_catalog_free(struct etl_catalog *c)
         free(c->pairings[i].stage);
     }
     free(c->pairings);
-    free(c->region_names.slots);
-    free(c->region_codes.slots);
-    free(c->nickname_names.slots);
-    free(c->indicator_names.slots);
-    free(c->unit_codes.slots);
-    free(c->word_names.slots);
-    free(c->pairing_keys.slots);
+    etl_hash_free(c->region_names);
+    etl_hash_free(c->region_codes);
+    etl_hash_free(c->nickname_names);
+    etl_hash_free(c->indicator_names);
+    etl_hash_free(c->unit_codes);
+    etl_hash_free(c->word_names);
+    etl_hash_free(c->pairing_keys);
     free(c);
 }
 
@@ -1137,11 +993,11 @@ const struct etl_region *
 etl_catalog_region(const struct etl_catalog *c, const char *name, size_t len, int32_t date)
 {
     const struct etl_region *r = NULL;
-    struct h_iter it;
-    uint32_t v;
+    struct etl_hash_iter it;
+    size_t v;
 
-    h_find(&it, &c->region_names, name, len);
-    while (h_next(&it, &v)) {
+    etl_hash_find(&it, c->region_names, name, len);
+    while (etl_hash_next(&it, &v)) {
         if (valid_at(&c->regions[v], date)) {
             return &c->regions[v];
         }
@@ -1168,9 +1024,9 @@ etl_catalog_region(const struct etl_catalog *c, const char *name, size_t len, in
 const struct etl_region *
 etl_catalog_region_code(const struct etl_catalog *c, const char *code)
 {
-    uint32_t v;
+    size_t v;
 
-    if (!h_first(&c->region_codes, code, strlen(code), &v)) {
+    if (!etl_hash_get(c->region_codes, code, strlen(code), &v)) {
         return NULL;
     }
     return &c->regions[v];
@@ -1179,9 +1035,9 @@ etl_catalog_region_code(const struct etl_catalog *c, const char *code)
 const struct etl_nickname *
 etl_catalog_nickname(const struct etl_catalog *c, const char *name, size_t len)
 {
-    uint32_t v;
+    size_t v;
 
-    if (!h_first(&c->nickname_names, name, len, &v)) {
+    if (!etl_hash_get(c->nickname_names, name, len, &v)) {
         return NULL;
     }
     return &c->nicknames[v];
@@ -1190,9 +1046,9 @@ etl_catalog_nickname(const struct etl_catalog *c, const char *name, size_t len)
 const struct etl_indicator *
 etl_catalog_indicator_find(const struct etl_catalog *c, const char *name, size_t len)
 {
-    uint32_t v;
+    size_t v;
 
-    if (!h_first(&c->indicator_names, name, len, &v)) {
+    if (!etl_hash_get(c->indicator_names, name, len, &v)) {
         return NULL;
     }
     return &c->indicators[v];
@@ -1253,9 +1109,9 @@ etl_catalog_indicator(const struct etl_catalog *c, const char *text, const char 
 const struct etl_unit *
 etl_catalog_unit(const struct etl_catalog *c, const char *code)
 {
-    uint32_t v;
+    size_t v;
 
-    if (!h_first(&c->unit_codes, code, strlen(code), &v)) {
+    if (!etl_hash_get(c->unit_codes, code, strlen(code), &v)) {
         return NULL;
     }
     return &c->units[v];
@@ -1264,9 +1120,9 @@ etl_catalog_unit(const struct etl_catalog *c, const char *code)
 const struct etl_unit_word *
 etl_catalog_unit_word(const struct etl_catalog *c, const char *word, size_t len)
 {
-    uint32_t v;
+    size_t v;
 
-    if (!h_first(&c->word_names, word, len, &v)) {
+    if (!etl_hash_get(c->word_names, word, len, &v)) {
         return NULL;
     }
     return &c->words[v];
@@ -1289,16 +1145,16 @@ etl_catalog_pairing(const struct etl_catalog *c, const char *east, const char *w
                     int32_t start, int32_t end)
 {
     char key[16];
-    struct h_iter it;
-    uint32_t v;
+    struct etl_hash_iter it;
+    size_t v;
 
     if (strlen(east) != 6 || strlen(west) != 6) {
         return NULL;
     }
     memcpy(key, east, 6);
     memcpy(key + 6, west, 6);
-    h_find(&it, &c->pairing_keys, key, 12);
-    while (h_next(&it, &v)) {
+    etl_hash_find(&it, c->pairing_keys, key, 12);
+    while (etl_hash_next(&it, &v)) {
         const struct etl_pairing *p = &c->pairings[v];
 
         if ((start == 0 && end == 0) || overlaps(p->valid_from, p->valid_to, start, end)) {

@@ -24,6 +24,8 @@
 
 #include "err.h"
 
+struct etl_hash;
+
 /* A region valid on [valid_from, valid_to) (yyyymmdd, 0 = open). */
 struct etl_region {
     char code[8];               /* "450000" */
@@ -86,19 +88,6 @@ struct etl_nickname {
     const struct etl_region *east, *west;
 };
 
-/* Private: an open-addressing multimap from strings to array indexes. */
-struct etl_strhash_slot {
-    const char *key;            /* NULL: empty; points into the catalog */
-    uint32_t len;
-    uint32_t hash;
-    uint32_t val;
-};
-struct etl_strhash {
-    struct etl_strhash_slot *slots;
-    size_t cap;                 /* a power of two, or 0 */
-    size_t n;
-};
-
 struct etl_catalog {
     struct etl_region *regions;
     size_t nregions;
@@ -114,13 +103,13 @@ struct etl_catalog {
     struct etl_nickname *nicknames;
     size_t nnicknames;
     /* private hash tables */
-    struct etl_strhash region_names;    /* every name and code -> region */
-    struct etl_strhash region_codes;    /* code -> region */
-    struct etl_strhash nickname_names;
-    struct etl_strhash indicator_names; /* code, names, aliases -> indicator */
-    struct etl_strhash unit_codes;
-    struct etl_strhash word_names;
-    struct etl_strhash pairing_keys;    /* east+west codes -> pairing */
+    struct etl_hash *region_names;      /* every name and code -> region */
+    struct etl_hash *region_codes;      /* code -> region */
+    struct etl_hash *nickname_names;
+    struct etl_hash *indicator_names;   /* code, names, aliases -> indicator */
+    struct etl_hash *unit_codes;
+    struct etl_hash *word_names;
+    struct etl_hash *pairing_keys;      /* east+west codes -> pairing */
 };
 
 /*

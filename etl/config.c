@@ -172,7 +172,7 @@ node_new(struct builder *b, enum etl_node_type type, const yaml_event_t *ev)
     struct etl_node *n = calloc(1, sizeof(*n));
 
     if (n == NULL) {
-        etl_err_set(b->err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(b->err);
         return NULL;
     }
     n->type = type;
@@ -190,13 +190,13 @@ node_append(struct builder *b, struct etl_node *parent, struct etl_node *key,
 
     items = realloc(parent->items, (parent->n + 1) * sizeof(*items));
     if (items == NULL) {
-        return etl_err_set(b->err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(b->err);
     }
     parent->items = items;
     if (parent->type == ETL_NODE_MAP) {
         keys = realloc(parent->keys, (parent->n + 1) * sizeof(*keys));
         if (keys == NULL) {
-            return etl_err_set(b->err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(b->err);
         }
         parent->keys = keys;
         keys[parent->n] = key;
@@ -352,7 +352,7 @@ etl_doc_parse(const char *name, const char *text, size_t len, struct etl_err *er
     doc = calloc(1, sizeof(*doc));
     if (doc == NULL || (doc->file = strdup(name)) == NULL) {
         free(doc);
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     memset(&b, 0, sizeof(b));
@@ -360,7 +360,7 @@ etl_doc_parse(const char *name, const char *text, size_t len, struct etl_err *er
     b.err = err;
     if (!yaml_parser_initialize(&b.parser)) {
         etl_doc_free(doc);
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     yaml_parser_set_input_string(&b.parser, (const unsigned char *)text, len);

@@ -90,7 +90,7 @@ etl_csv_new(char delim, size_t max_record, etl_csv_sink sink, void *arg,
     }
     c = calloc(1, sizeof(*c));
     if (c == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     c->cfg_delim = delim;
@@ -344,7 +344,7 @@ field_end(struct etl_csv *c, size_t pos, struct etl_err *err)
             c->fptr = ptr;
         }
         if (off == NULL || len == NULL || ptr == NULL) {
-            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(err);
         }
         c->fcap = cap;
     }
@@ -665,7 +665,7 @@ etl_csv_feed(struct etl_csv *c, const char *p, size_t n, struct etl_err *err)
         if (c->sbuf == NULL) {
             c->sbuf = malloc(ETL_CSV_SNIFF_BYTES);
             if (c->sbuf == NULL) {
-                return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+                return etl_err_nomem(err);
             }
         }
         if (take > n) {

@@ -194,7 +194,7 @@ etl_decode_new(enum etl_compression comp, enum etl_encoding enc,
     struct etl_decode *d = calloc(1, sizeof(*d));
 
     if (d == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     d->comp = comp;
@@ -207,7 +207,7 @@ etl_decode_new(enum etl_compression comp, enum etl_encoding enc,
     d->out = malloc(DECODE_BLOCK);
     if (d->zout == NULL || d->hold == NULL || d->out == NULL) {
         etl_decode_free(d);
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     etl_decode_reset(d);
@@ -973,7 +973,7 @@ z_inflate(struct etl_decode *d, const unsigned char *p, size_t n,
             break;
         case Z_MEM_ERROR:
             d->failed = true;
-            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(err);
         case Z_NEED_DICT:
             d->failed = true;
             return etl_err_set(err, ETL_E_DATA,

@@ -69,7 +69,7 @@ normalize_configure(struct etl_stage *st, const struct etl_node *node, struct et
     const struct etl_node *v;
 
     if (nz == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     st->ctx = nz;
     if (etl_node_bool(node, "catalog_strict", false, &nz->strict, err) < 0) {

@@ -163,7 +163,7 @@ configure_ranges(struct validate *v, const struct etl_node *map, struct etl_err 
     const struct etl_catalog *cat = v->cat;
 
     if ((v->ranges = calloc(cat->nindicators + 1, sizeof(*v->ranges))) == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     for (size_t i = 0; i < map->n; i++) {
         const struct etl_node *k = map->keys[i], *m = map->items[i];
@@ -331,7 +331,7 @@ configure_accepted(struct validate *v, const struct etl_node *map, struct etl_er
         default: a->n = ETL_Q_MISSING + 1; break;
         }
         if ((a->ok = calloc(a->n + 1, sizeof(*a->ok))) == NULL) {
-            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(err);
         }
         for (size_t i = 0; i < seq->n; i++) {
             long k = accept_index(cat, (enum validate_acol)c, seq->items[i], err);
@@ -371,7 +371,7 @@ validate_configure(struct etl_stage *st, const struct etl_node *node, struct etl
     const struct etl_node *req, *rules;
 
     if (v == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     st->ctx = v;
     if (etl_node_bool(node, "non_negative", true, &v->non_negative, err) < 0 ||

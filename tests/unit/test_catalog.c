@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "etl/catalog.h"
+#include "etl/hash.h"
 #include "etl/period.h"
 
 #define SHIPPED "config/catalog"
@@ -960,6 +961,33 @@ test_missing_files(void **state)
     assert_non_null(strstr(err.where, "/pairings.yaml:"));
 }
 
+/* Every allocation of a hash table failing in turn: NOMEM, nothing leaked. */
+static void
+test_hash_out_of_memory(void **state)
+{
+    struct etl_catalog *c;
+    struct etl_err err;
+    int failed = 0;
+
+    (void)state;
+    for (int n = 1; n < 200; n++) {
+        etl_err_clear(&err);
+        etl_hash_fail_alloc(n);
+        c = etl_catalog_load(SHIPPED, &err);
+        etl_hash_fail_alloc(0);
+        if (c != NULL) {
+            etl_catalog_free(c);
+            break;          /* n is past the last allocation */
+        }
+        assert_int_equal(err.code, ETL_E_NOMEM);
+        assert_string_equal(err.msg, "out of memory");
+        failed++;
+    }
+    /* seven tables, and each grew at least once */
+    assert_true(failed >= 14);
+    assert_true(failed < 199);
+}
+
 int
 main(void)
 {
@@ -973,6 +1001,7 @@ main(void)
         cmocka_unit_test(test_units),
         cmocka_unit_test(test_pairings),
         cmocka_unit_test(test_domain_pairings),
+        cmocka_unit_test(test_hash_out_of_memory),
         cmocka_unit_test_setup_teardown(test_small_catalog_loads, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_load_errors, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_unknown_key_hint, setup_tmp, teardown_tmp),
