@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 /* Clip quoted texts in messages to this many bytes (at a character start). */
 #define NUM_QUOTE_MAX 60
 
@@ -74,42 +76,6 @@ starts(const char *p, const char *end, const char *w)
     return 0;
 }
 
-/* Length of a white space character at p (ASCII, U+3000, U+00A0), or 0. */
-static size_t
-space_len(const char *p, const char *end)
-{
-    if (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
-        return 1;
-    }
-    if (starts(p, end, "\xE3\x80\x80") > 0) {
-        return 3;
-    }
-    return starts(p, end, "\xC2\xA0");
-}
-
-/* Trim white space on both sides of [*b, *e). */
-static void
-trim(const char **b, const char **e)
-{
-    size_t n;
-
-    while (*b < *e && (n = space_len(*b, *e)) > 0) {
-        *b += n;
-    }
-    for (;;) {
-        if (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' ||
-                        (*e)[-1] == '\r' || (*e)[-1] == '\n')) {
-            (*e)--;
-        } else if (*e - *b >= 3 && memcmp(*e - 3, "\xE3\x80\x80", 3) == 0) {
-            *e -= 3;
-        } else if (*e - *b >= 2 && memcmp(*e - 2, "\xC2\xA0", 2) == 0) {
-            *e -= 2;
-        } else {
-            break;
-        }
-    }
-}
-
 /*
  * The ASCII equivalent of the character at p among digits and , . - + (ASCII
  * or full-width, and U+2212 minus); its length in *len.  Other ASCII bytes
@@ -118,30 +84,13 @@ trim(const char **b, const char **e)
 static int
 fold(const char *p, const char *end, size_t *len)
 {
-    const unsigned char *u = (const unsigned char *)p;
+    int c = etl_text_fold(p, end, len);
 
-    *len = 0;
-    if (p >= end) {
-        return 0;
+    if (c >= 0 && (*len == 1 || (c >= '0' && c <= '9') || c == ',' || c == '.' ||
+                   c == '-' || c == '+')) {
+        return c;
     }
-    if (u[0] < 0x80) {
-        *len = 1;
-        return u[0];
-    }
-    if (end - p >= 3 && u[0] == 0xEF && u[1] == 0xBC) {
-        *len = 3;
-        if (u[2] >= 0x90 && u[2] <= 0x99) {
-            return '0' + (u[2] - 0x90);
-        }
-        switch (u[2]) {
-        case 0x8C: return ',';
-        case 0x8E: return '.';
-        case 0x8D: return '-';
-        case 0x8B: return '+';
-        default: break;
-        }
-    }
-    if (end - p >= 3 && u[0] == 0xE2 && u[1] == 0x88 && u[2] == 0x92) {
+    if (end - p >= 3 && memcmp(p, "\xE2\x88\x92", 3) == 0) {    /* U+2212 */
         *len = 3;
         return '-';
     }
@@ -156,18 +105,11 @@ is_digit(int c)
     return c >= '0' && c <= '9';
 }
 
-/* Length of the first n bytes of s cut back to a character start. */
+/* Length of the first n bytes of s cut at NUM_QUOTE_MAX (etl_text_cut). */
 static int
 clip(const char *s, size_t n)
 {
-    if (n <= NUM_QUOTE_MAX) {
-        return (int)n;
-    }
-    n = NUM_QUOTE_MAX;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) {
-        n--;
-    }
-    return (int)n;
+    return (int)etl_text_cut(s, n, NUM_QUOTE_MAX);
 }
 
 /* The "invalid number" error, quoting the trimmed text [b, e). */
@@ -437,7 +379,7 @@ etl_num_parse(const char *text, struct etl_num *out, struct etl_err *err)
 
     memset(out, 0, sizeof(*out));
     memset(&x, 0, sizeof(x));
-    trim(&b, &e);
+    etl_text_trim(&b, &e);
     if (b == e) {
         out->qualifier = ETL_Q_MISSING;
         return 0;
@@ -505,14 +447,14 @@ etl_num_parse(const char *text, struct etl_num *out, struct etl_err *err)
     }
     /* the rest: unit word, then a suffix qualifier */
     ue = e;
-    trim(&p, &ue);
+    etl_text_trim(&p, &ue);
     for (const struct word *w = suffix_quals; w->s != NULL; w++) {
         size_t n = strlen(w->s);
 
         if ((size_t)(ue - p) >= n && memcmp(ue - n, w->s, n) == 0) {
             set_qualifier(out, (enum etl_qualifier)w->value);
             ue -= n;
-            trim(&p, &ue);
+            etl_text_trim(&p, &ue);
             break;
         }
     }
