@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "date.h"
+#include "text.h"
 
 #define PERIOD_QUOTE_MAX 60
 
@@ -118,13 +119,15 @@ fold(const char *text, char *out, size_t size)
                 continue;
             }
             c = '-';
-        } else if (u[0] == 0xEF && (u[1] == 0xBC || u[1] == 0xBD) && u[2] != '\0') {
+        } else if (u[0] == 0xEF) {
             /* U+FF01..U+FF5E: full-width ASCII */
-            unsigned cp = ((u[0] & 0x0Fu) << 12) | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu);
+            const char *p = (const char *)u;
+            size_t len;
+            int f = etl_text_fold(p, p + strnlen(p, 3), &len);
 
-            if (cp >= 0xFF01 && cp <= 0xFF5E) {
-                c = (int)(cp - 0xFEE0);
-                u += 3;
+            if (f >= 0) {
+                c = f;
+                u += len;
                 if (c == '~') {
                     c = '-';
                 } else if (c >= 'a' && c <= 'z') {
@@ -561,14 +564,8 @@ static int
 fail(struct etl_err *err, int code, const char *text, int month)
 {
     size_t n = strlen(text);
-    int k = (int)n;
+    int k = (int)etl_text_cut(text, n, PERIOD_QUOTE_MAX);
 
-    if (n > PERIOD_QUOTE_MAX) {
-        k = PERIOD_QUOTE_MAX;
-        while (k > 0 && ((unsigned char)text[k] & 0xC0) == 0x80) {
-            k--;
-        }
-    }
     switch (code) {
     case P_MONTH:
         return etl_err_set(err, ETL_E_DATA, "invalid month %d in period \"%.*s%s\"", month,
@@ -619,12 +616,7 @@ etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
 
     memset(out, 0, sizeof(*out));
     /* the trimmed original, for messages */
-    while (*b == ' ' || *b == '\t' || starts(b, "\xE3\x80\x80") > 0) {
-        b += (*b == ' ' || *b == '\t') ? 1 : 3;
-    }
-    while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n')) {
-        e--;
-    }
+    etl_text_trim(&b, &e);
     if ((size_t)(e - b) > ETL_PERIOD_TEXT_MAX) {
         memcpy(shown, b, ETL_PERIOD_TEXT_MAX);
         shown[ETL_PERIOD_TEXT_MAX] = '\0';

@@ -295,6 +295,19 @@ test_dates(void **state)
     assert_int_equal(etl_date_add_months(20220815, -12), 20210815);
 }
 
+/* The blanks of etl_text_trim around a period; full-width forms folded. */
+static void
+test_blanks_and_full_width(void **state)
+{
+    (void)state;
+    expect("\xC2\xA0" "2022年" "\xC2\xA0", ETL_PERIOD_YEAR, 20220101, 20230101);
+    expect("\r\n2022年\xE3\x80\x80", ETL_PERIOD_YEAR, 20220101, 20230101);
+    expect("\xEF\xBC\x92\xEF\xBC\x90\xEF\xBC\x92\xEF\xBC\x92年",      /* ２０２２年 */
+           ETL_PERIOD_YEAR, 20220101, 20230101);
+    /* EF BC with a byte that is not a continuation byte is not ！ */
+    expect_error("2022\xEF\xBC" "A", "invalid period \"2022\xEF\xBC" "A\"");
+}
+
 int
 main(void)
 {
@@ -312,6 +325,7 @@ main(void)
         cmocka_unit_test(test_brief_forms),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_blanks_and_full_width),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
