@@ -106,13 +106,7 @@ field(const struct etl_row *row, enum etl_col col, const char **b, const char **
 static int
 qlen(const char *s, size_t n)
 {
-    if (n > NORMALIZE_QUOTE) {
-        n = NORMALIZE_QUOTE;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) {
-            n--;
-        }
-    }
-    return (int)n;
+    return (int)etl_text_cut(s, n, NORMALIZE_QUOTE);
 }
 
 /* A region by any of its names; not strict: with a suffix added or dropped. */
@@ -146,30 +140,25 @@ find_region(const struct etl_catalog *cat, const struct normalize *nz, const cha
 
 /*
  * Skip the of-which markers at the start of an indicator text [b, e): "#",
- * "＃", "其中" with an optional ":" or "：", in any sequence, and the white
- * space around them ("#其中:建档立卡脱贫劳动力", "# 吸纳脱贫劳动力就业").
+ * "＃", "其中" with an optional ":" or "：", in any sequence, and the blanks
+ * around them ("#其中:建档立卡脱贫劳动力", "# 吸纳脱贫劳动力就业").
  * Returns the start of the name (b itself when there is no marker).
  */
 static const char *
 skip_of_which(const char *b, const char *e)
 {
     const char *p = b, *name = b;
+    size_t n;
 
     for (;;) {
-        if (p < e && (*p == ' ' || *p == '\t')) {
-            p++;
-        } else if (e - p >= 3 && memcmp(p, "\xE3\x80\x80", 3) == 0) {
-            p += 3;
-        } else if (p < e && *p == '#') {
-            name = ++p;
-        } else if (e - p >= 3 && memcmp(p, "＃", 3) == 0) {
-            name = p += 3;
+        if ((n = etl_text_blank(p, e)) > 0) {
+            p += n;
+        } else if (etl_text_fold(p, e, &n) == '#') {        /* # or ＃ */
+            name = p += n;
         } else if (e - p >= 6 && memcmp(p, "其中", 6) == 0) {
             p += 6;
-            if (p < e && *p == ':') {
-                p++;
-            } else if (e - p >= 3 && memcmp(p, "：", 3) == 0) {
-                p += 3;
+            if (etl_text_fold(p, e, &n) == ':') {           /* : or ： */
+                p += n;
             }
             name = p;
         } else {
@@ -180,7 +169,7 @@ skip_of_which(const char *b, const char *e)
     return name == b ? b : p;
 }
 
-/* An indicator; not strict: retried without spaces, with （） as (). */
+/* An indicator; not strict: retried without blanks, with （） as (). */
 static const struct etl_indicator *
 find_indicator(const struct etl_catalog *cat, const struct normalize *nz, const char *b,
                const char *e, const char **unit, size_t *unit_len, char *buf)
@@ -198,16 +187,14 @@ find_indicator(const struct etl_catalog *cat, const struct normalize *nz, const 
         return ind;
     }
     for (const char *p = b; p < e; ) {
-        if (*p == ' ' || *p == '\t') {
-            p++;
-        } else if (e - p >= 3 && memcmp(p, "\xE3\x80\x80", 3) == 0) {
-            p += 3;
-        } else if (e - p >= 3 && memcmp(p, "（", 3) == 0) {
-            buf[o++] = '(';
-            p += 3;
-        } else if (e - p >= 3 && memcmp(p, "）", 3) == 0) {
-            buf[o++] = ')';
-            p += 3;
+        size_t n = etl_text_blank(p, e);
+        int c;
+
+        if (n > 0) {
+            p += n;
+        } else if ((c = etl_text_fold(p, e, &n)) == '(' || c == ')') {  /* and （ ） */
+            buf[o++] = (char)c;
+            p += n;
         } else {
             buf[o++] = *p++;
         }

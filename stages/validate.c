@@ -51,6 +51,7 @@
 #include "etl/num.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
+#include "etl/text.h"
 
 /* Texts quoted in reasons are cut to this many bytes (a reason is 200). */
 #define VALIDATE_QUOTE 60
@@ -463,15 +464,7 @@ validate_abort(struct etl_stage *st)
 static int
 qlen(const char *s)
 {
-    size_t n = strlen(s);
-
-    if (n > VALIDATE_QUOTE) {
-        n = VALIDATE_QUOTE;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) {
-            n--;
-        }
-    }
-    return (int)n;
+    return (int)etl_text_cut(s, strlen(s), VALIDATE_QUOTE);
 }
 
 /* Whether the canonical column 'col' of a normalized row is empty. */
