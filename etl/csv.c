@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include "buf.h"
+#include "text.h"
 
 enum csv_state {
     CS_START,       /* at the start of a field (maybe after spaces) */
@@ -245,20 +246,11 @@ column_at(const struct etl_csv *c, const char *seg, const char *q)
 static void
 utf8_trim_tail(struct etl_buf *b)
 {
-    size_t i = b->len, k = 0;
+    size_t k = etl_text_unfinished(b->data, b->len);
 
-    while (i > 0 && k < 3 && ((unsigned char)b->data[i - 1] & 0xc0) == 0x80) {
-        i--;
-        k++;
-    }
-    if (i > 0) {
-        unsigned lead = (unsigned char)b->data[i - 1];
-        size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-
-        if (lead >= 0xc0 && need > k + 1) {
-            b->len = i - 1;
-            b->data[b->len] = '\0';
-        }
+    if (k > 0) {
+        b->len -= k;
+        b->data[b->len] = '\0';
     }
 }
 
@@ -554,11 +546,10 @@ static char
 sniff_sdmx(const struct etl_csv *c)
 {
     static const char *const heads[2] = {"structure", "dataflow"};
-    size_t i = 0;
+    size_t i = 0, k;
 
-    while (i < c->sn && (c->sbuf[i] == ' ' || c->sbuf[i] == '\t' ||
-                         c->sbuf[i] == '\r' || c->sbuf[i] == '\n')) {
-        i++;
+    while ((k = etl_text_blank(c->sbuf + i, c->sbuf + c->sn)) > 0) {
+        i += k;
     }
     for (int h = 0; h < 2; h++) {
         size_t n = strlen(heads[h]), j = i + n;
