@@ -1071,21 +1071,15 @@ etl_catalog_indicator(const struct etl_catalog *c, const char *text, const char 
     }
     if (e - b >= 1 && e[-1] == ')') {
         close = e - 1;
-    } else if (e - b >= 3 && memcmp(e - 3, "）", 3) == 0) {
-        close = e - 3;
+    } else if (e - b >= 3 && etl_text_fold(e - 3, e, &olen) == ')' && olen == 3) {
+        close = e - 3;                  /* ） */
     } else {
         return NULL;
     }
     for (const char *p = close; p > b; ) {
         p--;
-        if (*p == '(') {
+        if (etl_text_fold(p, close, &olen) == '(') {       /* ( or （ */
             open = p;
-            olen = 1;
-            break;
-        }
-        if (close - p >= 3 && memcmp(p, "（", 3) == 0) {
-            open = p;
-            olen = 3;
             break;
         }
     }
