@@ -310,6 +310,11 @@ test_out_of_memory(void **state)
     assert_int_equal(v, 99);
     assert_int_equal(etl_hash_count(h), 17);
     etl_hash_fail_alloc(0);
+#if SIZE_MAX > UINT32_MAX
+    /* a key of 4 GiB is refused before it is read */
+    assert_int_equal(etl_hash_put(h, "x", (size_t)UINT32_MAX + 1, 5), -1);
+    assert_int_equal(etl_hash_count(h), 17);
+#endif
     etl_hash_free(h);
 }
 
