@@ -8,6 +8,9 @@
  *    curl_multi_poll() no longer than until the next due retry, so a retry
  *    waiting for its backoff never holds up the others.
  *
+ *    Each turn also feeds the systemd watchdog and asks the caller's cancel
+ *    predicate; a cancel drops the transfers left and their temp files.
+ *
  *    The write callback streams the body of a 2xx response into a spool temp
  *    file (spool.c) and its hash; the body of any other response is thrown
  *    away.  The header callback keeps ETag, Last-Modified and Retry-After of
@@ -17,6 +20,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +29,17 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 
 #ifndef ETL_VERSION
 #define ETL_VERSION "dev"
 #endif
 
-/* Longest single wait in curl_multi_poll(): a bound, not a tick. */
-#define HTTP_POLL_MAX_MS 1000
+/*
+ * Longest single wait in curl_multi_poll(): a bound, not a tick; also how
+ * late a cancel is seen at worst (a signal ends the wait at once).
+ */
+#define HTTP_POLL_MAX_MS 250
 /* Longest header value kept (ETag, Last-Modified); longer ones are dropped. */
 #define HTTP_HEADER_MAX 1024
 
@@ -603,6 +611,32 @@ xfer_free(struct http_xfer *x, CURLM *multi)
     x->last_modified = NULL;
 }
 
+bool
+etl_http_flag_set(void *arg)
+{
+    return *(volatile sig_atomic_t *)arg != 0;
+}
+
+/*
+ * Cancel what is not done: each such request gets its error; returns -1
+ * with 'err' set, for etl_http_fetch to return.
+ */
+static int
+fetch_cancel(struct http_xfer *xs, size_t n, size_t ndone, struct etl_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (xs[i].state != XFER_DONE) {
+            etl_err_set(&xs[i].req->err, ETL_E_NET, "GET %s: download cancelled",
+                        xs[i].req->url);
+            xs[i].req->err.retryable = true;
+        }
+    }
+    etl_err_set(err, ETL_E_NET, "download cancelled");
+    etl_err_detail(err, "%zu of %zu URLs not done", n - ndone, n);
+    err->retryable = true;
+    return -1;
+}
+
 /*
  * The multi loop.  Each turn: start due transfers up to 'parallel', let curl
  * work, collect finished ones, then wait for sockets or the next due retry.
@@ -656,6 +690,12 @@ etl_http_fetch(struct etl_http_req *reqs, size_t n, const struct etl_http_opts *
         struct CURLMsg *msg;
         int left, still;
         CURLMcode mc;
+
+        etl_notify_watchdog();
+        if (opts->cancelled != NULL && opts->cancelled(opts->cancel_arg)) {
+            fetch_cancel(xs, n, ndone, err);
+            goto out;
+        }
 
         for (size_t i = 0; i < n && running < parallel; i++) {
             if (xs[i].state == XFER_QUEUED && xs[i].due_ms <= now) {
