@@ -745,19 +745,25 @@ wall_repeats(int64_t wall, int64_t fire)
 /* ---- the API ---- */
 
 struct etl_cron *
-etl_cron_parse(const char *expr, const char *tz, struct etl_err *err)
+etl_cron_parse(const char *expr, const char *tz, enum etl_cron_part *bad,
+               struct etl_err *err)
 {
     struct etl_cron *c = calloc(1, sizeof(*c));
+    enum etl_cron_part part = ETL_CRON_EXPR;
 
-    if (c == NULL) {
+    if (c != NULL && parse_expr(c, expr, err) == 0) {
+        part = ETL_CRON_ZONE;
+        if (zone_load(c, tz, err) == 0) {
+            return c;
+        }
+    } else if (c == NULL) {
         etl_err_set(err, ETL_E_NOMEM, "out of memory");
-        return NULL;
     }
-    if (parse_expr(c, expr, err) < 0 || zone_load(c, tz, err) < 0) {
-        etl_cron_free(c);
-        return NULL;
+    if (bad != NULL) {
+        *bad = part;
     }
-    return c;
+    etl_cron_free(c);
+    return NULL;
 }
 
 void

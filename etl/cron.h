@@ -37,6 +37,12 @@
 
 struct etl_cron;
 
+/* Which part of a schedule a parse error is about. */
+enum etl_cron_part {
+    ETL_CRON_EXPR,              /* the expression (or "@every") */
+    ETL_CRON_ZONE               /* the time zone (or $TZ, for tz NULL) */
+};
+
 /*
  * Parse a schedule in a time zone.
  *
@@ -79,11 +85,13 @@ struct etl_cron;
  *   unknown time zone "Mars/Base"          (detail: the file and why)
  *   invalid time zone file "/usr/share/zoneinfo/x": truncated
  *     (also: not a TZif file)
- * ETL_E_NOMEM when out of memory.  Costs: a stat and a 44-byte read of
+ * '*bad' (if 'bad' is not NULL) says which part was wrong; the expression
+ * is checked first.  ETL_E_NOMEM when out of memory.  Costs: a stat and a 44-byte read of
  * the zone file, three allocations (the schedule, the zone's name and the
  * TZ value).
  */
 struct etl_cron *etl_cron_parse(const char *expr, const char *tz,
+                                enum etl_cron_part *bad,
                                 struct etl_err *err) ETL_MUSTCHECK;
 
 /* Free a schedule; NULL is fine. */

@@ -71,7 +71,7 @@ parse_ok(const char *expr, const char *tz)
     struct etl_cron *c;
 
     etl_err_clear(&err);
-    c = etl_cron_parse(expr, tz, &err);
+    c = etl_cron_parse(expr, tz, NULL, &err);
     if (c == NULL) {
         fail_msg("\"%s\" in %s: %s (%s)", expr, tz ? tz : "(local)", err.msg,
                  err.detail);
@@ -125,7 +125,7 @@ expect_error(const char *expr, const char *tz, enum etl_errcode code,
     struct etl_cron *c;
 
     etl_err_clear(&err);
-    c = etl_cron_parse(expr, tz, &err);
+    c = etl_cron_parse(expr, tz, NULL, &err);
     if (c != NULL) {
         etl_cron_free(c);
         fail_msg("\"%s\" in %s: parsed, expected \"%s\"", expr ? expr : "NULL",
@@ -907,7 +907,7 @@ test_zone_errors(void **state)
     expect_error("@daily", "Mars/Base", ETL_E_CONFIG,
                  "unknown time zone \"Mars/Base\"");
     etl_err_clear(&err);
-    assert_null(etl_cron_parse("@daily", "Mars/Base", &err));
+    assert_null(etl_cron_parse("@daily", "Mars/Base", NULL, &err));
     assert_string_equal(err.detail, "could not open \"/usr/share/zoneinfo/"
                         "Mars/Base\": No such file or directory");
 
@@ -919,13 +919,13 @@ test_zone_errors(void **state)
     expect_error("@daily", "/usr/share/zoneinfo/UTC", ETL_E_CONFIG,
                  "unknown time zone \"/usr/share/zoneinfo/UTC\"");
     etl_err_clear(&err);
-    assert_null(etl_cron_parse("@daily", "/usr/share/zoneinfo/UTC", &err));
+    assert_null(etl_cron_parse("@daily", "/usr/share/zoneinfo/UTC", NULL, &err));
     assert_string_equal(err.detail, "a zone is a name under the zone "
                         "directory, such as \"Asia/Shanghai\"");
 
     /* a directory */
     etl_err_clear(&err);
-    assert_null(etl_cron_parse("@daily", "Europe", &err));
+    assert_null(etl_cron_parse("@daily", "Europe", NULL, &err));
     assert_string_equal(err.msg, "unknown time zone \"Europe\"");
     assert_string_equal(err.detail,
                         "\"/usr/share/zoneinfo/Europe\" is not a regular file");
@@ -933,6 +933,42 @@ test_zone_errors(void **state)
     expect_error("@daily", "zone1970.tab", ETL_E_CONFIG,
                  "invalid time zone file \"/usr/share/zoneinfo/zone1970.tab\": "
                  "not a TZif file");
+}
+
+/* Which part failed, as data: the expression is checked first. */
+static void
+expect_part(const char *expr, const char *tz, enum etl_cron_part want)
+{
+    enum etl_cron_part bad = want == ETL_CRON_EXPR ? ETL_CRON_ZONE : ETL_CRON_EXPR;
+    struct etl_err err;
+
+    etl_err_clear(&err);
+    assert_null(etl_cron_parse(expr, tz, &bad, &err));
+    assert_int_equal(err.code, ETL_E_CONFIG);
+    if (bad != want) {
+        fail_msg("\"%s\" in %s: part %d, expected %d (%s)", expr, tz ? tz : "(local)",
+                 (int)bad, (int)want, err.msg);
+    }
+}
+
+static void
+test_error_part(void **state)
+{
+    char *saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+
+    (void)state;
+    expect_part("61 * * * *", "UTC", ETL_CRON_EXPR);
+    expect_part("@often", "UTC", ETL_CRON_EXPR);
+    expect_part(NULL, "UTC", ETL_CRON_EXPR);
+    expect_part("61 * * * *", "Mars/Base", ETL_CRON_EXPR);
+    expect_part("@daily", "Mars/Base", ETL_CRON_ZONE);
+    expect_part("@daily", "../etc/passwd", ETL_CRON_ZONE);
+    expect_part("@daily", "zone1970.tab", ETL_CRON_ZONE);
+    with_tz("ABC-1DEF;");
+    expect_part("@daily", NULL, ETL_CRON_ZONE);
+    expect_part("* * *", NULL, ETL_CRON_EXPR);
+    with_tz(saved);
+    free(saved);
 }
 
 /* ---- synthetic TZif files under $TZDIR ---- */
@@ -1158,7 +1194,7 @@ test_tzif_files(void **state)
     }
     fclose(f);
     etl_err_clear(&err);
-    assert_null(etl_cron_parse("@daily", "Big", &err));
+    assert_null(etl_cron_parse("@daily", "Big", NULL, &err));
     assert_int_equal(err.code, ETL_E_CONFIG);
     assert_string_equal(err.msg, "unknown time zone \"Big\"");
     snprintf(want, sizeof(want), "\"%s/Big\" is too large for a zone file",
@@ -1214,6 +1250,7 @@ main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_zone_errors),
+        cmocka_unit_test(test_error_part),
         cmocka_unit_test_setup_teardown(test_tzif_files, tzdir_setup,
                                         tzdir_teardown),
     };

@@ -46,7 +46,7 @@ sched_ok(const char *expr, const char *tz)
     struct etl_schedule *s;
 
     etl_err_clear(&err);
-    s = etl_schedule_parse(expr, tz, &err);
+    s = etl_schedule_parse(expr, tz, NULL, &err);
     if (s == NULL) {
         fail_msg("\"%s\": %s", expr, err.msg);
     }
