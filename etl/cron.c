@@ -1,15 +1,13 @@
 /*
  * cron.c
- *    Schedules: the five-field cron parser (bitsets per field), the checks
- *    that a schedule's zone exists, and the search for the next fire time.
- *    See cron.h for the syntax and the DST rules.
+ *    Schedules: the five-field cron parser (bitsets per field) and the
+ *    search for the next fire time.  See cron.h for the syntax and the DST
+ *    rules.
  *
- *    The time zone arithmetic is glibc's own: while a conversion runs, TZ
- *    names the schedule's zone (the zone file's path), tzset() loads it and
- *    localtime_r() gives the UTC offset in force at an instant; TZ and
- *    glibc's zone state are put back before the function returns.  Setting
- *    TZ is not thread-safe: ewc-etl is single-threaded (workers are
- *    processes), and nothing here may be called from two threads.
+ *    The time zone arithmetic is glibc's own (tz.c): while a conversion
+ *    runs, TZ names the schedule's zone, and localtime_r() gives the UTC
+ *    offset in force at an instant; TZ and glibc's zone are put back before
+ *    the function returns.  Single-threaded only, as the process is.
  *
  *    Times are int64 seconds.  "Wall" times are local seconds: the UTC
  *    instant plus the UTC offset in force, so that gmtime_r() of a wall
@@ -19,39 +17,23 @@
  *    the first matching wall minute, skipping by month, day and hour; the
  *    end of a segment (a transition) is found by probing the offset.
  *
- *    glibc falls back to UTC, silently, for a zone it cannot read and reads
- *    a bad TZ string as far as it can; so the parser checks zone names,
- *    files and TZ strings itself, and an unknown zone is a config error.
- *
- *    Next door: pipeline.c holds the schedule texts; nothing else here.
+ *    Next door: tz.c checks and switches the zone; pipeline.c holds the
+ *    schedule texts.
  */
 #include "cron.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
+
+#include "tz.h"
 
 #define DAY 86400
 #define NONE INT64_MIN
-
-/* The system tzdata, unless $TZDIR says otherwise (as glibc). */
-#define ZONE_DIR "/usr/share/zoneinfo"
-
-/*
- * Largest TZif file accepted: the biggest in tzdata are ~10 KB ("fat"
- * files with transitions to 2037); anything far larger is not a zone.
- */
-#define ZONE_FILE_MAX (256 * 1024)
-
-/* A TZif file starts with "TZif", a version byte and a 44-byte header. */
-#define ZONE_HEADER_LEN 44
 
 /*
  * Largest |UTC offset| assumed (seconds).  Real ones stay within +-15h
@@ -67,9 +49,6 @@
  * apart would go unseen; tzdata has none (DST rules are months apart).
  */
 #define ZONE_PROBE (6 * 3600)
-
-/* Longest time zone abbreviation accepted in a TZ string ("<+0530>"). */
-#define ZONE_ABBR_MAX 16
 
 /* One field of a cron expression. */
 struct cron_field {
@@ -119,8 +98,7 @@ struct etl_cron {
     bool mday_star, wday_star;      /* the day field starts with '*' */
     bool wild;                      /* minute or hour starts with '*' */
 
-    char *zone_name;                /* etl_cron_zone */
-    char *tz;                       /* TZ while converting; NULL: unset */
+    struct etl_tz zone;
 };
 
 /* a / b rounded towards minus infinity (b > 0). */
@@ -361,341 +339,6 @@ parse_expr(struct etl_cron *c, const char *expr, struct etl_err *err)
     return 0;
 }
 
-/* ---- POSIX TZ strings, syntax only (glibc does not check it) ---- */
-
-/* Up to 'max' digits into *v; NULL if there is none. */
-static const char *
-tz_digits(const char *p, int max, int *v)
-{
-    int n = 0;
-
-    *v = 0;
-    while (n < max && isdigit((unsigned char)*p)) {
-        *v = *v * 10 + (*p++ - '0');
-        n++;
-    }
-    return n > 0 ? p : NULL;
-}
-
-/* An abbreviation: three or more letters, or <...> of letters, digits, +-. */
-static const char *
-tz_abbr(const char *p)
-{
-    size_t n = 0;
-
-    if (*p == '<') {
-        for (p++; *p != '>'; p++, n++) {
-            if ((!isalnum((unsigned char)*p) && *p != '+' && *p != '-') ||
-                n + 1 >= ZONE_ABBR_MAX) {
-                return NULL;
-            }
-        }
-        p++;
-    } else {
-        for (; isalpha((unsigned char)*p); p++, n++) {
-            if (n + 1 >= ZONE_ABBR_MAX) {
-                return NULL;
-            }
-        }
-    }
-    return n >= 3 ? p : NULL;
-}
-
-/* [+-]hh[:mm[:ss]], hours up to 'maxh'. */
-static const char *
-tz_time(const char *p, int maxh)
-{
-    int v;
-
-    if (*p == '+' || *p == '-') {
-        p++;
-    }
-    if ((p = tz_digits(p, 3, &v)) == NULL || v > maxh) {
-        return NULL;
-    }
-    for (int i = 0; i < 2 && *p == ':'; i++) {
-        if ((p = tz_digits(p + 1, 2, &v)) == NULL || v > 59) {
-            return NULL;
-        }
-    }
-    return p;
-}
-
-/* A rule date, Jn (1-365), n (0-365) or Mm.w.d, with an optional /time. */
-static const char *
-tz_date(const char *p)
-{
-    int n, m, w, d;
-
-    if (*p == 'J') {
-        if ((p = tz_digits(p + 1, 3, &n)) == NULL || n < 1 || n > 365) {
-            return NULL;
-        }
-    } else if (*p == 'M') {
-        if ((p = tz_digits(p + 1, 2, &m)) == NULL || m < 1 || m > 12 ||
-            *p != '.' || (p = tz_digits(p + 1, 1, &w)) == NULL ||
-            w < 1 || w > 5 || *p != '.' ||
-            (p = tz_digits(p + 1, 1, &d)) == NULL || d > 6) {
-            return NULL;
-        }
-    } else if ((p = tz_digits(p, 3, &n)) == NULL || n > 365) {
-        return NULL;
-    }
-    if (*p == '/') {
-        p = tz_time(p + 1, 167);
-    }
-    return p;
-}
-
-/*
- * Is 's' a POSIX TZ string?
- *     std offset [dst [offset] [,start[/time],end[/time]]]
- * (without rules glibc uses the US ones, from $TZDIR/posixrules).
- */
-static bool
-tz_string_ok(const char *s)
-{
-    const char *p = s;
-
-    if ((p = tz_abbr(p)) == NULL || (p = tz_time(p, 24)) == NULL) {
-        return false;
-    }
-    if (*p == '\0') {
-        return true;
-    }
-    if ((p = tz_abbr(p)) == NULL) {
-        return false;
-    }
-    if (*p != '\0' && *p != ',' && (p = tz_time(p, 24)) == NULL) {
-        return false;
-    }
-    if (*p == '\0') {
-        return true;
-    }
-    return *p == ',' && (p = tz_date(p + 1)) != NULL && *p == ',' &&
-           (p = tz_date(p + 1)) != NULL && *p == '\0';
-}
-
-/* ---- the zone ---- */
-
-/* Is 'name' acceptable as a relative zone name under the zone directory? */
-static bool
-zone_name_ok(const char *name)
-{
-    return name[0] != '\0' && name[0] != '/' && strstr(name, "..") == NULL;
-}
-
-/* The zone directory: $TZDIR if set and not empty, else ZONE_DIR. */
-static const char *
-zone_dir(void)
-{
-    const char *dir = getenv("TZDIR");
-
-    return dir != NULL && dir[0] != '\0' ? dir : ZONE_DIR;
-}
-
-/* The zone directory path of a name; false if it does not fit. */
-static bool
-zone_path(const char *name, char *path, size_t size)
-{
-    return (size_t)snprintf(path, size, "%s/%s", zone_dir(), name) < size;
-}
-
-/* "unknown time zone" with the reason as detail; returns -1. */
-static int
-zone_unknown(const char *name, const char *why, struct etl_err *err)
-{
-    etl_err_set(err, ETL_E_CONFIG, "unknown time zone \"%s\"", name);
-    etl_err_detail(err, "%s", why);
-    return -1;
-}
-
-/*
- * Check that 'path' can be the zone file of the zone called 'name': a
- * missing, unreadable, odd or huge file is an unknown zone (the reason in
- * the detail), one without a TZif header an invalid zone file.  The file's
- * contents are glibc's to read.
- */
-static int
-zone_check_file(const char *path, const char *name, struct etl_err *err)
-{
-    unsigned char head[ZONE_HEADER_LEN];
-    FILE *f = fopen(path, "rb");
-    char why[sizeof(err->detail)] = "";
-    struct stat st;
-    size_t n = 0;
-
-    if (f == NULL) {
-        snprintf(why, sizeof(why), "could not open \"%s\": %s", path,
-                 strerror(errno));
-        return zone_unknown(name, why, err);
-    }
-    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(why, sizeof(why), "\"%s\" is not a regular file", path);
-    } else if (st.st_size > ZONE_FILE_MAX) {
-        snprintf(why, sizeof(why), "\"%s\" is too large for a zone file",
-                 path);
-    } else {
-        n = fread(head, 1, sizeof(head), f);
-    }
-    fclose(f);
-    if (why[0] != '\0') {
-        return zone_unknown(name, why, err);
-    }
-    if (n < sizeof(head)) {
-        return etl_err_set(err, ETL_E_CONFIG,
-                           "invalid time zone file \"%s\": truncated", path);
-    }
-    if (memcmp(head, "TZif", 4) != 0) {
-        return etl_err_set(err, ETL_E_CONFIG,
-                           "invalid time zone file \"%s\": not a TZif file",
-                           path);
-    }
-    return 0;
-}
-
-/* Set c's zone name and the TZ value of its conversions (NULL: unset). */
-static int
-zone_set(struct etl_cron *c, const char *name, const char *tz,
-         struct etl_err *err)
-{
-    if ((c->zone_name = strdup(name)) == NULL ||
-        (tz != NULL && (c->tz = strdup(tz)) == NULL)) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
-    }
-    return 0;
-}
-
-/*
- * The local zone as glibc picks it: $TZ (":name", "name", "/path", a POSIX
- * TZ string; empty is UTC), else /etc/localtime, else UTC.  The $TZ text
- * is kept, so that later changes to it do not move the schedule.
- */
-static int
-zone_load_local(struct etl_cron *c, struct etl_err *err)
-{
-    const char *tz = getenv("TZ");
-    const char *name;
-    char path[4096];
-
-    if (tz == NULL) {
-        char link[4096];
-        ssize_t n;
-        const char *zi;
-
-        if (access("/etc/localtime", F_OK) != 0) {
-            return zone_set(c, "UTC", NULL, err);
-        }
-        n = readlink("/etc/localtime", link, sizeof(link) - 1);
-        link[n > 0 ? n : 0] = '\0';
-        zi = strstr(link, "zoneinfo/");
-        if (zone_set(c, zi != NULL ? zi + 9 : "localtime", NULL, err) < 0) {
-            return -1;
-        }
-        return zone_check_file("/etc/localtime", "localtime", err);
-    }
-    name = tz[0] == ':' ? tz + 1 : tz;
-    if (zone_set(c, name[0] != '\0' ? name : "UTC", tz, err) < 0) {
-        return -1;
-    }
-    if (name[0] == '\0') {
-        return 0;
-    }
-    if (name[0] == '/') {
-        return zone_check_file(name, name, err);
-    }
-    if (zone_name_ok(name) && zone_path(name, path, sizeof(path)) &&
-        access(path, F_OK) == 0) {
-        return zone_check_file(path, name, err);
-    }
-    if (tz_string_ok(name)) {
-        return 0;
-    }
-    snprintf(path, sizeof(path), "$TZ is neither a zone under %s nor a "
-             "POSIX TZ string", zone_dir());
-    return zone_unknown(name, path, err);
-}
-
-/* A named zone, or for NULL the local one. */
-static int
-zone_load(struct etl_cron *c, const char *tz, struct etl_err *err)
-{
-    char path[4096];
-
-    if (tz == NULL) {
-        return zone_load_local(c, err);
-    }
-    if (!zone_name_ok(tz) || !zone_path(tz, path, sizeof(path))) {
-        return zone_unknown(tz, "a zone is a name under the zone directory, "
-                            "such as \"Asia/Shanghai\"", err);
-    }
-    if (zone_set(c, tz, path, err) < 0) {
-        return -1;
-    }
-    return zone_check_file(path, tz, err);
-}
-
-/* The TZ in force before zone_enter, for zone_leave to put back. */
-struct zone_env {
-    char *saved;                    /* a copy of $TZ, NULL if unset */
-    bool switched;                  /* TZ was changed */
-};
-
-/*
- * Make c's zone glibc's local zone: TZ set (or unset) as c wants and
- * tzset() called.  Returns 0, or -1 when out of memory, nothing changed.
- * Each zone_enter is paired with a zone_leave.  Single-threaded only.
- */
-static int
-zone_enter(const struct etl_cron *c, struct zone_env *env)
-{
-    const char *cur = getenv("TZ");
-
-    env->saved = NULL;
-    env->switched = false;
-    if (cur == NULL ? c->tz == NULL
-                    : c->tz != NULL && strcmp(cur, c->tz) == 0) {
-        tzset();                    /* cheap; TZ may be newer than glibc's */
-        return 0;
-    }
-    if (cur != NULL && (env->saved = strdup(cur)) == NULL) {
-        return -1;
-    }
-    if ((c->tz != NULL ? setenv("TZ", c->tz, 1) : unsetenv("TZ")) < 0) {
-        free(env->saved);
-        return -1;
-    }
-    env->switched = true;
-    tzset();
-    return 0;
-}
-
-/* Put back the TZ (and glibc's zone) that zone_enter found. */
-static void
-zone_leave(struct zone_env *env)
-{
-    if (!env->switched) {
-        return;
-    }
-    if (env->saved != NULL) {
-        (void)setenv("TZ", env->saved, 1);
-        free(env->saved);
-    } else {
-        (void)unsetenv("TZ");
-    }
-    tzset();
-}
-
-/* UTC offset in force at t in glibc's local zone (seconds, east positive). */
-static int32_t
-zone_offset(int64_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    return localtime_r(&tt, &tm) != NULL ? (int32_t)tm.tm_gmtoff : 0;
-}
-
 /*
  * The first instant in (t, end] where the offset is no longer 'off' (the
  * offset at t), or NONE.  Probes every ZONE_PROBE seconds, then bisects.
@@ -706,11 +349,11 @@ zone_change(int64_t t, int64_t end, int32_t off)
     while (t < end) {
         int64_t b = end - t > ZONE_PROBE ? t + ZONE_PROBE : end;
 
-        if (zone_offset(b) != off) {
+        if (etl_tz_offset(b) != off) {
             while (b - t > 1) {
                 int64_t m = t + (b - t) / 2;
 
-                if (zone_offset(m) == off) {
+                if (etl_tz_offset(m) == off) {
                     t = m;
                 } else {
                     b = m;
@@ -731,11 +374,11 @@ zone_change(int64_t t, int64_t end, int32_t off)
 static bool
 wall_repeats(int64_t wall, int64_t fire)
 {
-    int32_t cand[2] = { zone_offset(wall - ZONE_MAX_OFF),
-                        zone_offset(wall + ZONE_MAX_OFF) };
+    int32_t cand[2] = { etl_tz_offset(wall - ZONE_MAX_OFF),
+                        etl_tz_offset(wall + ZONE_MAX_OFF) };
 
     for (int i = 0; i < 2; i++) {
-        if (wall - cand[i] < fire && zone_offset(wall - cand[i]) == cand[i]) {
+        if (wall - cand[i] < fire && etl_tz_offset(wall - cand[i]) == cand[i]) {
             return true;
         }
     }
@@ -753,7 +396,7 @@ etl_cron_parse(const char *expr, const char *tz, enum etl_cron_part *bad,
 
     if (c != NULL && parse_expr(c, expr, err) == 0) {
         part = ETL_CRON_ZONE;
-        if (zone_load(c, tz, err) == 0) {
+        if (etl_tz_load(&c->zone, tz, err) == 0) {
             return c;
         }
     } else if (c == NULL) {
@@ -772,15 +415,14 @@ etl_cron_free(struct etl_cron *c)
     if (c == NULL) {
         return;
     }
-    free(c->zone_name);
-    free(c->tz);
+    etl_tz_free(&c->zone);
     free(c);
 }
 
 const char *
 etl_cron_zone(const struct etl_cron *c)
 {
-    return c->zone_name;
+    return c->zone.name;
 }
 
 /* Does the day (day of month 'mday', weekday 'wday') match (Vixie's OR)? */
@@ -853,7 +495,7 @@ next_fire(const struct etl_cron *c, int64_t after)
 {
     int64_t horizon = after + (int64_t)ETL_CRON_HORIZON_DAYS * DAY;
     int64_t t = after + 1;
-    int32_t off = zone_offset(t);
+    int32_t off = etl_tz_offset(t);
     int64_t wall = ceil_minute(t + off);
 
     for (;;) {
@@ -872,7 +514,7 @@ next_fire(const struct etl_cron *c, int64_t after)
             wall = w + 60;          /* a repeat of a fixed time: skip it */
             continue;
         }
-        noff = zone_offset(e);
+        noff = etl_tz_offset(e);
         if (!c->wild && noff > off &&
             match_from(c, ceil_minute(e + off), e + noff) != NONE) {
             return e;               /* wall times skipped by the gap */
@@ -886,15 +528,15 @@ next_fire(const struct etl_cron *c, int64_t after)
 int64_t
 etl_cron_next(const struct etl_cron *c, int64_t after)
 {
-    struct zone_env env;
+    struct etl_tz_env env;
     int64_t fire;
 
     if (c == NULL || after < ETL_CRON_MIN_TIME || after > ETL_CRON_MAX_TIME ||
-        zone_enter(c, &env) < 0) {
+        etl_tz_enter(&c->zone, &env) < 0) {
         return -1;
     }
     fire = next_fire(c, after);
-    zone_leave(&env);
+    etl_tz_leave(&env);
     return fire;
 }
 
@@ -903,7 +545,7 @@ etl_cron_format_time(const struct etl_cron *c, int64_t t, char *out,
                      size_t size)
 {
     time_t tt = (time_t)t;
-    struct zone_env env;
+    struct etl_tz_env env;
     struct tm tm;
     char abbr[32];
     long off, a;
@@ -913,13 +555,13 @@ etl_cron_format_time(const struct etl_cron *c, int64_t t, char *out,
         t > ETL_CRON_MAX_TIME + (int64_t)ETL_CRON_HORIZON_DAYS * DAY) {
         return snprintf(out, size, "(out of range)");
     }
-    if (zone_enter(c, &env) < 0) {
+    if (etl_tz_enter(&c->zone, &env) < 0) {
         return snprintf(out, size, "(out of memory)");
     }
     localtime_r(&tt, &tm);
     /* tm_zone points into glibc's zone, which zone_leave replaces */
     snprintf(abbr, sizeof(abbr), "%s", tm.tm_zone != NULL ? tm.tm_zone : "");
-    zone_leave(&env);
+    etl_tz_leave(&env);
     off = tm.tm_gmtoff;
     sign = off < 0 ? '-' : '+';
     a = off < 0 ? -off : off;
