@@ -10,8 +10,9 @@
  *    glibc's zone back before it returns.  That is not thread-safe; the
  *    process is single-threaded.  A parsed schedule is read-only.
  *
- *    Next door: pipeline.c keeps the "schedule" and "timezone" texts of a
- *    pipeline; the daemon and "ewc-etl check" turn them into a schedule.
+ *    Next door: tz.c checks and switches the zone; pipeline.c keeps the
+ *    "schedule" and "timezone" texts of a pipeline; the daemon and
+ *    "ewc-etl check" turn them into a schedule.
  */
 #ifndef ETL_CRON_H
 #define ETL_CRON_H
@@ -136,7 +137,8 @@ int64_t etl_cron_next(const struct etl_cron *c, int64_t after);
  * (+02:00)" (seconds of the offset are shown only if not zero, as in
  * "+00:53:28" for local mean time).  Truncates to 'size', always
  * NUL-terminated; "(out of range)" outside the times etl_cron_next can
- * return.  Returns the length it tried to write, as snprintf.
+ * return, "(out of memory)" when $TZ cannot be saved.  Returns the length
+ * it tried to write, as snprintf.
  */
 int etl_cron_format_time(const struct etl_cron *c, int64_t t, char *out,
                          size_t size);
