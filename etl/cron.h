@@ -5,14 +5,14 @@
  *    IANA time zone, and the next fire time after a given instant with
  *    cronie's daylight-saving rules.
  *
- *    Time zones are read from the system tzdata without libc: cron.c parses
- *    the TZif file (/usr/share/zoneinfo/<name>, or $TZDIR/<name>) itself,
- *    the 64-bit section and the POSIX TZ footer that covers the times after
- *    the last transition, so the process's TZ is never touched and every
- *    function here is thread-safe (a parsed schedule is read-only).
+ *    The zone arithmetic is glibc's: each conversion sets TZ to the
+ *    schedule's zone, calls tzset() and localtime_r(), and puts TZ and
+ *    glibc's zone back before it returns.  That is not thread-safe; the
+ *    process is single-threaded.  A parsed schedule is read-only.
  *
- *    Next door: pipeline.c keeps the "schedule" and "timezone" texts of a
- *    pipeline; the daemon and "ewc-etl check" turn them into a schedule.
+ *    Next door: tz.c checks and switches the zone; pipeline.c keeps the
+ *    "schedule" and "timezone" texts of a pipeline; the daemon and
+ *    "ewc-etl check" turn them into a schedule.
  */
 #ifndef ETL_CRON_H
 #define ETL_CRON_H
@@ -38,6 +38,12 @@
 
 struct etl_cron;
 
+/* Which part of a schedule a parse error is about. */
+enum etl_cron_part {
+    ETL_CRON_EXPR,              /* the expression (or "@every") */
+    ETL_CRON_ZONE               /* the time zone (or $TZ, for tz NULL) */
+};
+
 /*
  * Parse a schedule in a time zone.
  *
@@ -56,11 +62,15 @@ struct etl_cron;
  * field starts with *, the schedule is a "wildcard" one and simply follows
  * real time (see etl_cron_next).
  *
- * 'tz': an IANA name ("Europe/Berlin", "UTC"), read from $TZDIR if set,
- * else /usr/share/zoneinfo; names with ".." or a leading "/" are refused.
- * NULL means the local zone as libc would pick it: $TZ (":name", "name",
- * "/path" or a POSIX TZ string such as "CET-1CEST,M3.5.0,M10.5.0/3"; empty
- * is UTC), else /etc/localtime, else UTC.  The zone is read once, here.
+ * 'tz': an IANA name ("Europe/Berlin", "UTC"), a file under $TZDIR if
+ * set, else /usr/share/zoneinfo; names with ".." or a leading "/" are
+ * refused.  NULL means the local zone as libc would pick it: $TZ (":name",
+ * "name", "/path" or a POSIX TZ string such as "CET-1CEST,M3.5.0,M10.5.0/3";
+ * empty is UTC), else /etc/localtime, else UTC; the $TZ text is kept.
+ * glibc takes a zone it cannot read for UTC without a word, so the zone is
+ * checked here: the file must exist, be a regular file and start with a
+ * TZif header, a $TZ string must be POSIX TZ syntax.  The file's contents
+ * are glibc's to read, at each conversion.
  *
  * Returns a schedule the caller frees with etl_cron_free, or NULL with
  * 'err' set, ETL_E_CONFIG (the caller adds file:line:col):
@@ -75,15 +85,14 @@ struct etl_cron;
  *   unknown schedule macro "@often"        unexpected "x" after @daily
  *   unknown time zone "Mars/Base"          (detail: the file and why)
  *   invalid time zone file "/usr/share/zoneinfo/x": truncated
- *     (also: not a TZif file, leap seconds are not supported, bad local
- *     time type count, bad local time type index, transition times out of
- *     order, UTC offset out of range, bad abbreviation index, bad footer,
- *     bad TZ string "...")
- * ETL_E_NOMEM when out of memory.  Costs: one read of a zone file (a few
- * KB, read whole), six allocations (the schedule, the zone's name and its
- * four tables).
+ *     (also: not a TZif file)
+ * '*bad' (if 'bad' is not NULL) says which part was wrong; the expression
+ * is checked first.  ETL_E_NOMEM when out of memory.  Costs: a stat and a 44-byte read of
+ * the zone file, three allocations (the schedule, the zone's name and the
+ * TZ value).
  */
 struct etl_cron *etl_cron_parse(const char *expr, const char *tz,
+                                enum etl_cron_part *bad,
                                 struct etl_err *err) ETL_MUSTCHECK;
 
 /* Free a schedule; NULL is fine. */
@@ -114,8 +123,12 @@ const char *etl_cron_zone(const struct etl_cron *c);
  *     both changes, twice through the repeated hour's wall times, never at
  *     wall times that do not exist.
  *
- * Costs: no allocation; skips by month, day and hour, so a year of
- * "0 0 30 2 *" is 29 day steps; a few microseconds at most.
+ * Also -1 when out of memory (a copy of $TZ to put back).
+ *
+ * Costs: two setenv and tzset (glibc reads the zone file when TZ
+ * changes); the offset is probed every six hours between 'after' and the
+ * fire time, so a daily schedule costs a few localtime_r calls and one
+ * that never fires some twelve thousand (a few milliseconds).
  */
 int64_t etl_cron_next(const struct etl_cron *c, int64_t after);
 
@@ -123,7 +136,9 @@ int64_t etl_cron_next(const struct etl_cron *c, int64_t after);
  * Render instant 't' in the schedule's zone as "2025-03-30 03:00 CEST
  * (+02:00)" (seconds of the offset are shown only if not zero, as in
  * "+00:53:28" for local mean time).  Truncates to 'size', always
- * NUL-terminated.  Returns the length it tried to write, as snprintf.
+ * NUL-terminated; "(out of range)" outside the times etl_cron_next can
+ * return, "(out of memory)" when $TZ cannot be saved.  Returns the length
+ * it tried to write, as snprintf.
  */
 int etl_cron_format_time(const struct etl_cron *c, int64_t t, char *out,
                          size_t size);

@@ -12,8 +12,12 @@
  *    pipeline's advisory lock and waits for it.
  *
  *    Catch-up on start: the ledger's latest nightly run says which fire it
- *    stood for; fires missed since then are run per the pipeline's policy
- *    (none; latest: one run; all: each, oldest first, at most catchup_max).
+ *    stood for; fires missed since then (etl_daemon_missed) are run per the
+ *    pipeline's policy (none; latest: one run; all: each, oldest first, at
+ *    most catchup_max), before any regular fire.
+ *
+ *    Time is the clock's the caller hands in (etl_clock_wall by default):
+ *    the loop never reads the system clock itself.
  */
 #include "daemon.h"
 
@@ -41,14 +45,74 @@ struct slot {
     int64_t due;                /* next + jitter: when to start it */
     int64_t *backlog;           /* missed fires still to run (catch-up), oldest first */
     size_t nbacklog;
+    size_t ncaught;             /* the backlog's size at first */
 };
 
-static int64_t
-wall_now(void)
+/* What the loop's helpers share. */
+struct daemon {
+    const struct etl_daemon_opts *opts;
+    const struct etl_clock *clock;
+};
+
+const struct etl_clock etl_clock_wall = {
+    etl_clock_wall_now, etl_clock_wall_sleep, NULL
+};
+
+int64_t
+etl_clock_wall_now(void *arg)
 {
-    return (int64_t)time(NULL);
+    return (int64_t)time(NULL) + (arg != NULL ? *(const int64_t *)arg : 0);
 }
 
+void
+etl_clock_wall_sleep(void *arg, double seconds)
+{
+    struct timespec ts;
+
+    (void)arg;
+    if (seconds <= 0) {
+        return;
+    }
+    ts.tv_sec = (time_t)seconds;
+    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL);       /* EINTR: a signal; the loop looks at the flags */
+}
+
+int
+etl_clock_parse(const char *text, int64_t *out, struct etl_err *err)
+{
+    struct tm tm;
+    int n = -1;
+    char *end;
+
+    memset(&tm, 0, sizeof(tm));
+    if (text[0] >= '0' && text[0] <= '9') {
+        long long v;
+
+        errno = 0;
+        v = strtoll(text, &end, 10);
+        if (*end == '\0' && errno == 0) {
+            *out = v;
+            return 0;
+        }
+    }
+    if ((sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon,
+                &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) == 6 ||
+         sscanf(text, "%4d-%2d-%2dT%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon,
+                &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &n) == 5) &&
+        n > 0 && text[n] == '\0' && tm.tm_mon >= 1 && tm.tm_mon <= 12 &&
+        tm.tm_mday >= 1 && tm.tm_mday <= 31 && tm.tm_hour <= 23 &&
+        tm.tm_min <= 59 && tm.tm_sec <= 60) {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        *out = (int64_t)timegm(&tm);
+        return 0;
+    }
+    return etl_err_set(err, ETL_E_CONFIG, "invalid clock start \"%s\": expected seconds "
+                       "since the epoch or YYYY-MM-DDTHH:MM[:SS]Z", text);
+}
+
+/* A random delay of 0..jitter seconds for one run of 'p'. */
 static int64_t
 jitter_of(const struct etl_pipeline *p)
 {
@@ -85,42 +149,59 @@ last_scheduled(struct etl_pipeline *p, const char *conninfo)
     return t;
 }
 
+size_t
+etl_daemon_missed(const struct etl_schedule *s, int64_t last, int64_t now,
+                  enum etl_catchup policy, long max, int64_t *out)
+{
+    size_t cap = policy == ETL_CATCHUP_ALL && max > 1 ? (size_t)max : 1;
+    size_t n = 0;
+    int64_t t;
+
+    if (policy == ETL_CATCHUP_NONE || last <= 0) {
+        return 0;           /* never ran on a schedule: nothing was missed */
+    }
+    /* keep the latest 'cap' missed fires, in order */
+    for (t = etl_schedule_next(s, last); t > 0 && t <= now; t = etl_schedule_next(s, t)) {
+        if (n == cap) {
+            memmove(out, out + 1, (cap - 1) * sizeof(*out));
+            n--;
+        }
+        out[n++] = t;
+    }
+    return n;
+}
+
 /* Fill the slot's backlog with the fires missed since the last nightly run. */
 static void
-slot_catchup(struct slot *s, const char *conninfo, int64_t now)
+slot_catchup(const struct daemon *d, struct slot *s, int64_t now)
 {
     struct etl_pipeline *p = s->p;
-    int64_t last, t;
-    size_t n = 0, cap;
+    int64_t last;
+    size_t n;
 
     if (p->catchup == ETL_CATCHUP_NONE) {
         return;
     }
-    last = last_scheduled(p, conninfo);
+    last = d->opts->last_fire != NULL ? d->opts->last_fire(d->opts->hook_arg, p)
+                                      : last_scheduled(p, d->opts->conninfo);
     if (last <= 0) {
-        return;             /* never ran on a schedule: nothing was missed */
-    }
-    cap = p->catchup == ETL_CATCHUP_ALL ? (size_t)p->catchup_max : 1;
-    s->backlog = calloc(cap, sizeof(*s->backlog));
-    if (s->backlog == NULL) {
         return;
     }
-    /* keep the latest 'cap' missed fires, in order */
-    for (t = etl_schedule_next(p->sched, last); t > 0 && t <= now;
-         t = etl_schedule_next(p->sched, t)) {
-        if (n == cap) {
-            memmove(s->backlog, s->backlog + 1, (cap - 1) * sizeof(*s->backlog));
-            n--;
-        }
-        s->backlog[n++] = t;
+    s->backlog = calloc(p->catchup == ETL_CATCHUP_ALL && p->catchup_max > 1
+                        ? (size_t)p->catchup_max : 1, sizeof(*s->backlog));
+    if (s->backlog == NULL) {
+        etl_log(ETL_LOG_ERR, "[%s] catch-up skipped: out of memory", p->name);
+        return;
     }
-    s->nbacklog = n;
+    n = etl_daemon_missed(p->sched, last, now, p->catchup, p->catchup_max, s->backlog);
+    s->nbacklog = s->ncaught = n;
     if (n > 0) {
         etl_log(ETL_LOG_NOTICE, "[%s] catch-up (%s): %zu missed run%s to make up",
                 p->name, p->catchup == ETL_CATCHUP_ALL ? "all" : "latest", n, n > 1 ? "s" : "");
     }
 }
 
+/* Free slots and their backlogs; NULL is fine. */
 static void
 slots_free(struct slot *slots, size_t n)
 {
@@ -130,12 +211,15 @@ slots_free(struct slot *slots, size_t n)
     free(slots);
 }
 
-/* Slots of every scheduled pipeline of 'cfg'; *n = 0 when none. */
+/*
+ * Slots of every scheduled pipeline of 'cfg', with their catch-up backlogs
+ * if 'catchup'; *n = 0 when none.  NULL when out of memory.
+ */
 static struct slot *
-slots_new(struct etl_config *cfg, const char *conninfo, bool catchup, size_t *n)
+slots_new(const struct daemon *d, struct etl_config *cfg, bool catchup, size_t *n)
 {
     struct slot *slots = calloc(cfg->npipelines ? cfg->npipelines : 1, sizeof(*slots));
-    int64_t now = wall_now();
+    int64_t now = d->clock->now(d->clock->arg);
 
     *n = 0;
     if (slots == NULL) {
@@ -154,12 +238,13 @@ slots_new(struct etl_config *cfg, const char *conninfo, bool catchup, size_t *n)
         s->next = etl_schedule_next(p->sched, now);
         s->due = s->next > 0 ? s->next + jitter_of(p) : -1;
         if (catchup) {
-            slot_catchup(s, conninfo, now);
+            slot_catchup(d, s, now);
         }
     }
     return slots;
 }
 
+/* One scheduled run of 'p' for 'fire', as kind "nightly"; logs its failure. */
 static void
 run_one(struct etl_pipeline *p, const char *conninfo, int64_t fire)
 {
@@ -187,6 +272,7 @@ run_one(struct etl_pipeline *p, const char *conninfo, int64_t fire)
                      sum.rows_loaded);
 }
 
+/* Equal texts, or both NULL. */
 static bool
 same_text(const char *a, const char *b)
 {
@@ -212,6 +298,7 @@ slots_carry(struct slot *to, size_t nto, struct slot *from, size_t nfrom)
                 free(to[i].backlog);
                 to[i].backlog = from[k].backlog;
                 to[i].nbacklog = from[k].nbacklog;
+                to[i].ncaught = from[k].ncaught;
                 from[k].backlog = NULL;
                 from[k].nbacklog = 0;
                 break;
@@ -222,9 +309,9 @@ slots_carry(struct slot *to, size_t nto, struct slot *from, size_t nfrom)
 
 /* Reload the YAML; on success replace *cfg and the slots. */
 static void
-reload(struct etl_config **cfg, struct slot **slots, size_t *nslots,
-       const struct etl_daemon_opts *opts)
+reload(const struct daemon *d, struct etl_config **cfg, struct slot **slots, size_t *nslots)
 {
+    const struct etl_daemon_opts *opts = d->opts;
     struct etl_config *fresh;
     struct etl_err err;
     struct slot *ns;
@@ -241,7 +328,7 @@ reload(struct etl_config **cfg, struct slot **slots, size_t *nslots,
         (void)etl_notify("READY=1\nSTATUS=reload failed: %s", msg);
         return;
     }
-    ns = slots_new(fresh, opts->conninfo, false, &n);
+    ns = slots_new(d, fresh, false, &n);
     if (ns == NULL) {
         etl_config_free(fresh);
         etl_log(ETL_LOG_ERR, "reload failed: out of memory");
@@ -259,93 +346,107 @@ reload(struct etl_config **cfg, struct slot **slots, size_t *nslots,
     (void)etl_notify("READY=1\nSTATUS=reloaded, %zu scheduled pipelines", n);
 }
 
-static void
-sleep_slice(double seconds)
+/*
+ * The slot to run at 'now' and the fire it stands for: a catch-up backlog
+ * first, else the slot due soonest, whose next fire then moves on (past
+ * the fires a long run overran).  NULL when none is due; *wake is then
+ * the soonest due time, -1 if none.
+ */
+static struct slot *
+slot_pick(struct slot *slots, size_t nslots, int64_t now, int64_t *fire, int64_t *wake)
 {
-    struct timespec ts;
+    struct slot *due = NULL;
 
-    if (seconds <= 0) {
-        return;
+    *wake = -1;
+    for (size_t i = 0; i < nslots; i++) {
+        struct slot *s = &slots[i];
+
+        if (s->nbacklog > 0) {
+            *fire = s->backlog[0];
+            memmove(s->backlog, s->backlog + 1, (s->nbacklog - 1) * sizeof(int64_t));
+            s->nbacklog--;
+            return s;
+        }
+        if (s->due > 0 && s->due <= now && (due == NULL || s->due < due->due)) {
+            due = s;
+        }
+        if (s->due > 0 && (*wake < 0 || s->due < *wake)) {
+            *wake = s->due;
+        }
     }
-    if (seconds > DAEMON_SLICE) {
-        seconds = DAEMON_SLICE;
+    if (due == NULL) {
+        return NULL;
     }
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    nanosleep(&ts, NULL);       /* EINTR: a signal; the loop looks at the flags */
+    *fire = due->next;
+    due->next = etl_schedule_next(due->p->sched, due->next);
+    /* a run longer than the interval: skip the fires already past */
+    while (due->next > 0 && due->next <= now) {
+        due->next = etl_schedule_next(due->p->sched, due->next);
+    }
+    due->due = due->next > 0 ? due->next + jitter_of(due->p) : -1;
+    return due;
+}
+
+/* Run slot 's' for 'fire' (the runner, or the opts' hook); log the catch-up's end. */
+static void
+slot_run(const struct daemon *d, struct slot *s, int64_t fire)
+{
+    char when[32];
+    time_t t = (time_t)fire;
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+    etl_log(ETL_LOG_INFO, "[%s] scheduled run for %s", s->p->name, when);
+    if (d->opts->run != NULL) {
+        d->opts->run(d->opts->hook_arg, s->p, fire);
+    } else {
+        run_one(s->p, d->opts->conninfo, fire);
+    }
+    if (s->ncaught > 0 && s->nbacklog == 0) {
+        etl_log(ETL_LOG_NOTICE, "[%s] made up %zu missed run%s", s->p->name, s->ncaught,
+                s->ncaught > 1 ? "s" : "");
+        s->ncaught = 0;
+    }
 }
 
 int
 etl_daemon_run(struct etl_config *cfg, const struct etl_daemon_opts *opts, struct etl_err *err)
 {
+    struct daemon d = { opts, opts->clock != NULL ? opts->clock : &etl_clock_wall };
     struct slot *slots;
     size_t nslots;
 
     srandom((unsigned)(time(NULL) ^ getpid()));
-    slots = slots_new(cfg, opts->conninfo, true, &nslots);
+    slots = slots_new(&d, cfg, true, &nslots);
     if (slots == NULL || nslots == 0) {
         slots_free(slots, nslots);
         etl_config_free(cfg);
-        return etl_err_set(err, ETL_E_CONFIG, "no pipeline has a schedule");
+        return slots == NULL ? etl_err_set(err, ETL_E_NOMEM, "out of memory")
+                             : etl_err_set(err, ETL_E_CONFIG, "no pipeline has a schedule");
     }
     etl_log(ETL_LOG_NOTICE, "daemon started: %zu scheduled pipeline%s", nslots,
             nslots == 1 ? "" : "s");
     (void)etl_notify("READY=1\nSTATUS=waiting, %zu scheduled pipelines", nslots);
     while (!etl_stop_requested) {
-        struct slot *due = NULL;
-        int64_t now = wall_now(), fire;
+        int64_t now = d.clock->now(d.clock->arg), fire, wake;
+        struct slot *due;
 
         etl_notify_watchdog();
         if (etl_reload_requested) {
             etl_reload_requested = 0;
-            reload(&cfg, &slots, &nslots, opts);
+            reload(&d, &cfg, &slots, &nslots);
             continue;
         }
-        for (size_t i = 0; i < nslots; i++) {
-            struct slot *s = &slots[i];
-
-            if (s->nbacklog > 0) {
-                due = s;
-                break;
-            }
-            if (s->due > 0 && s->due <= now && (due == NULL || s->due < due->due)) {
-                due = s;
-            }
-        }
+        due = slot_pick(slots, nslots, now, &fire, &wake);
         if (due == NULL) {
-            int64_t soonest = -1;
+            /* in slices, so that signals and watchdog pings are served */
+            double wait = wake > 0 ? (double)(wake - now) : DAEMON_SLICE;
 
-            for (size_t i = 0; i < nslots; i++) {
-                if (slots[i].due > 0 && (soonest < 0 || slots[i].due < soonest)) {
-                    soonest = slots[i].due;
-                }
-            }
-            sleep_slice(soonest > 0 ? (double)(soonest - now) : DAEMON_SLICE);
+            d.clock->sleep(d.clock->arg, wait < DAEMON_SLICE ? wait : DAEMON_SLICE);
             continue;
         }
-        if (due->nbacklog > 0) {
-            fire = due->backlog[0];
-            memmove(due->backlog, due->backlog + 1, (due->nbacklog - 1) * sizeof(int64_t));
-            due->nbacklog--;
-        } else {
-            fire = due->next;
-            due->next = etl_schedule_next(due->p->sched, due->next);
-            /* a run longer than the interval: skip the fires already past */
-            while (due->next > 0 && due->next <= now) {
-                due->next = etl_schedule_next(due->p->sched, due->next);
-            }
-            due->due = due->next > 0 ? due->next + jitter_of(due->p) : -1;
-        }
-        {
-            char when[32];
-            time_t t = (time_t)fire;
-            struct tm tm;
-
-            gmtime_r(&t, &tm);
-            strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-            etl_log(ETL_LOG_INFO, "[%s] scheduled run for %s", due->p->name, when);
-        }
-        run_one(due->p, opts->conninfo, fire);
+        slot_run(&d, due, fire);
     }
     (void)etl_notify("STOPPING=1");
     etl_log(ETL_LOG_NOTICE, "daemon stopped");

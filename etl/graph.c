@@ -11,6 +11,7 @@
 
 #include "buf.h"
 
+/* See graph.h. */
 long
 etl_graph_find(const struct etl_graph_node *nodes, size_t n, const char *name)
 {
@@ -22,10 +23,20 @@ etl_graph_find(const struct etl_graph_node *nodes, size_t n, const char *name)
     return -1;
 }
 
+/* Fill *fail; returns -1. */
+static int
+fail_at(struct etl_graph_fail *fail, enum etl_graph_fault fault, size_t node, size_t need)
+{
+    fail->fault = fault;
+    fail->node = node;
+    fail->need = need;
+    return -1;
+}
+
 /* Describe one cycle among the nodes not yet placed. */
 static int
 cycle_error(const struct etl_graph_node *nodes, size_t n, const bool *placed,
-            size_t *culprit, struct etl_err *err)
+            struct etl_graph_fail *fail, struct etl_err *err)
 {
     size_t *path = calloc(n + 1, sizeof(*path));
     bool *seen = calloc(n, sizeof(*seen));
@@ -36,7 +47,8 @@ cycle_error(const struct etl_graph_node *nodes, size_t n, const bool *placed,
     if (path == NULL || seen == NULL) {
         free(path);
         free(seen);
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return fail_at(fail, ETL_GRAPH_NOMEM, 0, ETL_GRAPH_NO_NEED);
     }
     while (cur < n && placed[cur]) {
         cur++;
@@ -57,7 +69,14 @@ cycle_error(const struct etl_graph_node *nodes, size_t n, const bool *placed,
     while (path[start] != cur) {
         start++;
     }
-    *culprit = path[len - 1];
+    /* the last node of the path, and its need that closes the cycle */
+    fail_at(fail, ETL_GRAPH_CYCLE, path[len - 1], ETL_GRAPH_NO_NEED);
+    for (size_t k = 0; k < nodes[path[len - 1]].nneeds; k++) {
+        if (strcmp(nodes[path[len - 1]].needs[k], nodes[cur].name) == 0) {
+            fail->need = k;
+            break;
+        }
+    }
     etl_err_clear(&ignore);
     etl_buf_init(&text, 400);
     /* a needs b: print in flow order, b -> a */
@@ -78,33 +97,34 @@ cycle_error(const struct etl_graph_node *nodes, size_t n, const bool *placed,
 
 int
 etl_graph_order(const struct etl_graph_node *nodes, size_t n, size_t *order,
-                size_t *culprit, struct etl_err *err)
+                struct etl_graph_fail *fail, struct etl_err *err)
 {
     bool *placed;
     size_t done = 0;
     int rc = 0;
 
+    fail_at(fail, ETL_GRAPH_OK, 0, ETL_GRAPH_NO_NEED);
     for (size_t i = 0; i < n; i++) {
-        *culprit = i;
         if (etl_graph_find(nodes, i, nodes[i].name) >= 0) {
-            return etl_err_set(err, ETL_E_CONFIG, "stage name \"%s\" is used twice",
-                               nodes[i].name);
+            etl_err_set(err, ETL_E_CONFIG, "stage name \"%s\" is used twice", nodes[i].name);
+            return fail_at(fail, ETL_GRAPH_DUPLICATE, i, ETL_GRAPH_NO_NEED);
         }
         for (size_t k = 0; k < nodes[i].nneeds; k++) {
             if (strcmp(nodes[i].needs[k], nodes[i].name) == 0) {
-                return etl_err_set(err, ETL_E_CONFIG, "stage \"%s\" needs itself",
-                                   nodes[i].name);
+                etl_err_set(err, ETL_E_CONFIG, "stage \"%s\" needs itself", nodes[i].name);
+                return fail_at(fail, ETL_GRAPH_SELF_NEED, i, k);
             }
             if (etl_graph_find(nodes, n, nodes[i].needs[k]) < 0) {
-                return etl_err_set(err, ETL_E_CONFIG,
-                                   "unknown stage \"%s\" in needs of \"%s\"",
-                                   nodes[i].needs[k], nodes[i].name);
+                etl_err_set(err, ETL_E_CONFIG, "unknown stage \"%s\" in needs of \"%s\"",
+                            nodes[i].needs[k], nodes[i].name);
+                return fail_at(fail, ETL_GRAPH_UNKNOWN_NEED, i, k);
             }
         }
     }
     placed = calloc(n ? n : 1, sizeof(*placed));
     if (placed == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return fail_at(fail, ETL_GRAPH_NOMEM, 0, ETL_GRAPH_NO_NEED);
     }
     while (done < n) {
         bool progress = false;
@@ -123,7 +143,7 @@ etl_graph_order(const struct etl_graph_node *nodes, size_t n, size_t *order,
             }
         }
         if (!progress) {
-            rc = cycle_error(nodes, n, placed, culprit, err);
+            rc = cycle_error(nodes, n, placed, fail, err);
             break;
         }
     }

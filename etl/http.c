@@ -8,6 +8,9 @@
  *    curl_multi_poll() no longer than until the next due retry, so a retry
  *    waiting for its backoff never holds up the others.
  *
+ *    Each turn also feeds the systemd watchdog and asks the caller's cancel
+ *    predicate; a cancel drops the transfers left and their temp files.
+ *
  *    The write callback streams the body of a 2xx response into a spool temp
  *    file (spool.c) and its hash; the body of any other response is thrown
  *    away.  The header callback keeps ETag, Last-Modified and Retry-After of
@@ -17,6 +20,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +29,17 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 
 #ifndef ETL_VERSION
 #define ETL_VERSION "dev"
 #endif
 
-/* Longest single wait in curl_multi_poll(): a bound, not a tick. */
-#define HTTP_POLL_MAX_MS 1000
+/*
+ * Longest single wait in curl_multi_poll(): a bound, not a tick; also how
+ * late a cancel is seen at worst (a signal ends the wait at once).
+ */
+#define HTTP_POLL_MAX_MS 250
 /* Longest header value kept (ETag, Last-Modified); longer ones are dropped. */
 #define HTTP_HEADER_MAX 1024
 
@@ -603,6 +611,108 @@ xfer_free(struct http_xfer *x, CURLM *multi)
     x->last_modified = NULL;
 }
 
+bool
+etl_http_flag_set(void *arg)
+{
+    return *(volatile sig_atomic_t *)arg != 0;
+}
+
+/*
+ * Cancel what is not done: each such request gets its error; returns -1
+ * with 'err' set, for etl_http_fetch to return.
+ */
+static int
+fetch_cancel(struct http_xfer *xs, size_t n, size_t ndone, struct etl_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (xs[i].state != XFER_DONE) {
+            etl_err_set(&xs[i].req->err, ETL_E_NET, "GET %s: download cancelled",
+                        xs[i].req->url);
+            xs[i].req->err.retryable = true;
+        }
+    }
+    etl_err_set(err, ETL_E_NET, "download cancelled");
+    etl_err_detail(err, "%zu of %zu URLs not done", n - ndone, n);
+    err->retryable = true;
+    return -1;
+}
+
+/*
+ * Set up the transfers of reqs[0..n-1]: queued, or done at once when the
+ * scheme is not allowed.  Returns how many are done.
+ */
+static size_t
+fetch_queue(struct http_xfer *xs, struct etl_http_req *reqs, size_t n,
+            const struct etl_http_opts *opts)
+{
+    size_t ndone = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        struct http_xfer *x = &xs[i];
+
+        x->req = &reqs[i];
+        x->opts = opts;
+        x->retry_after = -1;
+        etl_spool_init(&x->spool);
+        if (!scheme_ok(reqs[i].url)) {
+            etl_err_set(&reqs[i].err, ETL_E_CONFIG,
+                        "GET %s: scheme not allowed (only http and https)", reqs[i].url);
+            x->state = XFER_DONE;
+            ndone++;
+        } else {
+            x->state = XFER_QUEUED;
+        }
+    }
+    return ndone;
+}
+
+/* How long to wait for sockets: 'wait' ms at most, less if a retry is due sooner. */
+static long
+fetch_wait_ms(const struct http_xfer *xs, size_t n, long wait)
+{
+    int64_t now = now_ms();
+
+    for (size_t i = 0; i < n; i++) {
+        if (xs[i].state == XFER_QUEUED) {
+            int64_t d = xs[i].due_ms - now;
+
+            if (d < wait) {
+                wait = d > 0 ? (long)d : 0;
+            }
+        }
+    }
+    return wait;
+}
+
+/*
+ * Read the attempts curl has finished and classify each (xfer_done).
+ * Lowers *running by their number; returns how many requests are done.
+ */
+static size_t
+fetch_collect(CURLM *multi, long *running, uint64_t *seed)
+{
+    struct CURLMsg *msg;
+    size_t ndone = 0;
+    int left;
+
+    while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+        struct http_xfer *x;
+        char *priv = NULL;
+
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+        x = (struct http_xfer *)(void *)priv;
+        xfer_done(x, multi, msg->data.result, seed);
+        (*running)--;
+        if (x->state == XFER_DONE) {
+            ndone++;
+        }
+    }
+    return ndone;
+}
+
 /*
  * The multi loop.  Each turn: start due transfers up to 'parallel', let curl
  * work, collect finished ones, then wait for sockets or the next due retry.
@@ -633,29 +743,19 @@ etl_http_fetch(struct etl_http_req *reqs, size_t n, const struct etl_http_opts *
         return etl_err_set(err, ETL_E_NOMEM, "out of memory");
     }
     seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)xs;
-    for (size_t i = 0; i < n; i++) {
-        struct http_xfer *x = &xs[i];
-
-        x->req = &reqs[i];
-        x->opts = opts;
-        x->retry_after = -1;
-        etl_spool_init(&x->spool);
-        if (!scheme_ok(reqs[i].url)) {
-            etl_err_set(&reqs[i].err, ETL_E_CONFIG,
-                        "GET %s: scheme not allowed (only http and https)", reqs[i].url);
-            x->state = XFER_DONE;
-            ndone++;
-        } else {
-            x->state = XFER_QUEUED;
-        }
-    }
+    ndone = fetch_queue(xs, reqs, n, opts);
 
     while (ndone < n) {
         int64_t now = now_ms();
-        long wait = HTTP_POLL_MAX_MS;
-        struct CURLMsg *msg;
-        int left, still;
+        long wait = HTTP_POLL_MAX_MS;       /* ms */
+        int still;
         CURLMcode mc;
+
+        etl_notify_watchdog();
+        if (opts->cancelled != NULL && opts->cancelled(opts->cancel_arg)) {
+            fetch_cancel(xs, n, ndone, err);
+            goto out;
+        }
 
         for (size_t i = 0; i < n && running < parallel; i++) {
             if (xs[i].state == XFER_QUEUED && xs[i].due_ms <= now) {
@@ -673,35 +773,12 @@ etl_http_fetch(struct etl_http_req *reqs, size_t n, const struct etl_http_opts *
                 goto out;
             }
         }
-        while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
-            struct http_xfer *x;
-            char *priv = NULL;
-
-            if (msg->msg != CURLMSG_DONE) {
-                continue;
-            }
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
-            x = (struct http_xfer *)(void *)priv;
-            xfer_done(x, multi, msg->data.result, &seed);
-            running--;
-            if (x->state == XFER_DONE) {
-                ndone++;
-            }
-        }
+        ndone += fetch_collect(multi, &running, &seed);
         if (ndone == n) {
             break;
         }
         if (running < parallel) {
-            now = now_ms();
-            for (size_t i = 0; i < n; i++) {
-                if (xs[i].state == XFER_QUEUED) {
-                    int64_t d = xs[i].due_ms - now;
-
-                    if (d < wait) {
-                        wait = d > 0 ? (long)d : 0;
-                    }
-                }
-            }
+            wait = fetch_wait_ms(xs, n, wait);
         }
         if (wait > 0) {
             mc = curl_multi_poll(multi, NULL, 0, (int)wait, NULL);

@@ -43,6 +43,13 @@ struct etl_http_opts {
     const char *const *headers;     /* extra "Name: value" lines, or NULL */
     size_t nheaders;
     const char *log_prefix;         /* "[pipeline/stage] " for retry logs, or NULL */
+    /*
+     * Asked at every turn of the loop, at least every HTTP_POLL_MAX_MS
+     * (250 ms) and on every signal: true stops all downloads (see
+     * etl_http_fetch).  NULL: never.
+     */
+    bool (*cancelled)(void *arg);
+    void *cancel_arg;
 };
 
 /* One URL to download: inputs set by the caller, outputs by etl_http_fetch(). */
@@ -88,12 +95,25 @@ void etl_http_req_clear(struct etl_http_req *r);
  * set; err.retryable tells whether a later run may succeed).  A failed URL
  * does not stop the others.  Returns -1 only when nothing can go on (out of
  * memory, libcurl multi failure), with 'err' set; the requests' outputs are
- * then still to be cleared.  Time: as long as the slowest URL with its
- * retries; memory: one curl handle and one 16 KiB buffer per running
- * transfer.
+ * then still to be cleared.  While it waits it feeds the systemd watchdog
+ * (etl_notify_watchdog).
+ *
+ * When opts->cancelled says so, it drops every transfer not yet done (their
+ * temp files are removed: nothing partial stays in the spool), sets each of
+ * those requests' err to 'GET <url>: download cancelled', and returns -1
+ * with ETL_E_NET 'download cancelled' (detail: how many URLs were left),
+ * retryable: a later run may fetch them.  Time: as long as the slowest URL
+ * with its retries; memory: one curl handle and one 16 KiB buffer per
+ * running transfer.
  */
 int etl_http_fetch(struct etl_http_req *reqs, size_t n, const struct etl_http_opts *opts,
                    struct etl_err *err) ETL_MUSTCHECK;
+
+/*
+ * A cancel predicate for etl_http_opts: true once the flag 'arg' points to
+ * (a volatile sig_atomic_t, as set by a signal handler) is not 0.
+ */
+bool etl_http_flag_set(void *arg);
 
 /*
  * Seconds of a Retry-After value ("120" or an HTTP date) from 'now' (time(2)

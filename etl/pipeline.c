@@ -292,7 +292,8 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
     struct etl_graph_node *g = NULL;
     struct etl_stage **loaded = NULL;
     struct etl_pipeline *p;
-    size_t *order = NULL, culprit = 0;
+    size_t *order = NULL;
+    struct etl_graph_fail gf;
     const char *s;
     char what[160];
 
@@ -338,12 +339,16 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
         goto fail;
     }
     if (p->schedule != NULL) {
-        p->sched = etl_schedule_parse(p->schedule, p->timezone, err);
-        if (p->sched == NULL) {
-            const struct etl_node *at = etl_node_get(node, "schedule");
+        enum etl_cron_part bad = ETL_CRON_EXPR;
 
-            if (strstr(err->msg, "time zone") != NULL) {
-                at = etl_node_get(node, "timezone");
+        p->sched = etl_schedule_parse(p->schedule, p->timezone, &bad, err);
+        if (p->sched == NULL) {
+            /* the zone's key; a bad $TZ (no key) blames the schedule */
+            const struct etl_node *at = bad == ETL_CRON_ZONE ? etl_node_get(node, "timezone")
+                                                             : NULL;
+
+            if (at == NULL) {
+                at = etl_node_get(node, "schedule");
             }
             etl_err_where(err, "%s:%u:%u", at->file, at->line, at->col);
             goto fail;
@@ -371,21 +376,15 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
         g[i].needs = (const char *const *)loaded[i]->needs;
         g[i].nneeds = loaded[i]->nneeds;
     }
-    if (etl_graph_order(g, stages->n, order, &culprit, err) < 0) {
+    if (etl_graph_order(g, stages->n, order, &gf, err) < 0) {
         /* point at the culprit's needs, else at its name */
-        const struct etl_node *at = etl_node_get(stages->items[culprit], "needs");
+        const struct etl_node *at = etl_node_get(stages->items[gf.node], "needs");
 
-        if (at == NULL || strstr(err->msg, "is used twice") != NULL) {
-            at = etl_node_get(stages->items[culprit], "name");
-        } else if (at->type == ETL_NODE_SEQ) {
-            /* the very item that names no stage, when that is the error */
-            for (size_t k = 0; k < at->n; k++) {
-                if (at->items[k]->type == ETL_NODE_SCALAR &&
-                    etl_graph_find(g, stages->n, at->items[k]->str) < 0) {
-                    at = at->items[k];
-                    break;
-                }
-            }
+        if (at == NULL || gf.fault == ETL_GRAPH_DUPLICATE) {
+            at = etl_node_get(stages->items[gf.node], "name");
+        } else if (gf.fault == ETL_GRAPH_UNKNOWN_NEED && at->type == ETL_NODE_SEQ &&
+                   gf.need < at->n) {
+            at = at->items[gf.need];    /* the very item that names no stage */
         }
         etl_err_where(err, "%s:%u:%u", at->file, at->line, at->col);
         etl_err_context(err, "pipeline \"%s\"", p->name);

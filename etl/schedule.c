@@ -42,10 +42,14 @@ parse_every(const char *text, int64_t *out, struct etl_err *err)
 }
 
 struct etl_schedule *
-etl_schedule_parse(const char *expr, const char *tz, struct etl_err *err)
+etl_schedule_parse(const char *expr, const char *tz, enum etl_cron_part *bad,
+                   struct etl_err *err)
 {
     struct etl_schedule *s = calloc(1, sizeof(*s));
 
+    if (bad != NULL) {
+        *bad = ETL_CRON_EXPR;
+    }
     if (s == NULL) {
         etl_err_set(err, ETL_E_NOMEM, "out of memory");
         return NULL;
@@ -57,7 +61,7 @@ etl_schedule_parse(const char *expr, const char *tz, struct etl_err *err)
         }
         return s;
     }
-    s->cron = etl_cron_parse(expr, tz, err);
+    s->cron = etl_cron_parse(expr, tz, bad, err);
     if (s->cron == NULL) {
         free(s);
         return NULL;

@@ -9,17 +9,21 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "cron.h"
 #include "err.h"
-
-struct etl_cron;
 
 struct etl_schedule {
     struct etl_cron *cron;      /* NULL for an interval */
     int64_t every;              /* seconds, for "@every" */
 };
 
-/* Parse; NULL with ETL_E_CONFIG (the caller adds where). */
+/*
+ * Parse; NULL with ETL_E_CONFIG (the caller adds where) and, if 'bad' is
+ * not NULL, *bad telling which part was wrong: the expression (an "@every"
+ * error too) or the zone.  ETL_E_NOMEM when out of memory.
+ */
 struct etl_schedule *etl_schedule_parse(const char *expr, const char *tz,
+                                        enum etl_cron_part *bad,
                                         struct etl_err *err) ETL_MUSTCHECK;
 void etl_schedule_free(struct etl_schedule *s);
 

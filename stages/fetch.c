@@ -30,6 +30,7 @@
 #include "etl/log.h"
 #include "etl/pg.h"
 #include "etl/pipeline.h"
+#include "etl/runner.h"
 #include "etl/spool.h"
 #include "etl/stage.h"
 
@@ -892,6 +893,8 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
     opts = c->http;
     opts.spool_dir = spool_dir;
     opts.log_prefix = prefix;
+    opts.cancelled = etl_http_flag_set;       /* a stop (SIGTERM) ends the downloads */
+    opts.cancel_arg = (void *)&etl_stop_requested;
     if (etl_http_fetch(reqs, n, &opts, err) < 0) {
         goto out;
     }

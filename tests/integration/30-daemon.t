@@ -5,7 +5,8 @@
 # (an invalid one is logged and the running configuration kept; a valid one
 # takes over), and stops on SIGTERM with exit 0.  Also: a daemon without
 # any schedule refuses to start, and `check` prints the next five fire
-# times of a cron schedule in its time zone.
+# times of a cron schedule in its time zone, and a bad EWC_ETL_CLOCK_START
+# is refused.
 . "$(dirname "$0")/../lib/env.sh"
 . "$TESTS_LIB/proc.sh"
 
@@ -49,6 +50,11 @@ etl daemon --help
 is_rc 0 "daemon --help: exit 0"
 like "$ETL_OUT" "^Usage: ewc-etl daemon" "daemon --help prints its usage on stdout"
 like "$ETL_OUT" "SIGHUP reloads" "the help says what SIGHUP does"
+like "$ETL_OUT" "EWC_ETL_CLOCK_START=T" "the help documents EWC_ETL_CLOCK_START"
+EWC_ETL_CLOCK_START=yesterday etl daemon
+is_rc 2 "daemon with a bad EWC_ETL_CLOCK_START: exit 2"
+like "$ETL_ERR" 'invalid clock start "yesterday": expected seconds since the epoch' \
+     "it says the clock start is invalid"
 
 ## start, scheduled runs, READY=1 and the watchdog
 write_pipeline_ops --set 'schedule: "@every 2s"' "$a"

@@ -2,13 +2,18 @@
 # 33-catchup: on start the daemon makes up the fires of a pipeline's
 # schedule missed since the ledger's latest nightly run (its
 # params->>'scheduled_for'), per the pipeline's "catchup" policy.  The
-# schedule is "@every 1h", so no regular fire happens during the test; a
-# fake earlier nightly run says the last fire served was 5 hours ago, so the
-# fires A-4h .. A were missed (A: the latest full hour).
+# schedule is "@every 1h" and the daemon's clock starts at a fixed instant
+# (EWC_ETL_CLOCK_START): A+30 s, A = 2026-01-01T00:00Z, so no regular fire
+# comes during the test; a fake earlier nightly run says the last fire
+# served was A-5h, so the fires A-4h .. A were missed.
 #   latest           -> one run, for A
 #   all, max 3       -> three runs, for A-2h, A-1h, A, oldest first
 #   none             -> no run
 #   all, no history  -> no run (never ran on a schedule: nothing missed)
+# The daemon logs when it has made up a backlog, and that is waited for.
+# For the last two, whose backlog is empty, the clock starts 2 s before the
+# regular fire A+1h: catch-up runs come before it, so once its run is done
+# each pipeline must have that one run only.
 # Each daemon is stopped with SIGTERM and must exit 0.
 . "$(dirname "$0")/../lib/env.sh"
 . "$TESTS_LIB/proc.sh"
@@ -21,17 +26,10 @@ CSV
 setup_all
 url=$EWC_SOURCE_URL/c.csv
 
-# fake_run PIPELINE: set A (the latest full hour), insert an ok nightly run
-# that served A-5h, print its id.  Keeps each daemon clear of an hour
-# boundary (the expected fires are computed here, and a new hour would be a
-# regular fire): waits for the next hour when less than 40 s are left.
+A=1767225600        # 2026-01-01T00:00:00Z
+
+# fake_run PIPELINE: insert an ok nightly run that served A-5h, print its id.
 fake_run() {
-    local left=$((3600 - $(date +%s) % 3600))
-    if [ "$left" -lt 40 ]; then
-        note "waiting $((left + 1)) s for the next hour to begin" >&2
-        sleep "$((left + 1))"
-    fi
-    A=$(( $(date +%s) / 3600 * 3600 ))
     q "insert into ledger.run (pipeline, kind, params, status, finished_at)
        values ('$1', 'nightly', '{\"scheduled_for\": $((A - 5 * 3600))}', 'ok', now())
        returning id"
@@ -45,11 +43,15 @@ finished_count() {     # finished_count PIPELINE AFTER N: at least N runs done
     [ "$(q "select count(*) from ledger.run where pipeline = '$1' and id > $2
              and status <> 'running'")" -ge "$3" ]
 }
-daemon_start() {     # daemon_start NAME: the daemon on $T/NAME.yaml, READY=1 waited for
+daemon_start() {     # daemon_start NAME START: the daemon on $T/NAME.yaml, its clock
+                     # starting at START; READY=1 waited for
     notify_start || bail_out "could not start the notify listener"
-    bg_etl_raw "$1" -c "$T/$1.yaml" daemon
+    EWC_ETL_CLOCK_START=$2 bg_etl_raw "$1" -c "$T/$1.yaml" daemon
     DAEMON_PID=$BG_PID
     ok "$1: the daemon is ready" -- wait_until 20 notify_has READY=1
+}
+log_has() {          # log_has NAME TEXT
+    grep -qF -- "$2" "$T/$1.err"
 }
 daemon_stop() {
     bg_signal_wait TERM "$DAEMON_PID" 20
@@ -62,9 +64,9 @@ daemon_stop() {
 write_pipeline_ops --out "$T/latest.yaml" --name latest \
     --set 'schedule: "@every 1h"' --set 'catchup: latest' "$url"
 fake_run latest >"$T/fake"; f=$(cat "$T/fake")
-daemon_start latest
-ok "latest: a catch-up run finishes" -- wait_until 30 finished_count latest "$f" 1
-sleep 3
+daemon_start latest "$((A + 30))"
+ok "latest: the catch-up is made up" -- \
+    wait_until 30 log_has latest "[latest] made up 1 missed run"
 is "$(runs_of latest "$f")" "$A|ok" \
    "latest: exactly one new nightly run, for the latest missed fire (A)"
 is "$(q "select kind from ledger.run where pipeline = 'latest' and id > $f")" "nightly" \
@@ -77,9 +79,9 @@ daemon_stop latest
 write_pipeline_ops --out "$T/all.yaml" --name all \
     --set 'schedule: "@every 1h"' --set 'catchup: all' --set 'catchup_max: 3' "$url"
 fake_run all >"$T/fake"; f=$(cat "$T/fake")
-daemon_start all
-ok "all: three catch-up runs finish" -- wait_until 40 finished_count all "$f" 3
-sleep 3
+daemon_start all "2026-01-01T00:00:30Z"
+ok "all: the catch-up is made up" -- \
+    wait_until 40 log_has all "[all] made up 3 missed runs"
 is "$(runs_of all "$f")" \
    "$(printf '%s|ok\n' "$((A - 7200))" "$((A - 3600))" "$A")" \
    "all: exactly 3 runs, for A-2h, A-1h, A, oldest first"
@@ -100,11 +102,12 @@ write_pipeline_ops --out "$T/none.yaml" --name none \
 } >"$T/none2.yaml"
 mv "$T/none2.yaml" "$T/none.yaml"
 fake_run none >"$T/fake"; f=$(cat "$T/fake")
-daemon_start none
-sleep 5
-is "$(runs_of none "$f")" "" "none: no run"
-is "$(q "select count(*) from ledger.run where pipeline = 'fresh'")" "0" \
-   "all without an earlier nightly run: no run"
+daemon_start none "$((A + 3600 - 2))"
+ok "none, fresh: the regular fire A+1h has run" -- wait_until 30 eval \
+    'finished_count none "$f" 1 && finished_count fresh 0 1'
+is "$(runs_of none "$f")" "$((A + 3600))|ok" "none: no catch-up run, only the regular one"
+is "$(runs_of fresh 0)" "$((A + 3600))|ok" \
+   "all without an earlier nightly run: no catch-up run, only the regular one"
 unlike "$(cat "$T/none.err")" "catch-up" "none: no catch-up in the log"
 ok "none: the daemon schedules both pipelines" -- \
     grep -qF "daemon started: 2 scheduled pipelines" "$T/none.err"

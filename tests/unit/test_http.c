@@ -5,7 +5,7 @@
  *    loopback server tests/lib/httpd.py (started here with fork/exec on
  *    127.0.0.1, stopped by its PID): conditional GET, retries, no retry on
  *    404, concurrency, refused schemes, max_bytes, connection refused,
- *    timeouts.  The server's JSON request log is the witness.
+ *    timeouts, a cancel while a server stalls (and the watchdog meanwhile).  The server's JSON request log is the witness.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +25,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1040,6 +1042,173 @@ test_nothing_to_do(void **state)
     assert_int_equal(err.code, ETL_E_NONE);
 }
 
+/* ---- cancel and watchdog ---- */
+
+/* A cancel predicate: true once 'ms' of the monotonic clock have passed. */
+struct cancel_after {
+    int64_t at_ms;
+    int calls;
+};
+
+static bool
+cancel_after_pred(void *arg)
+{
+    struct cancel_after *c = arg;
+
+    c->calls++;
+    return mono_ms() >= c->at_ms;
+}
+
+/* Datagrams on 'fd' that read "WATCHDOG=1"; the rest are failures. */
+static int
+count_watchdog(int fd)
+{
+    char buf[64];
+    ssize_t n;
+    int count = 0;
+
+    while ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
+        buf[n] = '\0';
+        assert_string_equal(buf, "WATCHDOG=1");
+        count++;
+    }
+    return count;
+}
+
+/*
+ * A server that accepts and then sends nothing: the predicate turns true
+ * after 400 ms and the fetch ends within a bound, the stalled URL with an
+ * error, the finished one kept; no temp file is left in the spool.  The
+ * watchdog is fed while it waits.
+ */
+static void
+test_cancel_stalled(void **state)
+{
+    struct etl_http_opts o;
+    struct etl_http_req r[2];
+    struct cancel_after c;
+    struct sockaddr_un sa;
+    struct etl_err err;
+    char url[2][128], expect[256];
+    int64_t t0, elapsed;
+    int fd, tmps;
+
+    (void)state;
+    put_file("quick.csv", "abc");
+    set_script("{\"/hang.csv\": {\"delay\": 30}}");
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify.sock", srv.dir);
+    fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+    setenv("WATCHDOG_USEC", "200000", 1);
+
+    quick_opts(&o);
+    o.timeout = 60;
+    o.cancelled = cancel_after_pred;
+    o.cancel_arg = &c;
+    url_of(url[0], sizeof(url[0]), "/hang.csv");
+    url_of(url[1], sizeof(url[1]), "/quick.csv");
+    etl_http_req_init(&r[0], url[0], NULL, NULL);
+    etl_http_req_init(&r[1], url[1], NULL, NULL);
+    etl_err_clear(&err);
+    t0 = mono_ms();
+    c.at_ms = t0 + 400;
+    c.calls = 0;
+    assert_int_equal(etl_http_fetch(r, 2, &o, &err), -1);
+    elapsed = mono_ms() - t0;
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+
+    assert_true(elapsed >= 400);
+    assert_true(elapsed < 1000);
+    assert_true(c.calls >= 2);              /* asked while it waited */
+    assert_int_equal(err.code, ETL_E_NET);
+    assert_true(err.retryable);
+    assert_string_equal(err.msg, "download cancelled");
+    assert_string_equal(err.detail, "1 of 2 URLs not done");
+    snprintf(expect, sizeof(expect), "GET %s: download cancelled", url[0]);
+    assert_int_equal(r[0].err.code, ETL_E_NET);
+    assert_string_equal(r[0].err.msg, expect);
+    assert_true(r[0].err.retryable);
+    assert_null(r[0].spool_path);
+    assert_int_equal(r[1].err.code, ETL_E_NONE);
+    assert_non_null(r[1].spool_path);
+    assert_string_equal(r[1].sha256, SHA_ABC);
+    count_dir(srv.spool, &tmps);
+    assert_int_equal(tmps, 0);
+    /* 400 ms with a ping due every 100 ms */
+    assert_true(count_watchdog(fd) >= 2);
+    close(fd);
+    unlink(sa.sun_path);
+    etl_http_req_clear(&r[0]);
+    etl_http_req_clear(&r[1]);
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_alarm_stop(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+/*
+ * etl_http_flag_set on a flag a signal handler sets, as fetch.c passes
+ * etl_stop_requested: the signal ends the wait at once.  A flag already
+ * set stops before any request.
+ */
+static void
+test_cancel_on_signal(void **state)
+{
+    struct itimerval it = { { 0, 0 }, { 0, 300000 } };
+    struct sigaction sa, old;
+    struct etl_http_opts o;
+    struct etl_http_req r;
+    struct etl_err err;
+    char url[128];
+    int64_t t0, elapsed;
+
+    (void)state;
+    set_script("{\"/hang2.csv\": {\"delay\": 30}}");
+    quick_opts(&o);
+    o.timeout = 60;
+    o.cancelled = etl_http_flag_set;
+    o.cancel_arg = (void *)&stop_flag;
+    url_of(url, sizeof(url), "/hang2.csv");
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm_stop;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+    stop_flag = 0;
+    etl_http_req_init(&r, url, NULL, NULL);
+    etl_err_clear(&err);
+    t0 = mono_ms();
+    assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+    assert_int_equal(etl_http_fetch(&r, 1, &o, &err), -1);
+    elapsed = mono_ms() - t0;
+    sigaction(SIGALRM, &old, NULL);
+    assert_true(elapsed >= 300);
+    assert_true(elapsed < 800);
+    assert_string_equal(err.msg, "download cancelled");
+    assert_string_equal(err.detail, "1 of 1 URLs not done");
+    assert_int_equal(r.attempts, 1);
+    etl_http_req_clear(&r);
+
+    /* already set: no request at all */
+    etl_http_req_init(&r, url, NULL, NULL);
+    etl_err_clear(&err);
+    assert_int_equal(etl_http_fetch(&r, 1, &o, &err), -1);
+    assert_string_equal(err.msg, "download cancelled");
+    assert_int_equal(r.attempts, 0);
+    etl_http_req_clear(&r);
+    stop_flag = 0;
+}
+
 int
 main(void)
 {
@@ -1070,6 +1239,8 @@ main(void)
         cmocka_unit_test(test_max_bytes_streamed),
         cmocka_unit_test(test_spool_write_errors),
         cmocka_unit_test(test_nothing_to_do),
+        cmocka_unit_test(test_cancel_stalled),
+        cmocka_unit_test(test_cancel_on_signal),
     };
 
     /* as ewc-etl's main does: a peer that closed its socket is an error

@@ -1,0 +1,365 @@
+/*
+ * tz.c
+ *    The zone of a schedule, for glibc's tz code: the checks that it exists
+ *    (glibc takes any zone it cannot read for UTC, silently, and reads a bad
+ *    TZ string as far as it can) and the switch of TZ around a conversion.
+ *    See tz.h.  The user is cron.c.
+ */
+#include "tz.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The system tzdata, unless $TZDIR says otherwise (as glibc). */
+#define ZONE_DIR "/usr/share/zoneinfo"
+
+/*
+ * Largest TZif file accepted: the biggest in tzdata are ~10 KB ("fat"
+ * files with transitions to 2037); anything far larger is not a zone.
+ */
+#define ZONE_FILE_MAX (256 * 1024)
+
+/* A TZif file starts with "TZif", a version byte and a 44-byte header. */
+#define ZONE_HEADER_LEN 44
+
+/* Longest time zone abbreviation accepted in a TZ string ("<+0530>"). */
+#define ZONE_ABBR_MAX 16
+
+/* ---- POSIX TZ strings, syntax only (glibc does not check it) ---- */
+
+/* Up to 'max' digits into *v; NULL if there is none. */
+static const char *
+tz_digits(const char *p, int max, int *v)
+{
+    int n = 0;
+
+    *v = 0;
+    while (n < max && isdigit((unsigned char)*p)) {
+        *v = *v * 10 + (*p++ - '0');
+        n++;
+    }
+    return n > 0 ? p : NULL;
+}
+
+/* An abbreviation: three or more letters, or <...> of letters, digits, +-. */
+static const char *
+tz_abbr(const char *p)
+{
+    size_t n = 0;
+
+    if (*p == '<') {
+        for (p++; *p != '>'; p++, n++) {
+            if ((!isalnum((unsigned char)*p) && *p != '+' && *p != '-') ||
+                n + 1 >= ZONE_ABBR_MAX) {
+                return NULL;
+            }
+        }
+        p++;
+    } else {
+        for (; isalpha((unsigned char)*p); p++, n++) {
+            if (n + 1 >= ZONE_ABBR_MAX) {
+                return NULL;
+            }
+        }
+    }
+    return n >= 3 ? p : NULL;
+}
+
+/* [+-]hh[:mm[:ss]], hours up to 'maxh'. */
+static const char *
+tz_time(const char *p, int maxh)
+{
+    int v;
+
+    if (*p == '+' || *p == '-') {
+        p++;
+    }
+    if ((p = tz_digits(p, 3, &v)) == NULL || v > maxh) {
+        return NULL;
+    }
+    for (int i = 0; i < 2 && *p == ':'; i++) {
+        if ((p = tz_digits(p + 1, 2, &v)) == NULL || v > 59) {
+            return NULL;
+        }
+    }
+    return p;
+}
+
+/* A rule date, Jn (1-365), n (0-365) or Mm.w.d, with an optional /time. */
+static const char *
+tz_date(const char *p)
+{
+    int n, m, w, d;
+
+    if (*p == 'J') {
+        if ((p = tz_digits(p + 1, 3, &n)) == NULL || n < 1 || n > 365) {
+            return NULL;
+        }
+    } else if (*p == 'M') {
+        if ((p = tz_digits(p + 1, 2, &m)) == NULL || m < 1 || m > 12 ||
+            *p != '.' || (p = tz_digits(p + 1, 1, &w)) == NULL ||
+            w < 1 || w > 5 || *p != '.' ||
+            (p = tz_digits(p + 1, 1, &d)) == NULL || d > 6) {
+            return NULL;
+        }
+    } else if ((p = tz_digits(p, 3, &n)) == NULL || n > 365) {
+        return NULL;
+    }
+    if (*p == '/') {
+        p = tz_time(p + 1, 167);
+    }
+    return p;
+}
+
+/*
+ * Is 's' a POSIX TZ string?
+ *     std offset [dst [offset] [,start[/time],end[/time]]]
+ * (without rules glibc uses the US ones, from $TZDIR/posixrules).
+ */
+static bool
+tz_string_ok(const char *s)
+{
+    const char *p = s;
+
+    if ((p = tz_abbr(p)) == NULL || (p = tz_time(p, 24)) == NULL) {
+        return false;
+    }
+    if (*p == '\0') {
+        return true;
+    }
+    if ((p = tz_abbr(p)) == NULL) {
+        return false;
+    }
+    if (*p != '\0' && *p != ',' && (p = tz_time(p, 24)) == NULL) {
+        return false;
+    }
+    if (*p == '\0') {
+        return true;
+    }
+    return *p == ',' && (p = tz_date(p + 1)) != NULL && *p == ',' &&
+           (p = tz_date(p + 1)) != NULL && *p == '\0';
+}
+
+/* ---- zone names and files ---- */
+
+/* Is 'name' acceptable as a relative zone name under the zone directory? */
+static bool
+tz_name_ok(const char *name)
+{
+    return name[0] != '\0' && name[0] != '/' && strstr(name, "..") == NULL;
+}
+
+/* The zone directory: $TZDIR if set and not empty, else ZONE_DIR. */
+static const char *
+tz_dir(void)
+{
+    const char *dir = getenv("TZDIR");
+
+    return dir != NULL && dir[0] != '\0' ? dir : ZONE_DIR;
+}
+
+/* The zone directory path of a name; false if it does not fit. */
+static bool
+tz_path(const char *name, char *path, size_t size)
+{
+    return (size_t)snprintf(path, size, "%s/%s", tz_dir(), name) < size;
+}
+
+/* "unknown time zone" with the reason as detail; returns -1. */
+static int
+tz_unknown(const char *name, const char *why, struct etl_err *err)
+{
+    etl_err_set(err, ETL_E_CONFIG, "unknown time zone \"%s\"", name);
+    etl_err_detail(err, "%s", why);
+    return -1;
+}
+
+/*
+ * Check that 'path' can be the zone file of the zone called 'name': a
+ * missing, unreadable, odd or huge file is an unknown zone (the reason in
+ * the detail), one without a TZif header an invalid zone file.  The file's
+ * contents are glibc's to read.
+ */
+static int
+tz_check_file(const char *path, const char *name, struct etl_err *err)
+{
+    unsigned char head[ZONE_HEADER_LEN];
+    FILE *f = fopen(path, "rb");
+    char why[sizeof(err->detail)] = "";
+    struct stat st;
+    size_t n = 0;
+
+    if (f == NULL) {
+        snprintf(why, sizeof(why), "could not open \"%s\": %s", path,
+                 strerror(errno));
+        return tz_unknown(name, why, err);
+    }
+    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, sizeof(why), "\"%s\" is not a regular file", path);
+    } else if (st.st_size > ZONE_FILE_MAX) {
+        snprintf(why, sizeof(why), "\"%s\" is too large for a zone file",
+                 path);
+    } else {
+        n = fread(head, 1, sizeof(head), f);
+    }
+    fclose(f);
+    if (why[0] != '\0') {
+        return tz_unknown(name, why, err);
+    }
+    if (n < sizeof(head)) {
+        return etl_err_set(err, ETL_E_CONFIG,
+                           "invalid time zone file \"%s\": truncated", path);
+    }
+    if (memcmp(head, "TZif", 4) != 0) {
+        return etl_err_set(err, ETL_E_CONFIG,
+                           "invalid time zone file \"%s\": not a TZif file",
+                           path);
+    }
+    return 0;
+}
+
+/* Set the zone's name and the TZ value of its conversions (NULL: unset). */
+static int
+tz_set(struct etl_tz *z, const char *name, const char *tz, struct etl_err *err)
+{
+    if ((z->name = strdup(name)) == NULL || (tz != NULL && (z->tz = strdup(tz)) == NULL)) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/*
+ * The local zone as glibc picks it: $TZ (":name", "name", "/path", a POSIX
+ * TZ string; empty is UTC), else /etc/localtime, else UTC.  The $TZ text
+ * is kept, so that later changes to it do not move the schedule.
+ */
+static int
+tz_load_local(struct etl_tz *z, struct etl_err *err)
+{
+    const char *tz = getenv("TZ");
+    const char *name;
+    char path[4096];
+
+    if (tz == NULL) {
+        char link[4096];
+        ssize_t n;
+        const char *zi;
+
+        if (access("/etc/localtime", F_OK) != 0) {
+            return tz_set(z, "UTC", NULL, err);
+        }
+        n = readlink("/etc/localtime", link, sizeof(link) - 1);
+        link[n > 0 ? n : 0] = '\0';
+        zi = strstr(link, "zoneinfo/");
+        if (tz_set(z, zi != NULL ? zi + 9 : "localtime", NULL, err) < 0) {
+            return -1;
+        }
+        return tz_check_file("/etc/localtime", "localtime", err);
+    }
+    name = tz[0] == ':' ? tz + 1 : tz;
+    if (tz_set(z, name[0] != '\0' ? name : "UTC", tz, err) < 0) {
+        return -1;
+    }
+    if (name[0] == '\0') {
+        return 0;
+    }
+    if (name[0] == '/') {
+        return tz_check_file(name, name, err);
+    }
+    if (tz_name_ok(name) && tz_path(name, path, sizeof(path)) &&
+        access(path, F_OK) == 0) {
+        return tz_check_file(path, name, err);
+    }
+    if (tz_string_ok(name)) {
+        return 0;
+    }
+    snprintf(path, sizeof(path), "$TZ is neither a zone under %s nor a "
+             "POSIX TZ string", tz_dir());
+    return tz_unknown(name, path, err);
+}
+
+/* See tz.h. */
+int
+etl_tz_load(struct etl_tz *z, const char *tz, struct etl_err *err)
+{
+    char path[4096];
+
+    memset(z, 0, sizeof(*z));
+    if (tz == NULL) {
+        return tz_load_local(z, err);
+    }
+    if (!tz_name_ok(tz) || !tz_path(tz, path, sizeof(path))) {
+        return tz_unknown(tz, "a zone is a name under the zone directory, "
+                            "such as \"Asia/Shanghai\"", err);
+    }
+    if (tz_set(z, tz, path, err) < 0) {
+        return -1;
+    }
+    return tz_check_file(path, tz, err);
+}
+
+/* See tz.h. */
+void
+etl_tz_free(struct etl_tz *z)
+{
+    free(z->name);
+    free(z->tz);
+    z->name = z->tz = NULL;
+}
+
+/* See tz.h.  Cheap (one tzset) when TZ already selects the zone. */
+int
+etl_tz_enter(const struct etl_tz *z, struct etl_tz_env *env)
+{
+    const char *cur = getenv("TZ");
+
+    env->saved = NULL;
+    env->switched = false;
+    if (cur == NULL ? z->tz == NULL
+                    : z->tz != NULL && strcmp(cur, z->tz) == 0) {
+        tzset();                    /* cheap; TZ may be newer than glibc's */
+        return 0;
+    }
+    if (cur != NULL && (env->saved = strdup(cur)) == NULL) {
+        return -1;
+    }
+    if ((z->tz != NULL ? setenv("TZ", z->tz, 1) : unsetenv("TZ")) < 0) {
+        free(env->saved);
+        return -1;
+    }
+    env->switched = true;
+    tzset();
+    return 0;
+}
+
+/* See tz.h. */
+void
+etl_tz_leave(struct etl_tz_env *env)
+{
+    if (!env->switched) {
+        return;
+    }
+    if (env->saved != NULL) {
+        (void)setenv("TZ", env->saved, 1);
+        free(env->saved);
+    } else {
+        (void)unsetenv("TZ");
+    }
+    tzset();
+}
+
+/* See tz.h. */
+int32_t
+etl_tz_offset(int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    return localtime_r(&tt, &tm) != NULL ? (int32_t)tm.tm_gmtoff : 0;
+}
