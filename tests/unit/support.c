@@ -112,11 +112,13 @@ record_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
 }
 
 static int
-record_finish(struct etl_stage *st, struct etl_err *err)
+record_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
 {
     (void)st;
     (void)err;
     test_record.finished++;
+    test_record.verdict = v->kind;
+    snprintf(test_record.reason, sizeof(test_record.reason), "%s", v->reason);
     return 0;
 }
 

@@ -37,6 +37,8 @@ int test_rmtree(const char *dir);
 /* A row stage's next stage that counts what reaches it. */
 struct test_record {
     int batches, finished;
+    enum etl_verdict_kind verdict;  /* as the last finish() received it */
+    char reason[256];
     size_t rows;
     const struct etl_batch *last;
 };
