@@ -3,7 +3,7 @@
  *    The http_fetch stage kind: expands URL templates ({year}, {name} of
  *    'vars') into the run's source URLs, downloads them all concurrently
  *    into the spool (etl/http.c) with conditional GETs from the ledger's
- *    validators, and appends one struct etl_file per URL to the run for the
+ *    validators (etl_ledger_sources_read), and appends one struct etl_file per URL to the run for the
  *    row stages to load.  In offline mode it takes each URL's last body from
  *    the spool instead (spool_dir/<sha256 of the ledger>).
  *

@@ -132,6 +132,7 @@ static const struct etl_stage_kind record_kind = {
 
 struct etl_stage test_record_stage = { .kind = &record_kind, .name = (char *)"record" };
 
+/* Is $EWC_TEST_DB set?  See support.h. */
 int
 test_pg_required(const char *binary)
 {
@@ -167,6 +168,7 @@ admin_exec(const char *sql)
     return rc;
 }
 
+/* A fresh, migrated database; see support.h. */
 struct pg_conn *
 test_pg_open(const char *tag, char *conninfo, size_t size)
 {
@@ -199,6 +201,7 @@ test_pg_open(const char *tag, char *conninfo, size_t size)
     return db;
 }
 
+/* Close and drop; see support.h. */
 void
 test_pg_drop(struct pg_conn *db, const char *tag)
 {
