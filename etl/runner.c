@@ -226,22 +226,44 @@ workers_wait(void)
 }
 
 /*
- * Load every pending task: 'workers' processes, each with its own
- * connection (this one and workers-1 forked children), or, for a backfill,
- * this process alone in one transaction.
+ * Worker process number 'w' (a forked child): its own connection, the claim
+ * loop, _exit.  The parent's connection is never touched.  A terminal's
+ * Ctrl-C reaches the whole group: the parent forwards it as SIGTERM, so the
+ * child ignores its own copy.
  */
-static int
-run_workers(struct etl_run *run, long workers, struct etl_err *err)
+static void
+worker_child(struct etl_run *run, long w, const sigset_t *oldmask)
 {
+    struct etl_err werr;
+    struct sigaction sa;
     struct pg_conn *db;
     int rc;
 
-    if (run->tasks == 0) {
-        return 0;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGINT, &sa, NULL);
+    sigprocmask(SIG_SETMASK, oldmask, NULL);
+    runner_nchildren = 0;
+    run->db = NULL;     /* the parent's: never used here */
+    etl_err_clear(&werr);
+    db = etl_worker_connect(run, &werr);
+    rc = db != NULL ? etl_worker_loop(run, db, false, &werr) : -1;
+    if (rc < 0) {
+        char msg[1024];
+
+        etl_err_format(&werr, msg, sizeof(msg));
+        etl_log(ETL_LOG_ERR, "[%s] worker %ld: %s", run->pipeline->name, w + 1, msg);
     }
-    if (run->backfill) {
-        workers = 1;
+    if (db != NULL) {
+        etl_worker_disconnect(db);
     }
+    _exit(rc < 0 ? 1 : 0);
+}
+
+/* Fork workers-1 children that load with this process (as many as possible). */
+static void
+workers_spawn(struct etl_run *run, long workers)
+{
     fflush(stdout);
     fflush(stderr);
     for (long w = 1; w < workers && runner_nchildren < RUN_MAX_WORKERS; w++) {
@@ -261,72 +283,79 @@ run_workers(struct etl_run *run, long workers, struct etl_err *err)
             break;
         }
         if (pid == 0) {
-            struct etl_err werr;
-            struct sigaction sa;
-
-            /* a child: its own connection; the parent's is not touched.  A
-             * terminal's Ctrl-C reaches the whole group: the parent forwards
-             * it as SIGTERM, so the child ignores its own copy. */
-            memset(&sa, 0, sizeof(sa));
-            sa.sa_handler = SIG_IGN;
-            sigaction(SIGINT, &sa, NULL);
-            sigprocmask(SIG_SETMASK, &oldmask, NULL);
-            runner_nchildren = 0;
-            run->db = NULL;     /* the parent's: never used here */
-            etl_err_clear(&werr);
-            db = etl_worker_connect(run, &werr);
-            rc = db != NULL ? etl_worker_loop(run, db, false, &werr) : -1;
-            if (rc < 0) {
-                char msg[1024];
-
-                etl_err_format(&werr, msg, sizeof(msg));
-                etl_log(ETL_LOG_ERR, "[%s] worker %ld: %s", run->pipeline->name, w + 1, msg);
-            }
-            if (db != NULL) {
-                etl_worker_disconnect(db);
-            }
-            _exit(rc < 0 ? 1 : 0);
+            worker_child(run, w, &oldmask);
         }
         runner_children[runner_nchildren++] = pid;
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
     }
+}
+
+/* A backfill: every task of the year in one transaction on 'db', or none. */
+static int
+workers_load_year(struct etl_run *run, struct pg_conn *db, struct etl_err *err)
+{
+    int rc = etl_pg_exec(db, "BEGIN", err);
+
+    if (rc == 0) {
+        rc = etl_worker_loop(run, db, true, err);
+    }
+    if (rc == 0 && etl_stop_requested) {
+        rc = etl_err_set(err, ETL_E_INTERNAL, "stopped before the year was complete");
+    }
+    if (rc == 0) {
+        rc = etl_pg_exec(db, "COMMIT", err);
+    } else {
+        struct etl_err ignore;
+
+        etl_err_clear(&ignore);
+        (void)!etl_pg_exec(db, "ROLLBACK", &ignore);
+    }
+    return rc;
+}
+
+/* Load tasks on 'db' until none is pending, waiting for those others hold. */
+static int
+workers_load_all(struct etl_run *run, struct pg_conn *db, struct etl_err *err)
+{
+    int rc = etl_worker_loop(run, db, false, err);
+
+    while (rc == 0 && !etl_stop_requested) {
+        int64_t left;
+
+        /* files other processes (ewc-etl worker) still hold: wait for them */
+        if (etl_ledger_tasks_wait_held(db, run->id, &left, err) < 0) {
+            rc = -1;
+        } else if (left == 0) {
+            break;
+        } else {
+            /* their worker died: the claims came back; load them here */
+            rc = etl_worker_loop(run, db, false, err);
+        }
+    }
+    return rc;
+}
+
+/*
+ * Load every pending task: 'workers' processes, each with its own
+ * connection (this one and workers-1 forked children), or, for a backfill,
+ * this process alone in one transaction.
+ */
+static int
+run_workers(struct etl_run *run, long workers, struct etl_err *err)
+{
+    struct pg_conn *db;
+    int rc;
+
+    if (run->tasks == 0) {
+        return 0;
+    }
+    workers_spawn(run, run->backfill ? 1 : workers);
     db = etl_worker_connect(run, err);
     if (db == NULL) {
         workers_wait();
         return -1;
     }
-    if (run->backfill) {
-        rc = etl_pg_exec(db, "BEGIN", err);
-        if (rc == 0) {
-            rc = etl_worker_loop(run, db, true, err);
-        }
-        if (rc == 0 && etl_stop_requested) {
-            rc = etl_err_set(err, ETL_E_INTERNAL, "stopped before the year was complete");
-        }
-        if (rc == 0) {
-            rc = etl_pg_exec(db, "COMMIT", err);
-        } else {
-            struct etl_err ignore;
-
-            etl_err_clear(&ignore);
-            (void)!etl_pg_exec(db, "ROLLBACK", &ignore);
-        }
-    } else {
-        rc = etl_worker_loop(run, db, false, err);
-        while (rc == 0 && !etl_stop_requested) {
-            int64_t left;
-
-            /* files other processes (ewc-etl worker) still hold: wait for them */
-            if (etl_ledger_tasks_wait_held(db, run->id, &left, err) < 0) {
-                rc = -1;
-            } else if (left == 0) {
-                break;
-            } else {
-                /* their worker died: the claims came back; load them here */
-                rc = etl_worker_loop(run, db, false, err);
-            }
-        }
-    }
+    rc = run->backfill ? workers_load_year(run, db, err) : workers_load_all(run, db, err);
     etl_worker_disconnect(db);
     if (workers_wait() > 0) {
         /* what it did not load is still pending and counts as failed */
@@ -389,6 +418,38 @@ run_free(struct etl_run *run)
     free(run->files);
 }
 
+/*
+ * The stages in graph order: run kinds once (a stage that is not fetch
+ * after the loads it needs), fetch's files registered as tasks, then the
+ * loads.  -1 when the run failed ('err' says why).
+ */
+static int
+run_stages(struct etl_run *run, long workers, struct etl_err *err)
+{
+    struct etl_pipeline *p = run->pipeline;
+
+    for (size_t i = 0; i < p->nstages && !etl_stop_requested; i++) {
+        struct etl_stage *st = p->stages[i];
+        size_t before = run->nfiles;
+
+        if (st->kind->run == NULL) {
+            continue;           /* row stages run inside the workers */
+        }
+        if (st->kind->produces != ETL_FLOW_FILE && run_workers(run, workers, err) < 0) {
+            /* a run stage (sql) follows the loads it needs: finish them first */
+            return -1;
+        }
+        if (st->kind->run(st, run, err) < 0) {
+            etl_err_context(err, "stage \"%s\"", st->name);
+            return -1;
+        }
+        if (st->kind->produces == ETL_FLOW_FILE && run_register(run, st, before, err) < 0) {
+            return -1;
+        }
+    }
+    return run_workers(run, workers, err);
+}
+
 /* Run a pipeline once; see runner.h. */
 int
 etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
@@ -429,33 +490,7 @@ etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
     sum->run_id = run.id;
     etl_log(ETL_LOG_INFO, "[%s] run %" PRId64 " started (%s%s%s)", p->name, run.id, run.kind,
             run.year != 0 ? ", year " : "", run.year != 0 ? year_text : "");
-    for (size_t i = 0; i < p->nstages && !failed && !etl_stop_requested; i++) {
-        struct etl_stage *st = p->stages[i];
-        size_t before = run.nfiles;
-
-        if (st->kind->run == NULL) {
-            continue;           /* row stages run inside the workers */
-        }
-        if (st->kind->produces != ETL_FLOW_FILE &&
-            run_workers(&run, opts->workers > 0 ? opts->workers : p->workers, &stage_err) < 0) {
-            /* a run stage (sql) follows the loads it needs: finish them first */
-            failed = true;
-            break;
-        }
-        if (st->kind->run(st, &run, &stage_err) < 0) {
-            etl_err_context(&stage_err, "stage \"%s\"", st->name);
-            failed = true;
-            break;
-        }
-        if (st->kind->produces == ETL_FLOW_FILE &&
-            run_register(&run, st, before, &stage_err) < 0) {
-            failed = true;
-        }
-    }
-    if (!failed &&
-        run_workers(&run, opts->workers > 0 ? opts->workers : p->workers, &stage_err) < 0) {
-        failed = true;
-    }
+    failed = run_stages(&run, opts->workers > 0 ? opts->workers : p->workers, &stage_err) < 0;
     if (run.counts.files_total > 0 && run.progress != NULL) {
         run.counts.final = true;
         run.progress(&run.counts, run.progress_arg);

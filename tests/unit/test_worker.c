@@ -397,6 +397,15 @@ test_chain_policy(void **state)
     assert_ptr_equal(etl_chain_head(&pl, "fetch"), &st_sink);
     assert_ptr_equal(etl_chain_head(&pl, "fetch_strict"), &st_strict);
     assert_null(etl_chain_head(&pl, "sink"));
+    /* of the real kinds, only the load stage declares a policy */
+    for (size_t i = 0; etl_stage_kinds[i] != NULL; i++) {
+        const struct etl_stage_kind *k = etl_stage_kinds[i];
+
+        assert_int_equal(k->on_unique_violation, strcmp(k->name, "pg_load") == 0
+                                                     ? ETL_VERDICT_RETRY_DEDUPE
+                                                     : ETL_VERDICT_OK);
+    }
+    assert_non_null(etl_stage_kind_find("pg_load"));
 }
 
 int
