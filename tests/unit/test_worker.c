@@ -5,7 +5,8 @@
  *    through a test row stage whose finish() returns each verdict -- ok,
  *    refused, a failure, a unique violation that the stage's declared
  *    policy turns into a retry with dedupe -- and the ledger rows, task
- *    states and progress counts that come of it.
+ *    states and progress counts that come of it; and a whole run
+ *    (etl/runner.c) of a test pipeline, summed up from the ledger.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -106,8 +107,41 @@ static const struct etl_stage_kind strict_kind = {
     .name = "test_strict", .consumes = ETL_FLOW_FILE, .produces = ETL_FLOW_NONE,
     .begin = sink_begin, .process = sink_process, .finish = sink_finish, .abort = sink_abort,
 };
+/*
+ * A fetch for etl_run_pipeline: four files of the test pipeline -- one to
+ * load, one that fails in the chain, one that failed to download, one
+ * unchanged.
+ */
+static int
+fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
+{
+    static const char *const names[] = { "r-ok.csv", "r-fail.csv", "r-404.csv", "r-same.csv" };
+
+    for (int i = 0; i < 4; i++) {
+        char url[128], path[128];
+        struct etl_file *f;
+
+        snprintf(url, sizeof(url), "http://127.0.0.1/%s", names[i]);
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        f = etl_run_add_file(run, url, err);
+        if (f == NULL) {
+            return -1;
+        }
+        f->from = st;
+        f->spool_path = strdup(path);
+        snprintf(f->sha256, sizeof(f->sha256), "sha-%s", names[i]);
+        f->status = i < 2 ? ETL_FILE_PENDING : i == 2 ? ETL_FILE_FAILED : ETL_FILE_UNCHANGED;
+        if (i == 2) {
+            f->sha256[0] = '\0';
+            etl_err_set(&f->err, ETL_E_NET, "GET %s: 404 Not Found", url);
+        }
+    }
+    return 0;
+}
+
 static const struct etl_stage_kind fetch_kind = {
     .name = "test_fetch", .consumes = ETL_FLOW_RUN, .produces = ETL_FLOW_FILE,
+    .run = fetch_run,
 };
 
 static char *needs_fetch[] = { (char *)"fetch" };
@@ -123,9 +157,13 @@ static struct etl_pipeline pl = { .name = (char *)"w", .stages = stages, .nstage
 static void
 on_progress(const struct etl_progress *p, void *arg)
 {
-    (void)p;
-    (void)arg;
+    struct etl_progress *last = arg;
+
     seen.progress_calls++;
+    if (last != NULL) {
+        assert_false(last->final);          /* the final report comes once, last */
+        *last = *p;
+    }
 }
 
 static int
@@ -375,6 +413,99 @@ test_lock_connection_lost(void **state)
     etl_pg_close(lockdb);
 }
 
+/* Write 'body' as spool file 'name'. */
+static void
+spool_put(const char *name, const char *body)
+{
+    char path[128];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(body, fp);
+    fclose(fp);
+}
+
+/*
+ * A whole run (runner.c): fetch's files registered (tasks, or ledger rows
+ * for the unchanged and the failed), loaded by this process, summed up
+ * from the ledger, the progress callback's counts with one final report.
+ */
+static void
+test_run_pipeline(void **state)
+{
+    struct etl_run_opts ro = { 0 };
+    struct etl_run_summary sum;
+    struct etl_progress last = { 0 };
+    struct etl_stage *run_stages[] = { &st_fetch, &st_sink };
+    struct etl_pipeline rp = { .name = (char *)"w", .stages = run_stages, .nstages = 2,
+                               .workers = 1 };
+    struct etl_err err;
+    PGresult *res;
+    char sql[256];
+
+    (void)state;
+    memset(&seen, 0, sizeof(seen));
+    st_fetch.pipeline = st_sink.pipeline = &rp;
+    spool_put("r-ok.csv", "ok");
+    spool_put("r-fail.csv", "fail");
+    ro.conninfo = conninfo;
+    ro.kind = "manual";
+    ro.progress = on_progress;
+    ro.progress_arg = &last;
+    etl_err_clear(&err);
+    assert_int_equal(etl_run_pipeline(&rp, &ro, &sum, &err), 0);
+    st_fetch.pipeline = st_sink.pipeline = NULL;
+    assert_int_equal(err.code, ETL_E_NONE);
+    assert_int_equal(sum.status, ETL_RUN_PARTIAL);
+    assert_int_equal(sum.files_total, 4);
+    assert_int_equal(sum.files_loaded, 1);
+    assert_int_equal(sum.files_unchanged, 1);
+    assert_int_equal(sum.files_failed, 2);
+    assert_int_equal(sum.rows_loaded, 1);
+    assert_true(last.final);
+    assert_string_equal(last.pipeline, "w");
+    assert_int_equal(last.files_total, 2);      /* the tasks */
+    assert_int_equal(last.files_done, 2);
+    assert_int_equal(last.bytes, 2 + 4);
+    assert_int_equal(last.rows, 1);
+    snprintf(sql, sizeof(sql), "SELECT concat_ws(',', status, files_total, files_loaded, "
+             "files_unchanged, files_failed, rows_loaded) FROM ledger.run WHERE id = %lld",
+             (long long)sum.run_id);
+    assert_int_equal(etl_pg_query(db, sql, 0, NULL, &res, &err), 0);
+    assert_string_equal(PQgetvalue(res, 0, 0), "partial,4,1,1,2,1");
+    PQclear(res);
+    snprintf(sql, sizeof(sql), "SELECT string_agg(regexp_replace(url, '.*/', '') || ':' || "
+             "status, ',' ORDER BY url) FROM ledger.file WHERE run_id = %lld",
+             (long long)sum.run_id);
+    assert_int_equal(etl_pg_query(db, sql, 0, NULL, &res, &err), 0);
+    assert_string_equal(PQgetvalue(res, 0, 0),
+                        "r-404.csv:failed,r-fail.csv:failed,r-ok.csv:loaded,r-same.csv:unchanged");
+    PQclear(res);
+
+    /* another process holds the pipeline's lock: the run does not start */
+    {
+        struct pg_conn *holder = etl_pg_connect(conninfo, "test_worker holder", &err);
+        bool got = false;
+
+        assert_non_null(holder);
+        assert_int_equal(etl_ledger_lock_try(holder, "w", &got, &err), 0);
+        assert_true(got);
+        memset(&sum, 0xff, sizeof(sum));
+        assert_int_equal(etl_run_pipeline(&rp, &ro, &sum, &err), -1);
+        assert_int_equal(err.code, ETL_E_BUSY);
+        assert_string_equal(err.msg, "pipeline \"w\" is being run by another process");
+        assert_int_equal(sum.run_id, 0);
+        etl_pg_close(holder);
+    }
+    /* a backfill needs a year */
+    etl_err_clear(&err);
+    ro.kind = "backfill";
+    assert_int_equal(etl_run_pipeline(&rp, &ro, &sum, &err), -1);
+    assert_int_equal(err.code, ETL_E_CONFIG);
+}
+
 /* The chain's policy: only SQLSTATE 23505, only with a stage that declares one. */
 static void
 test_chain_policy(void **state)
@@ -417,6 +548,7 @@ main(void)
         cmocka_unit_test(test_one_tx_fails_whole),
         cmocka_unit_test(test_bad_tasks),
         cmocka_unit_test(test_lock_connection_lost),
+        cmocka_unit_test(test_run_pipeline),
         cmocka_unit_test(test_chain_policy),
     };
 
