@@ -43,6 +43,8 @@ struct pg_conn;
  * stderr: a test that needs it fails.
  */
 struct pg_conn *test_pg_open(const char *tag, char *conninfo, size_t size);
+/* As test_pg_open, without the migrations: an empty database. */
+struct pg_conn *test_pg_open_bare(const char *tag, char *conninfo, size_t size);
 /* Close 'db' and drop its database "ewc_test_<tag>". */
 void test_pg_drop(struct pg_conn *db, const char *tag);
 /* For main(): 0 when $EWC_TEST_DB is set, else -1 after saying so on stderr. */

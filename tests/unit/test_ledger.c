@@ -380,24 +380,21 @@ test_unique_violation(void **state)
 static void
 test_no_schema(void **state)
 {
+    char bare_conninfo[512];
     struct etl_err err;
     struct pg_conn *bare;
     int64_t id = 0;
 
     (void)state;
     etl_err_clear(&err);
-    bare = etl_pg_connect(getenv("EWC_TEST_DB"), "test_ledger", &err);
+    bare = test_pg_open_bare("ledger_bare", bare_conninfo, sizeof(bare_conninfo));
     assert_non_null(bare);
-    assert_int_equal(etl_pg_exec(bare, "SET search_path = pg_catalog; "
-                                 "CREATE SCHEMA IF NOT EXISTS empty_test; "
-                                 "SET search_path = empty_test", &err), 0);
-    /* the shared database may have a ledger.source (test_stage_fetch) but never a run */
-    assert_int_equal(etl_pg_exec(bare, "DROP TABLE IF EXISTS ledger.run CASCADE", &err), 0);
     assert_int_equal(etl_ledger_run_open(bare, "x", "manual", "{}", &id, &err), -1);
     assert_int_equal(err.code, ETL_E_DB);
     assert_string_equal(err.sqlstate, "42P01");
     assert_string_equal(err.hint, "has the schema been created? run: ewc-etl migrate");
-    etl_pg_close(bare);
+    assert_int_equal(id, 0);
+    test_pg_drop(bare, "ledger_bare");
 }
 
 /* The connection dies under the ledger: retryable, and nothing half-read. */
