@@ -3,7 +3,8 @@
 #   make                 build ./ewc-etl
 #   make check           unit tests (cmocka) and integration tests (real
 #                        PostgreSQL + loopback HTTP server)
-#   make unit            unit tests only
+#   make unit            unit tests only (tests/run-unit starts a throwaway
+#                        PostgreSQL cluster for them, EWC_TEST_DB)
 #   make asan            the tests under AddressSanitizer + UBSan
 #   make valgrind        unit tests under valgrind (leaks are errors)
 #   make demo            private PostgreSQL cluster + sample files, one run

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ledger.h"
 #include "log.h"
 #include "notify.h"
 #include "pg.h"
@@ -125,8 +126,6 @@ last_scheduled(struct etl_pipeline *p, const char *conninfo)
 {
     struct etl_err err;
     struct pg_conn *db;
-    const char *params[1] = { p->name };
-    PGresult *res;
     int64_t t = 0;
 
     etl_err_clear(&err);
@@ -135,14 +134,7 @@ last_scheduled(struct etl_pipeline *p, const char *conninfo)
         etl_log(ETL_LOG_WARNING, "[%s] catch-up skipped: %s", p->name, err.msg);
         return 0;
     }
-    /* a run that died or failed does not count as done */
-    if (etl_pg_query(db, "SELECT coalesce(max((params->>'scheduled_for')::bigint), 0) "
-                     "FROM ledger.run WHERE pipeline = $1 AND kind = 'nightly' "
-                     "AND status NOT IN ('running', 'failed')", 1, params,
-                     &res, &err) == 0) {
-        t = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        PQclear(res);
-    } else {
+    if (etl_ledger_last_scheduled(db, p->name, &t, &err) < 0) {
         etl_log(ETL_LOG_WARNING, "[%s] catch-up skipped: %s", p->name, err.msg);
     }
     etl_pg_close(db);

@@ -100,22 +100,30 @@ etl_err_nomem(struct etl_err *err)
     return etl_err_set(err, ETL_E_NOMEM, "out of memory");
 }
 
+/* The first detail wins; see err.h. */
 void
 etl_err_detail(struct etl_err *err, const char *fmt, ...)
 {
     va_list ap;
 
+    if (err->detail[0] != '\0') {
+        return;
+    }
     va_start(ap, fmt);
     vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
     va_end(ap);
     clean_msg(err->detail);
 }
 
+/* The first hint wins; see err.h. */
 void
 etl_err_hint(struct etl_err *err, const char *fmt, ...)
 {
     va_list ap;
 
+    if (err->hint[0] != '\0') {
+        return;
+    }
     va_start(ap, fmt);
     vsnprintf(err->hint, sizeof(err->hint), fmt, ap);
     va_end(ap);

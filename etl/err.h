@@ -47,6 +47,7 @@ struct etl_err {
     char detail[512];
     char hint[256];
     char where[512];            /* "config/pipeline.yaml:14:7", "file 3f2a9c1e line 812" */
+    char sqlstate[6];           /* PostgreSQL's SQLSTATE of a failed statement, "" if none */
 };
 
 /* Clear 'err' to "no error". */
@@ -71,7 +72,10 @@ int etl_err_errno(struct etl_err *err, enum etl_errcode code,
  */
 int etl_err_nomem(struct etl_err *err);
 
-/* Set 'detail' / 'hint' (overwrites; only meaningful after a set). */
+/*
+ * Set 'detail' / 'hint' if none is set yet: the first one wins, as for the
+ * message (only meaningful after a set).
+ */
 void etl_err_detail(struct etl_err *err, const char *fmt, ...) ETL_PRINTF(2, 3);
 void etl_err_hint(struct etl_err *err, const char *fmt, ...) ETL_PRINTF(2, 3);
 

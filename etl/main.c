@@ -326,6 +326,36 @@ exit_of(enum etl_run_status st)
          : st == ETL_RUN_PARTIAL ? EXIT_PARTIAL : EXIT_RUNFAILED;
 }
 
+/* Seconds on the monotonic clock, for throttling the progress line. */
+static double
+now_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The engine's progress callback on a terminal: files, bytes and rows on
+ * one line of stderr, rewritten at most every 0.2 s; the final report ends
+ * the line.  'arg' is the time of the last line (double).
+ */
+static void
+progress_show(const struct etl_progress *p, void *arg)
+{
+    double *last = arg;
+    double now = now_seconds();
+
+    if (!p->final && now - *last < 0.2) {
+        return;
+    }
+    *last = now;
+    fprintf(stderr, "\r[%s] %zu/%zu files, %.1f MB, %lld rows%s", p->pipeline, p->files_done,
+            p->files_total, (double)p->bytes / 1e6, (long long)p->rows, p->final ? "\n" : "");
+    fflush(stderr);
+}
+
 /* Run the selected pipelines with 'ro'; the worst exit status of them all. */
 static int
 run_pipelines(struct etl_config *cfg, const char *only, struct etl_run_opts *ro)
@@ -482,10 +512,14 @@ cmd_backfill(const struct globals *g, int argc, char **argv)
     };
     struct etl_run_opts ro = { 0 };
     const char *only = NULL;
+    double progress_at = 0;
     int c;
 
     ro.kind = "backfill";
-    ro.progress = true;
+    if (isatty(STDERR_FILENO)) {
+        ro.progress = progress_show;
+        ro.progress_arg = &progress_at;
+    }
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:y:oWh", opts, NULL)) != -1) {
         switch (c) {

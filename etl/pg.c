@@ -60,6 +60,10 @@ etl_pg_fail(struct pg_conn *db, PGresult *res, const char *what, struct etl_err 
         return -1;
     }
     etl_err_set(err, ETL_E_DB, "%s: %s", what, msg);
+    /* typed, for callers that act on it (pgbench's getSQLErrorStatus) */
+    if (state != NULL) {
+        etl_strlcpy(err->sqlstate, state, sizeof(err->sqlstate));
+    }
     if (detail != NULL || state != NULL || context != NULL) {
         etl_err_detail(err, "%s%s%s%s%s", state != NULL ? "SQLSTATE " : "",
                        state != NULL ? state : "", detail != NULL ? ", " : "",

@@ -1,8 +1,8 @@
 /*
  * pg.h
  *    Thin helpers over libpq: connect, run a statement, COPY FROM STDIN, and
- *    turn a PGresult error into an etl_err (SQLSTATE in the detail, a lost
- *    connection marked retryable).  Connection settings come only from
+ *    turn a PGresult error into an etl_err (SQLSTATE in err->sqlstate and
+ *    in the detail, a lost connection marked retryable).  Connection settings come only from
  *    libpq's own sources: the conninfo string, PG* variables, the service and
  *    password files.
  */
@@ -15,6 +15,9 @@
 #include <stdint.h>
 #include "buf.h"
 #include "err.h"
+
+/* SQLSTATEs the engine acts on (PostgreSQL's errcodes.txt). */
+#define ETL_SQLSTATE_UNIQUE_VIOLATION "23505"
 
 struct pg_conn {
     PGconn *conn;
@@ -48,7 +51,12 @@ int etl_pg_copy_put(struct pg_conn *db, const char *data, size_t len, struct etl
  */
 int etl_pg_copy_end(struct pg_conn *db, const char *abort_msg, struct etl_err *err);
 
-/* Fill 'err' from a failed result (or the connection's message when res is NULL). */
+/*
+ * Fill 'err' from a failed result (or the connection's message when res is
+ * NULL): message, detail "SQLSTATE xxxxx, ...", err->sqlstate, retryable
+ * for a lost connection or a transaction rollback.  Nothing when 'err' is
+ * already set (the first error wins).  Returns -1.
+ */
 int etl_pg_fail(struct pg_conn *db, PGresult *res, const char *what, struct etl_err *err);
 
 /*

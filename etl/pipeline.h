@@ -5,7 +5,8 @@
  *    job of one file going down its chain of row stages.
  *
  *    pipeline.c reads the YAML into these structs and resolves the graph;
- *    runner.c drives a run; the stages see a run or a job.
+ *    runner.c drives a run, worker.c its files, chain.c one file's stages;
+ *    the stages see a run or a job.
  */
 #ifndef ETL_PIPELINE_H
 #define ETL_PIPELINE_H
@@ -73,6 +74,22 @@ struct etl_file {
     int64_t rows_in, rows_loaded, rows_rejected, rows_deleted;
 };
 
+/*
+ * Counts of a run for a progress display, handed to the callback of
+ * struct etl_run_opts (runner.h) as they change.
+ */
+struct etl_progress {
+    const char *pipeline;
+    size_t files_done;          /* by this process */
+    size_t files_total;         /* registered as tasks by this run */
+    int64_t bytes;              /* read from the spool by this process */
+    int64_t rows;               /* of the files done */
+    bool final;                 /* the run's last report */
+};
+
+/* Free a file's strings and zero it (a claimed task's, or a run's). */
+void etl_file_clear(struct etl_file *f);
+
 struct etl_run {
     struct etl_pipeline *pipeline;
     int64_t id;                 /* ledger.run.id */
@@ -88,11 +105,10 @@ struct etl_run {
     size_t nfiles, capfiles;
     /* the runner's */
     size_t tasks;               /* registered and not yet worked on */
-    size_t files_done;          /* by this process */
-    bool progress;              /* show progress on stderr (a terminal) */
-    size_t progress_total;
-    int64_t progress_bytes, progress_rows;
-    double progress_at;
+    /* progress: counts, and the callback they go to (NULL: none) */
+    struct etl_progress counts;
+    void (*progress)(const struct etl_progress *p, void *arg);
+    void *progress_arg;
 };
 
 /* The work of one file through its chain of row stages. */
@@ -103,16 +119,11 @@ struct etl_job {
     int64_t source_id;          /* ledger.source.id of the file's URL */
     int64_t file_id;            /* ledger.file.id of this load (in the open transaction) */
     /*
-     * Set by a stage (validate: reject ratio above the maximum) when the file
-     * must not be merged: its rejects and ledger row are still written, its
-     * rows are not, and the file is marked failed with this reason.
-     */
-    bool refused;
-    char refuse_reason[256];
-    /*
      * Load through a staging table that turns repeated keys into rejects.
-     * The runner sets it when a plain load hit the unique key, and loads the
-     * file again: the fast path stays free of per-row checks.
+     * The worker sets it when a plain load failed with a unique violation
+     * that the chain's policy turns into ETL_VERDICT_RETRY_DEDUPE (stage.h),
+     * and loads the file again: the fast path stays free of per-row checks.
+     * (A refusal is the chain's verdict, not a field of the job.)
      */
     bool dedupe;
 };

@@ -3,7 +3,8 @@
  *    One run of a pipeline: take the pipeline's lock, open the run in the
  *    ledger, run the stages in graph order -- run kinds once, each file
  *    through its chain of row stages in its own transaction -- and close the
- *    run with its status.
+ *    run with its status.  The ledger's statements are ledger.c's, the
+ *    claim loop worker.c's, one file's chain chain.c's.
  */
 #ifndef ETL_RUNNER_H
 #define ETL_RUNNER_H
@@ -27,7 +28,13 @@ struct etl_run_opts {
     int year;                   /* 0: none; required for a backfill */
     bool offline;               /* files from the spool, as the ledger last saw them */
     bool wait_lock;             /* wait for another run of the pipeline, not fail */
-    bool progress;              /* progress on stderr, when it is a terminal */
+    /*
+     * Called with the run's counts as files and bytes go by (often: the
+     * callee throttles), and once more with p->final at the end; NULL:
+     * none.  The engine prints nothing itself.
+     */
+    void (*progress)(const struct etl_progress *p, void *arg);
+    void *progress_arg;
     long workers;               /* 0: the pipeline's "workers" */
     int64_t scheduled_for;      /* the schedule's fire time (daemon), 0 if none */
 };
@@ -66,6 +73,12 @@ int etl_run_worker(struct etl_pipeline *p, const char *conninfo, int64_t run_id,
  */
 int etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
                      struct etl_run_summary *sum, struct etl_err *err) ETL_MUSTCHECK;
+
+/*
+ * Count 'bytes' read from the spool, and file 'done' (NULL: none) as done,
+ * in run->counts; then call the run's progress callback, if any.
+ */
+void etl_run_report(struct etl_run *run, size_t bytes, const struct etl_file *done);
 
 /* The conninfo to use: the option, else $EWC_DB, else the config's, else "". */
 const char *etl_run_conninfo(const struct etl_config *cfg, const char *opt);

@@ -15,6 +15,16 @@
  *      - fetch produces files: its run() appends etl_file entries to the run.
  *    A row stage pushes its output on with etl_stage_push() and, in
  *    finish(), calls etl_stage_finish_next() after flushing.
+ *
+ *    Outcomes are typed, as Fluent Bit's FLB_OK / FLB_RETRY.  finish()
+ *    returns -1 with 'err' for a failure (the file fails, its transaction is
+ *    rolled back), or 0 with a verdict: one struct etl_verdict goes down the
+ *    whole chain, so that a stage sees what the ones before it decided (load
+ *    keeps only the rejects of a refused file) and the worker gets the
+ *    chain's verdict.  A stage refuses with etl_verdict_refuse(); the first
+ *    refusal wins.  A failure is never read from its text: a kind declares
+ *    in its descriptor what a failure with a given SQLSTATE means
+ *    (on_unique_violation), and the worker acts on err->sqlstate and that.
  */
 #ifndef ETL_STAGE_H
 #define ETL_STAGE_H
@@ -35,6 +45,18 @@ enum etl_flow {
     ETL_FLOW_RUN,       /* the run as a whole */
     ETL_FLOW_FILE,      /* spooled files (bytes) */
     ETL_FLOW_ROWS       /* row batches of one file */
+};
+
+/* What a file's chain decided, when it did not fail. */
+enum etl_verdict_kind {
+    ETL_VERDICT_OK = 0,         /* merge the file */
+    ETL_VERDICT_REFUSED,        /* do not merge its rows; keep its rejects and ledger row */
+    ETL_VERDICT_RETRY_DEDUPE    /* load it again with job->dedupe (repeats become rejects) */
+};
+
+struct etl_verdict {
+    enum etl_verdict_kind kind;
+    char reason[256];           /* ETL_VERDICT_REFUSED: why, for the ledger and the log */
 };
 
 /* One chunk on its way down a file's chain: bytes or a batch of rows. */
@@ -68,9 +90,17 @@ struct etl_stage_kind {
     /* row kinds: a file starts (st->job is set) */
     int (*begin)(struct etl_stage *st, struct etl_err *err);
     int (*process)(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err);
-    int (*finish)(struct etl_stage *st, struct etl_err *err);
+    /* 0 with *v (in: the verdict so far; a stage may refuse), or -1 with err */
+    int (*finish)(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err);
     /* row kinds: the file failed; drop per-file state (may follow a failed begin) */
     void (*abort)(struct etl_stage *st);
+    /*
+     * The verdict a failure with SQLSTATE 23505 (unique_violation) in this
+     * kind's chain turns into: ETL_VERDICT_RETRY_DEDUPE (the load stage: a
+     * file that repeats a key is loaded again with the repeats rejected),
+     * or ETL_VERDICT_OK (the default): no policy, the failure stands.
+     */
+    enum etl_verdict_kind on_unique_violation;
     /* Free ctx; must accept a half-configured stage. */
     void (*destroy)(struct etl_stage *st);
 };
@@ -81,7 +111,11 @@ const struct etl_stage_kind *etl_stage_kind_find(const char *name);
 
 /* Push a chunk to st->next (no-op at the end of the chain). */
 int etl_stage_push(struct etl_stage *st, struct etl_chunk *c, struct etl_err *err) ETL_MUSTCHECK;
-/* Finish st->next (no-op at the end of the chain). */
-int etl_stage_finish_next(struct etl_stage *st, struct etl_err *err) ETL_MUSTCHECK;
+/* Finish st->next with verdict 'v' (no-op at the end of the chain). */
+int etl_stage_finish_next(struct etl_stage *st, struct etl_verdict *v,
+                          struct etl_err *err) ETL_MUSTCHECK;
+
+/* Refuse the file with a reason, unless a stage refused it already (first wins). */
+void etl_verdict_refuse(struct etl_verdict *v, const char *fmt, ...) ETL_PRINTF(2, 3);
 
 #endif

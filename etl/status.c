@@ -1,60 +1,35 @@
 /*
  * status.c
- *    Print the ledger's recent runs; see status.h.  The JSON is built by
- *    PostgreSQL (json_agg), so its quoting is right by construction.
+ *    Print the ledger's recent runs; see status.h.  The queries are the
+ *    ledger's (etl/ledger.c); the JSON is built by PostgreSQL (json_agg), so
+ *    its quoting is right by construction.
  */
 #include "status.h"
+
+#include "ledger.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char status_runs_sql[] =
-    "SELECT r.id, r.pipeline, r.kind, r.status, "
-    "       to_char(r.started_at, 'YYYY-MM-DD HH24:MI:SS'), "
-    "       coalesce(to_char(r.finished_at - r.started_at, 'HH24:MI:SS'), 'running'), "
-    "       r.files_total, r.files_loaded, r.files_unchanged, r.files_failed, "
-    "       r.rows_loaded, r.rows_rejected, coalesce(r.error, '') "
-    "FROM ledger.run r "
-    "WHERE ($1::text IS NULL OR r.pipeline = $1) "
-    "  AND (NOT $3::boolean OR r.status NOT IN ('ok', 'running')) "
-    "ORDER BY r.id DESC LIMIT $2";
-
-static const char status_files_sql[] =
-    "SELECT f.run_id, f.status, f.rows_in, f.rows_loaded, f.rows_rejected, "
-    "       coalesce(left(f.sha256, 8), ''), f.url, coalesce(f.error, '') "
-    "FROM ledger.file f WHERE f.run_id = ANY($1::bigint[]) ORDER BY f.run_id DESC, f.id";
-
-static const char status_json_sql[] =
-    "SELECT coalesce(json_agg(j ORDER BY (j->>'id')::bigint DESC), '[]') FROM ("
-    "  SELECT to_jsonb(r) || jsonb_build_object('files', coalesce(("
-    "      SELECT jsonb_agg(to_jsonb(f) - 'run_id' ORDER BY f.id) FROM ledger.file f "
-    "      WHERE f.run_id = r.id), '[]')) AS j "
-    "  FROM ledger.run r "
-    "  WHERE ($1::text IS NULL OR r.pipeline = $1) "
-    "    AND (NOT $3::boolean OR r.status NOT IN ('ok', 'running')) "
-    "  ORDER BY r.id DESC LIMIT $2) s";
-
+/* The table (or JSON) of recent runs; see status.h. */
 int
 etl_status_print(struct pg_conn *db, const struct etl_status_opts *opts, FILE *out,
                  struct etl_err *err)
 {
-    char limit[24], ids[4096] = "{";
-    const char *params[3];
+    long limit = opts->limit > 0 ? opts->limit : 10;
+    char ids[4096] = "{";
     PGresult *runs, *files;
 
-    snprintf(limit, sizeof(limit), "%ld", opts->limit > 0 ? opts->limit : 10);
-    params[0] = opts->pipeline;
-    params[1] = limit;
-    params[2] = opts->failed_only ? "true" : "false";
     if (opts->json) {
-        if (etl_pg_query(db, status_json_sql, 3, params, &runs, err) < 0) {
+        if (etl_ledger_runs_json(db, opts->pipeline, limit, opts->failed_only, &runs,
+                                 err) < 0) {
             return -1;
         }
         fprintf(out, "%s\n", PQgetvalue(runs, 0, 0));
         PQclear(runs);
         return 0;
     }
-    if (etl_pg_query(db, status_runs_sql, 3, params, &runs, err) < 0) {
+    if (etl_ledger_runs_recent(db, opts->pipeline, limit, opts->failed_only, &runs, err) < 0) {
         return -1;
     }
     if (PQntuples(runs) == 0) {
@@ -81,8 +56,7 @@ etl_status_print(struct pg_conn *db, const struct etl_status_opts *opts, FILE *o
     }
     etl_strlcat(ids, "}", sizeof(ids));
     PQclear(runs);
-    params[0] = ids;
-    if (etl_pg_query(db, status_files_sql, 1, params, &files, err) < 0) {
+    if (etl_ledger_runs_files(db, ids, &files, err) < 0) {
         return -1;
     }
     if (PQntuples(files) > 0) {

@@ -3,7 +3,7 @@
  *    The http_fetch stage kind: expands URL templates ({year}, {name} of
  *    'vars') into the run's source URLs, downloads them all concurrently
  *    into the spool (etl/http.c) with conditional GETs from the ledger's
- *    validators, and appends one struct etl_file per URL to the run for the
+ *    validators (etl_ledger_sources_read), and appends one struct etl_file per URL to the run for the
  *    row stages to load.  In offline mode it takes each URL's last body from
  *    the spool instead (spool_dir/<sha256 of the ledger>).
  *
@@ -27,6 +27,7 @@
 #include "etl/buf.h"
 #include "etl/config.h"
 #include "etl/http.h"
+#include "etl/ledger.h"
 #include "etl/log.h"
 #include "etl/pg.h"
 #include "etl/pipeline.h"
@@ -75,14 +76,6 @@ struct fetch_ctx {
 struct fetch_url {
     char *url;
     int year;
-};
-
-/* The ledger's row for a URL (strings owned by the PGresult). */
-struct fetch_prev {
-    const char *url;
-    const char *etag;
-    const char *last_modified;
-    const char *sha256;
 };
 
 static const struct etl_key fetch_keys[] = {
@@ -660,80 +653,6 @@ fail:
     return -1;
 }
 
-static int
-prev_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct fetch_prev *)a)->url, ((const struct fetch_prev *)b)->url);
-}
-
-/* A NULL or empty text field as NULL. */
-static const char *
-pg_text(PGresult *res, int row, int col)
-{
-    const char *s;
-
-    if (PQgetisnull(res, row, col)) {
-        return NULL;
-    }
-    s = PQgetvalue(res, row, col);
-    return s[0] != '\0' ? s : NULL;
-}
-
-/*
- * The ledger's validators of the pipeline's URLs, sorted by URL for
- * bsearch.  '*res' keeps the strings alive (PQclear it).
- */
-static int
-fetch_ledger(struct etl_run *run, PGresult **res, struct fetch_prev **prev, size_t *nprev,
-             struct etl_err *err)
-{
-    const char *params[1] = { run->pipeline->name };
-    int rows;
-
-    *res = NULL;
-    *prev = NULL;
-    *nprev = 0;
-    if (run->db == NULL) {
-        return 0;
-    }
-    if (etl_pg_query(run->db,
-                     "SELECT url, etag, last_modified, sha256 FROM ledger.source "
-                     "WHERE pipeline = $1", 1, params, res, err) < 0) {
-        etl_err_context(err, "reading the ledger's sources");
-        return -1;
-    }
-    rows = PQntuples(*res);
-    if (rows == 0) {
-        return 0;
-    }
-    *prev = calloc((size_t)rows, sizeof(**prev));
-    if (*prev == NULL) {
-        PQclear(*res);
-        *res = NULL;
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
-    }
-    for (int i = 0; i < rows; i++) {
-        (*prev)[i].url = PQgetvalue(*res, i, 0);
-        (*prev)[i].etag = pg_text(*res, i, 1);
-        (*prev)[i].last_modified = pg_text(*res, i, 2);
-        (*prev)[i].sha256 = pg_text(*res, i, 3);
-    }
-    qsort(*prev, (size_t)rows, sizeof(**prev), prev_cmp);
-    *nprev = (size_t)rows;
-    return 0;
-}
-
-static const struct fetch_prev *
-prev_find(const struct fetch_prev *prev, size_t n, const char *url)
-{
-    struct fetch_prev key = { .url = url };
-
-    if (n == 0) {
-        return NULL;
-    }
-    return bsearch(&key, prev, n, sizeof(*prev), prev_cmp);
-}
-
 /* strdup that tolerates NULL; false on ENOMEM. */
 static bool
 dup_opt(char **dst, const char *src)
@@ -752,11 +671,11 @@ dup_opt(char **dst, const char *src)
  */
 static int
 fetch_offline(struct etl_stage *st, struct etl_run *run, const struct fetch_url *urls,
-              size_t n, const struct fetch_prev *prev, size_t nprev, const char *spool_dir,
+              size_t n, const struct etl_ledger_sources *prev, const char *spool_dir,
               const char *prefix, struct etl_err *err)
 {
     for (size_t i = 0; i < n; i++) {
-        const struct fetch_prev *p = prev_find(prev, nprev, urls[i].url);
+        const struct etl_ledger_source *p = etl_ledger_sources_find(prev, urls[i].url);
         struct etl_file *f = etl_run_add_file(run, urls[i].url, err);
         struct stat sb;
 
@@ -796,7 +715,7 @@ fetch_offline(struct etl_stage *st, struct etl_run *run, const struct fetch_url 
 
 /* Turn a finished request into the run's file. */
 static int
-fetch_file_fill(struct etl_file *f, struct etl_http_req *r, const struct fetch_prev *p,
+fetch_file_fill(struct etl_file *f, struct etl_http_req *r, const struct etl_ledger_source *p,
                 const char *spool_dir, const char *prefix, struct etl_err *err)
 {
     const char *prev_sha = p != NULL ? p->sha256 : NULL;
@@ -858,21 +777,20 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
     const struct fetch_ctx *c = st->ctx;
     const char *spool_dir = st->pipeline->config->spool_dir;
     struct fetch_url *urls = NULL;
-    struct fetch_prev *prev = NULL;
+    struct etl_ledger_sources prev = { 0 };
     struct etl_http_req *reqs = NULL;
     struct etl_http_opts opts;
-    PGresult *res = NULL;
-    size_t n = 0, nprev = 0;
+    size_t n = 0;
     char prefix[160];
     int rc = -1;
 
     snprintf(prefix, sizeof(prefix), "[%s/%s] ", st->pipeline->name, st->name);
     if (fetch_expand(c, run->year, &urls, &n, err) < 0 ||
-        fetch_ledger(run, &res, &prev, &nprev, err) < 0) {
+        etl_ledger_sources_read(run->db, run->pipeline->name, &prev, err) < 0) {
         goto out;
     }
     if (run->offline) {
-        rc = fetch_offline(st, run, urls, n, prev, nprev, spool_dir, prefix, err);
+        rc = fetch_offline(st, run, urls, n, &prev, spool_dir, prefix, err);
         goto out;
     }
     if (etl_spool_prepare(spool_dir, err) < 0) {
@@ -885,7 +803,8 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
     }
     for (size_t i = 0; i < n; i++) {
         /* forced (a backfill): no conditional GET, whatever the ledger knows */
-        const struct fetch_prev *p = run->force ? NULL : prev_find(prev, nprev, urls[i].url);
+        const struct etl_ledger_source *p =
+            run->force ? NULL : etl_ledger_sources_find(&prev, urls[i].url);
 
         etl_http_req_init(&reqs[i], urls[i].url, p != NULL ? p->etag : NULL,
                           p != NULL ? p->last_modified : NULL);
@@ -907,7 +826,7 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
         f->year = urls[i].year;
         f->from = st;
         if (fetch_file_fill(f, &reqs[i],
-                            run->force ? NULL : prev_find(prev, nprev, urls[i].url),
+                            run->force ? NULL : etl_ledger_sources_find(&prev, urls[i].url),
                             spool_dir, prefix, err) < 0) {
             goto out;
         }
@@ -921,8 +840,7 @@ out:
         }
         free(reqs);
     }
-    free(prev);
-    PQclear(res);
+    etl_ledger_sources_free(&prev);
     fetch_urls_free(urls, n);
     return rc;
 }

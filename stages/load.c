@@ -9,15 +9,17 @@
  *    after a SAVEPOINT: begin() deletes the rows the previous version of the
  *    same source loaded, so a re-published file replaces them; when the file
  *    is refused (reject ratio), finish() rolls back to the savepoint and
- *    keeps only the rejects.  The runner writes the ledger row and commits.
+ *    keeps only the rejects.  The worker writes the ledger row and commits.
  *
  *    Per row: one COPY line is encoded into a buffer reused for the whole
  *    file; the buffer is sent when it passes LOAD_SEND_BYTES.  libpq queues
  *    the data and the server works while we parse the next chunk.
  *
  *    A file that repeats a key (indicator, region, partner, period) breaks
- *    the unique key at the end of the COPY.  The runner then loads it again
- *    with job->dedupe set: rows go to a temporary staging table first, every
+ *    the unique key at the end of the COPY (SQLSTATE 23505).  The kind
+ *    declares what that means (on_unique_violation: retry with dedupe), and
+ *    the worker loads the file again with job->dedupe set: rows go to a
+ *    temporary staging table first, every
  *    repeat after the first becomes a reject ("same figure as line 3" or
  *    "duplicate of line 3 with another value"), and the rest is inserted.
  *    Clean files never pay for that.
@@ -403,7 +405,8 @@ load_dedupe(struct load *ld, struct etl_job *job, struct etl_err *err)
 
 /* Log the first differences of a file; the first refuses it under "fail". */
 static void
-load_reconcile_note(struct load *ld, struct etl_stage *st, PGresult *res, int i)
+load_reconcile_note(struct load *ld, struct etl_stage *st, struct etl_verdict *v,
+                    PGresult *res, int i)
 {
     struct etl_job *job = st->job;
 
@@ -413,13 +416,11 @@ load_reconcile_note(struct load *ld, struct etl_stage *st, PGresult *res, int i)
                 PQgetvalue(res, i, 4), PQgetvalue(res, i, 0), PQgetvalue(res, i, 2),
                 PQgetvalue(res, i, 3), PQgetvalue(res, i, 6), PQgetvalue(res, i, 5));
     }
-    if (ld->differences == 0 && ld->reconcile == LOAD_RECONCILE_FAIL && !job->refused) {
-        job->refused = true;
-        snprintf(job->refuse_reason, sizeof(job->refuse_reason),
-                 "national %s of %s %s..%s differs from the sum of %s province rows, %s "
-                 "(reconcile: fail)", PQgetvalue(res, i, 4), PQgetvalue(res, i, 0),
-                 PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 6),
-                 PQgetvalue(res, i, 5));
+    if (ld->differences == 0 && ld->reconcile == LOAD_RECONCILE_FAIL) {
+        etl_verdict_refuse(v, "national %s of %s %s..%s differs from the sum of %s province "
+                           "rows, %s (reconcile: fail)", PQgetvalue(res, i, 4),
+                           PQgetvalue(res, i, 0), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+                           PQgetvalue(res, i, 6), PQgetvalue(res, i, 5));
     }
     ld->differences++;
 }
@@ -453,10 +454,10 @@ load_reconcile_spool(struct load *ld, PGresult *res, int i, struct etl_err *err)
  * are read through a cursor and spooled as COPY lines for ledger.reconcile
  * to a temporary file, written after any rollback so that they stay;
  * memory stays flat however many there are.  With reconcile: fail, the
- * first difference refuses the file.
+ * first difference refuses the file (in 'v').
  */
 static int
-load_reconcile(struct load *ld, struct etl_stage *st, struct etl_err *err)
+load_reconcile(struct load *ld, struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
 {
     static const char declare[] = "DECLARE etl_reconcile NO SCROLL CURSOR FOR ";
     const char *params[2] = { ld->ids[0], ld->tolerance };
@@ -466,7 +467,8 @@ load_reconcile(struct load *ld, struct etl_stage *st, struct etl_err *err)
     int n;
 
     ld->differences = 0;
-    if (ld->reconcile == LOAD_RECONCILE_OFF || ld->national_rows == 0 || job->refused) {
+    if (ld->reconcile == LOAD_RECONCILE_OFF || ld->national_rows == 0 ||
+        v->kind == ETL_VERDICT_REFUSED) {
         return 0;       /* nothing to reconcile, or rows about to be rolled back */
     }
     /* per file, like the rejects: nothing of another file (or of another
@@ -490,7 +492,7 @@ load_reconcile(struct load *ld, struct etl_stage *st, struct etl_err *err)
         }
         n = PQntuples(res);
         for (int i = 0; i < n; i++) {
-            load_reconcile_note(ld, st, res, i);
+            load_reconcile_note(ld, st, v, res, i);
             if (load_reconcile_spool(ld, res, i, err) < 0) {
                 PQclear(res);
                 return -1;
@@ -506,8 +508,13 @@ load_reconcile(struct load *ld, struct etl_stage *st, struct etl_err *err)
     return etl_pg_exec(job->db, "CLOSE etl_reconcile", err);
 }
 
+/*
+ * End of the file: the last COPY data, dedupe and reconciliation; a file
+ * refused (by an earlier stage or the reconciliation) keeps only its
+ * rejects.  The end of the chain: 'v' is the file's verdict.
+ */
 static int
-load_finish(struct etl_stage *st, struct etl_err *err)
+load_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
 {
     struct load *ld = st->ctx;
     struct etl_job *job = st->job;
@@ -523,10 +530,10 @@ load_finish(struct etl_stage *st, struct etl_err *err)
         return -1;
     }
     if ((job->dedupe && load_dedupe(ld, job, err) < 0) ||
-        load_reconcile(ld, st, err) < 0) {
+        load_reconcile(ld, st, v, err) < 0) {
         return -1;
     }
-    if (job->refused) {
+    if (v->kind == ETL_VERDICT_REFUSED) {
         /* keep the previous version's rows: undo the delete and the rows */
         if (etl_pg_exec(job->db, "ROLLBACK TO SAVEPOINT etl_load", err) < 0) {
             return -1;
@@ -547,7 +554,7 @@ load_finish(struct etl_stage *st, struct etl_err *err)
     f->rows_loaded = ld->rows_loaded;
     f->rows_rejected = ld->rows_rejected;
     f->rows_deleted = ld->rows_deleted;
-    if (!job->refused && f->rows_in != f->rows_loaded + f->rows_rejected + f->rows_deleted) {
+    if (v->kind != ETL_VERDICT_REFUSED && f->rows_in != f->rows_loaded + f->rows_rejected + f->rows_deleted) {
         return etl_err_set(err, ETL_E_INTERNAL,
                            "row count mismatch: %" PRId64 " in, %" PRId64 " loaded, %" PRId64
                            " rejected, %" PRId64 " deleted", f->rows_in, f->rows_loaded,
@@ -592,5 +599,6 @@ const struct etl_stage_kind etl_stage_pg_load = {
     .process = load_process,
     .finish = load_finish,
     .abort = load_abort,
+    .on_unique_violation = ETL_VERDICT_RETRY_DEDUPE,
     .destroy = load_destroy,
 };

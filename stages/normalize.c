@@ -362,9 +362,9 @@ normalize_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *er
 
 /* Nothing buffered: finish the next stage. */
 static int
-normalize_finish(struct etl_stage *st, struct etl_err *err)
+normalize_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
 {
-    return etl_stage_finish_next(st, err);
+    return etl_stage_finish_next(st, v, err);
 }
 
 const struct etl_stage_kind etl_stage_normalize = {

@@ -1146,7 +1146,7 @@ parse_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
 }
 
 static int
-parse_finish(struct etl_stage *st, struct etl_err *err)
+parse_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
 {
     struct parse *ps = st->ctx;
 
@@ -1161,7 +1161,7 @@ parse_finish(struct etl_stage *st, struct etl_err *err)
     if (ps->batch->n > 0 && parse_flush(ps, err) < 0) {
         return -1;
     }
-    return etl_stage_finish_next(st, err);
+    return etl_stage_finish_next(st, v, err);
 }
 
 static void

@@ -3,6 +3,8 @@
  *    The one table of stage kinds.  Adding a kind is adding its file in
  *    stages/ and one line here.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "etl/pipeline.h"
@@ -48,12 +50,26 @@ etl_stage_push(struct etl_stage *st, struct etl_chunk *c, struct etl_err *err)
 }
 
 int
-etl_stage_finish_next(struct etl_stage *st, struct etl_err *err)
+etl_stage_finish_next(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
 {
     struct etl_stage *next = st->next;
 
     if (next == NULL || next->kind->finish == NULL) {
         return 0;
     }
-    return next->kind->finish(next, err);
+    return next->kind->finish(next, v, err);
+}
+
+void
+etl_verdict_refuse(struct etl_verdict *v, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (v->kind == ETL_VERDICT_REFUSED) {
+        return;
+    }
+    v->kind = ETL_VERDICT_REFUSED;
+    va_start(ap, fmt);
+    vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+    va_end(ap);
 }

@@ -4,8 +4,8 @@
  *    reject ratio.  A row failing a rule is rejected with a short reason
  *    naming the value; rows already rejected by an earlier stage are only
  *    counted.  At the end of the file, a reject ratio above the maximum
- *    refuses the file (job->refused): its rejects and ledger row are still
- *    written, its rows are not merged.
+ *    refuses the file (its verdict, etl/stage.h): its rejects and ledger
+ *    row are still written, its rows are not merged.
  *
  *    YAML keys:
  *      required          canonical columns that must be non-empty
@@ -718,23 +718,21 @@ validate_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err
  * (unless a stage refused it already), reset the counts, finish the next.
  */
 static int
-validate_finish(struct etl_stage *st, struct etl_err *err)
+validate_finish(struct etl_stage *st, struct etl_verdict *verdict, struct etl_err *err)
 {
     struct validate *v = st->ctx;
-    struct etl_job *job = st->job;
 
-    if (v->rows > 0 && job != NULL && !job->refused) {
+    if (v->rows > 0 && verdict->kind != ETL_VERDICT_REFUSED) {
         double ratio = (double)v->rejected / (double)v->rows;
 
         if (ratio > v->max_reject_ratio) {
-            job->refused = true;
-            snprintf(job->refuse_reason, sizeof(job->refuse_reason),
-                     "reject ratio %.2f above max_reject_ratio %.2f (%lld of %lld rows)",
-                     ratio, v->max_reject_ratio, v->rejected, v->rows);
+            etl_verdict_refuse(verdict, "reject ratio %.2f above max_reject_ratio %.2f "
+                               "(%lld of %lld rows)", ratio, v->max_reject_ratio,
+                               v->rejected, v->rows);
         }
     }
     v->rows = v->rejected = 0;
-    return etl_stage_finish_next(st, err);
+    return etl_stage_finish_next(st, verdict, err);
 }
 
 const struct etl_stage_kind etl_stage_validate = {

@@ -4,7 +4,11 @@
  */
 #include "support.h"
 
+#include "etl/migrate.h"
+#include "etl/pg.h"
+
 #include <ftw.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,11 +116,13 @@ record_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
 }
 
 static int
-record_finish(struct etl_stage *st, struct etl_err *err)
+record_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
 {
     (void)st;
     (void)err;
     test_record.finished++;
+    test_record.verdict = v->kind;
+    snprintf(test_record.reason, sizeof(test_record.reason), "%s", v->reason);
     return 0;
 }
 
@@ -126,3 +132,101 @@ static const struct etl_stage_kind record_kind = {
 };
 
 struct etl_stage test_record_stage = { .kind = &record_kind, .name = (char *)"record" };
+
+/* Is $EWC_TEST_DB set?  See support.h. */
+int
+test_pg_required(const char *binary)
+{
+    const char *ci = getenv("EWC_TEST_DB");
+
+    if (ci == NULL || ci[0] == '\0') {
+        fprintf(stderr, "%s: EWC_TEST_DB is not set: this test needs a PostgreSQL "
+                "database (run it through make unit, which starts one)\n", binary);
+        return -1;
+    }
+    return 0;
+}
+
+/* Run 'sql' on the cluster's default database of $EWC_TEST_DB. */
+static int
+admin_exec(const char *sql)
+{
+    struct etl_err err;
+    struct pg_conn *db;
+    int rc;
+
+    etl_err_clear(&err);
+    db = etl_pg_connect(getenv("EWC_TEST_DB"), "ewc-etl unit test", &err);
+    if (db == NULL) {
+        fprintf(stderr, "test database: %s\n", err.msg);
+        return -1;
+    }
+    /* no NOTICE for an IF EXISTS that finds nothing */
+    rc = etl_pg_exec(db, "SET client_min_messages = warning", &err);
+    if (rc == 0) {
+        rc = etl_pg_exec(db, sql, &err);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "test database: %s\n", err.msg);
+    }
+    etl_pg_close(db);
+    return rc;
+}
+
+/* A fresh database, migrated when 'migrate'. */
+static struct pg_conn *
+pg_open(const char *tag, bool migrate, char *conninfo, size_t size)
+{
+    const char *ci = getenv("EWC_TEST_DB");
+    char sql[256];
+    struct etl_err err;
+    struct pg_conn *db;
+    int applied = 0;
+
+    if (test_pg_required("test") < 0) {
+        return NULL;
+    }
+    snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS ewc_test_%s", tag);
+    if (admin_exec(sql) < 0) {
+        return NULL;
+    }
+    snprintf(sql, sizeof(sql), "CREATE DATABASE ewc_test_%s", tag);
+    if (admin_exec(sql) < 0) {
+        return NULL;
+    }
+    /* a keyword given twice: libpq takes the last */
+    snprintf(conninfo, size, "%s dbname=ewc_test_%s", ci, tag);
+    etl_err_clear(&err);
+    db = etl_pg_connect(conninfo, "ewc-etl unit test", &err);
+    if (db == NULL || (migrate && etl_migrate(db, &applied, &err) < 0)) {
+        fprintf(stderr, "test database ewc_test_%s: %s\n", tag, err.msg);
+        etl_pg_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+/* A fresh, migrated database; see support.h. */
+struct pg_conn *
+test_pg_open(const char *tag, char *conninfo, size_t size)
+{
+    return pg_open(tag, true, conninfo, size);
+}
+
+/* A fresh database without the schema; see support.h. */
+struct pg_conn *
+test_pg_open_bare(const char *tag, char *conninfo, size_t size)
+{
+    return pg_open(tag, false, conninfo, size);
+}
+
+/* Close and drop; see support.h. */
+void
+test_pg_drop(struct pg_conn *db, const char *tag)
+{
+    char sql[256];
+
+    etl_pg_close(db);
+    snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS ewc_test_%s WITH (FORCE)", tag);
+    (void)admin_exec(sql);
+}

@@ -34,9 +34,27 @@ void test_httpd_stop(struct test_httpd *s);
 /* rm -r 'dir'; 0 or -1. */
 int test_rmtree(const char *dir);
 
+struct pg_conn;
+
+/*
+ * A fresh database "ewc_test_<tag>" in the cluster of $EWC_TEST_DB (which
+ * tests/run-unit sets), migrated as `ewc-etl migrate` does (etl_migrate);
+ * its conninfo in 'conninfo'.  NULL when impossible, with the reason on
+ * stderr: a test that needs it fails.
+ */
+struct pg_conn *test_pg_open(const char *tag, char *conninfo, size_t size);
+/* As test_pg_open, without the migrations: an empty database. */
+struct pg_conn *test_pg_open_bare(const char *tag, char *conninfo, size_t size);
+/* Close 'db' and drop its database "ewc_test_<tag>". */
+void test_pg_drop(struct pg_conn *db, const char *tag);
+/* For main(): 0 when $EWC_TEST_DB is set, else -1 after saying so on stderr. */
+int test_pg_required(const char *binary);
+
 /* A row stage's next stage that counts what reaches it. */
 struct test_record {
     int batches, finished;
+    enum etl_verdict_kind verdict;  /* as the last finish() received it */
+    char reason[256];
     size_t rows;
     const struct etl_batch *last;
 };

@@ -30,6 +30,7 @@ static struct etl_catalog *cat;
 static struct etl_config cfg;
 static struct etl_pipeline pl;
 static struct etl_batch batch;
+static struct etl_verdict verdict;   /* the chain's, handed to finish() */
 
 struct fixture {
     struct etl_doc *doc;
@@ -492,8 +493,8 @@ test_throughput(void **state)
     expect_row(&batch.rows[6], "000000", "", "poverty_labour_employed", ETL_PERIOD_MONTHS,
                20220101, 20220701, "10054000", "person", ETL_Q_EXACT);
     assert_true(batch.rows[6].of_which);
-    assert_int_equal(etl_stage_validate.finish(&vfx.st, &err), 0);
-    assert_false(job.refused);
+    assert_int_equal(etl_stage_validate.finish(&vfx.st, &verdict, &err), 0);
+    assert_int_equal(verdict.kind, ETL_VERDICT_OK);
     etl_stage_validate.destroy(&vfx.st);
     etl_doc_free(vdoc);
     free_stage(fx);
@@ -573,11 +574,11 @@ test_finish_and_empty_batch(void **state)
     run(fx);
     test_record.finished = 0;
     etl_err_clear(&err);
-    assert_int_equal(etl_stage_normalize.finish(&fx->st, &err), 0);
+    assert_int_equal(etl_stage_normalize.finish(&fx->st, &verdict, &err), 0);
     assert_int_equal(test_record.finished, 1);
     /* at the end of a chain */
     fx->st.next = NULL;
-    assert_int_equal(etl_stage_normalize.finish(&fx->st, &err), 0);
+    assert_int_equal(etl_stage_normalize.finish(&fx->st, &verdict, &err), 0);
     assert_int_equal(test_record.finished, 1);
     free_stage(fx);
 }

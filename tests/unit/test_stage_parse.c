@@ -144,11 +144,15 @@ rec_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
     return 0;
 }
 
+/* The verdict handed down the chain (parse never changes it). */
+static struct etl_verdict verdict;
+
 static int
-rec_finish(struct etl_stage *st, struct etl_err *err)
+rec_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
 {
     struct recorder *r = st->ctx;
 
+    (void)v;
     r->finishes++;
     if (r->fail_finish) {
         return etl_err_set(err, ETL_E_DB, "next stage refused to finish");
@@ -251,7 +255,7 @@ fx_run(struct fx *f, const void *data, size_t n, size_t piece, struct etl_err *e
         }
         pos += k;
     }
-    if (etl_stage_parse_csv.finish(&f->st, err) < 0) {
+    if (etl_stage_parse_csv.finish(&f->st, &verdict, err) < 0) {
         etl_stage_parse_csv.abort(&f->st);
         return -1;
     }
@@ -636,7 +640,7 @@ test_downstream_errors(void **state)
 
         assert_int_equal(etl_stage_parse_csv.process(&f.st, &c, &err), 0);
     }
-    assert_int_equal(etl_stage_parse_csv.finish(&f.st, &err), -1);
+    assert_int_equal(etl_stage_parse_csv.finish(&f.st, &verdict, &err), -1);
     assert_string_equal(err.msg, "next stage refused batch 12");
     assert_string_equal(err.where, "");
     etl_stage_parse_csv.abort(&f.st);
@@ -650,7 +654,7 @@ test_downstream_errors(void **state)
 
         assert_int_equal(etl_stage_parse_csv.process(&f.st, &c, &err), 0);
     }
-    assert_int_equal(etl_stage_parse_csv.finish(&f.st, &err), -1);
+    assert_int_equal(etl_stage_parse_csv.finish(&f.st, &verdict, &err), -1);
     assert_string_equal(err.msg, "next stage refused to finish");
     assert_int_equal(f.rec.rows, 6000);
     etl_stage_parse_csv.abort(&f.st);
@@ -1284,7 +1288,7 @@ test_million_rows(void **state)
         /* nothing grows with the file */
         assert_int_equal(etl_stage_parse_csv_footprint(&f.st), first);
     }
-    assert_int_equal(etl_stage_parse_csv.finish(&f.st, &err), 0);
+    assert_int_equal(etl_stage_parse_csv.finish(&f.st, &verdict, &err), 0);
     assert_int_equal(f.rec.rows, ROWS);
     assert_int_equal(f.rec.rejected, ROWS / 1000);   /* the rows with an extra field */
     assert_int_equal(f.rec.last_line, ROWS + 1);

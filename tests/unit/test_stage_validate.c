@@ -24,6 +24,8 @@
 
 extern const struct etl_stage_kind etl_stage_validate;
 
+/* The verdict of the file being validated, as the chain hands it down. */
+static struct etl_verdict verdict;
 static struct etl_catalog *cat;
 static struct etl_config cfg;
 static struct etl_pipeline pl;
@@ -82,6 +84,7 @@ make_stage(const char *yaml, struct etl_err *err)
         return NULL;
     }
     memset(&job, 0, sizeof(job));
+    memset(&verdict, 0, sizeof(verdict));
     assert_int_equal(etl_stage_validate.begin(&fx->st, err), 0);
     return fx;
 }
@@ -163,8 +166,11 @@ finish(struct fixture *fx)
 
     etl_err_clear(&err);
     test_record.finished = 0;
-    assert_int_equal(etl_stage_validate.finish(&fx->st, &err), 0);
+    assert_int_equal(etl_stage_validate.finish(&fx->st, &verdict, &err), 0);
     assert_int_equal(test_record.finished, 1);
+    /* the next stage got the same verdict */
+    assert_int_equal(test_record.verdict, verdict.kind);
+    assert_string_equal(test_record.reason, verdict.reason);
 }
 
 static void
@@ -379,14 +385,15 @@ test_reject_ratio(void **state)
     run(fx);
     assert_string_equal(batch.rows[0].reason, "earlier");
     assert_string_equal(batch.rows[2].reason, "missing region");
-    assert_false(job.refused);
+    assert_int_equal(verdict.kind, ETL_VERDICT_OK);
     finish(fx);
-    assert_true(job.refused);
-    assert_string_equal(job.refuse_reason,
+    assert_int_equal(verdict.kind, ETL_VERDICT_REFUSED);
+    assert_string_equal(verdict.reason,
                         "reject ratio 0.40 above max_reject_ratio 0.10 (4 of 10 rows)");
 
     /* the next file starts from zero: 1 of 10 is not above 0.10 */
     memset(&job, 0, sizeof(job));
+    memset(&verdict, 0, sizeof(verdict));
     assert_int_equal(etl_stage_validate.begin(&fx->st, &err), 0);
     batch.n = 0;
     for (int i = 0; i < 10; i++) {
@@ -395,11 +402,12 @@ test_reject_ratio(void **state)
     }
     run(fx);
     finish(fx);
-    assert_false(job.refused);
-    assert_string_equal(job.refuse_reason, "");
+    assert_int_equal(verdict.kind, ETL_VERDICT_OK);
+    assert_string_equal(verdict.reason, "");
 
     /* counted over several batches */
     memset(&job, 0, sizeof(job));
+    memset(&verdict, 0, sizeof(verdict));
     assert_int_equal(etl_stage_validate.begin(&fx->st, &err), 0);
     for (int b = 0; b < 3; b++) {
         batch.n = 0;
@@ -408,22 +416,23 @@ test_reject_ratio(void **state)
         run(fx);
     }
     finish(fx);
-    assert_true(job.refused);
-    assert_string_equal(job.refuse_reason,
+    assert_int_equal(verdict.kind, ETL_VERDICT_REFUSED);
+    assert_string_equal(verdict.reason,
                         "reject ratio 0.33 above max_reject_ratio 0.10 (1 of 3 rows)");
 
     /* an empty file is not refused; an earlier refusal is kept */
     memset(&job, 0, sizeof(job));
+    memset(&verdict, 0, sizeof(verdict));
     etl_stage_validate.abort(&fx->st);
     finish(fx);
-    assert_false(job.refused);
-    job.refused = true;
-    strcpy(job.refuse_reason, "earlier refusal");
+    assert_int_equal(verdict.kind, ETL_VERDICT_OK);
+    verdict.kind = ETL_VERDICT_REFUSED;
+    strcpy(verdict.reason, "earlier refusal");
     batch.n = 0;
     r = add_row("", "", "enterprises_guided", "2021", 20210101, 20220101, "1");
     run(fx);
     finish(fx);
-    assert_string_equal(job.refuse_reason, "earlier refusal");
+    assert_string_equal(verdict.reason, "earlier refusal");
     free_stage(fx);
 }
 
@@ -442,7 +451,7 @@ test_max_ratio_configured(void **state)
     }
     run(fx);
     finish(fx);
-    assert_false(job.refused);          /* 0.50 is not above 0.50 */
+    assert_int_equal(verdict.kind, ETL_VERDICT_OK);          /* 0.50 is not above 0.50 */
     free_stage(fx);
 
     fx = make_stage("max_reject_ratio: 0\n", &err);
@@ -452,8 +461,8 @@ test_max_ratio_configured(void **state)
     (void)r;
     run(fx);
     finish(fx);
-    assert_true(job.refused);
-    assert_string_equal(job.refuse_reason,
+    assert_int_equal(verdict.kind, ETL_VERDICT_REFUSED);
+    assert_string_equal(verdict.reason,
                         "reject ratio 0.50 above max_reject_ratio 0.00 (1 of 2 rows)");
     free_stage(fx);
 }

@@ -1,0 +1,654 @@
+/*
+ * ledger.c
+ *    The ledger's statements; see ledger.h.  Parameters go as text: numbers
+ *    through num_param(), an absent optional one as SQL NULL.
+ */
+#include "ledger.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Text of an optional int64 for a parameter (NULL when not present). */
+static const char *
+num_param(char *buf, size_t size, int64_t v, bool present)
+{
+    if (!present) {
+        return NULL;
+    }
+    snprintf(buf, size, "%" PRId64, v);
+    return buf;
+}
+
+/* The int64 in the first column of a one-row result, which is cleared. */
+static int64_t
+result_id(PGresult *res)
+{
+    int64_t id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+
+    PQclear(res);
+    return id;
+}
+
+/* strdup of a field, NULL for SQL NULL (or when out of memory). */
+static char *
+dup_or_null(PGresult *res, int col)
+{
+    return PQgetisnull(res, 0, col) ? NULL : strdup(PQgetvalue(res, 0, col));
+}
+
+/* Roll back whatever is open, ignoring errors (the first one is kept). */
+static void
+rollback(struct pg_conn *db)
+{
+    struct etl_err ignore;
+
+    etl_err_clear(&ignore);
+    (void)!etl_pg_exec(db, "ROLLBACK", &ignore);
+}
+
+/* Try the pipeline's lock once; see ledger.h. */
+int
+etl_ledger_lock_try(struct pg_conn *db, const char *pipeline, bool *got, struct etl_err *err)
+{
+    const char *params[1] = { pipeline };
+    PGresult *res;
+
+    *got = false;
+    if (etl_pg_query(db, "SELECT pg_try_advisory_lock(hashtext('ewc-etl'), hashtext($1))",
+                     1, params, &res, err) < 0) {
+        return -1;
+    }
+    *got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return 0;
+}
+
+/* Close the dead runs, open a new one; see ledger.h. */
+int
+etl_ledger_run_open(struct pg_conn *db, const char *pipeline, const char *kind,
+                    const char *params_json, int64_t *run_id, struct etl_err *err)
+{
+    char pid[16], host[256] = "";
+    const char *params[5];
+    PGresult *res;
+
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    (void)gethostname(host, sizeof(host) - 1);
+    params[0] = pipeline;
+    params[1] = kind;
+    params[2] = params_json;
+    params[3] = host;
+    params[4] = pid;
+    /*
+     * Holding the pipeline's lock, no other run of it is alive: a run still
+     * 'running' died (kill -9, lost connection).  Close it and its pending
+     * tasks, so that no worker ever loads its old files over newer ones.
+     */
+    if (etl_pg_query(db,
+                     "WITH dead AS (UPDATE ledger.run SET status = 'failed', "
+                     "  finished_at = now(), error = 'the process running it ended without "
+                     "finishing it' WHERE pipeline = $1 AND status = 'running' RETURNING id) "
+                     "UPDATE ledger.task SET state = 'failed' "
+                     "WHERE state = 'pending' AND run_id IN (SELECT id FROM dead)",
+                     1, params, NULL, err) < 0 ||
+        etl_pg_query(db,
+                     "INSERT INTO ledger.run (pipeline, kind, params, host, pid) "
+                     "VALUES ($1, $2, $3, $4, $5) RETURNING id", 5, params, &res, err) < 0) {
+        etl_err_hint(err, "has the schema been created? run: ewc-etl migrate");
+        return -1;
+    }
+    *run_id = result_id(res);
+    return 0;
+}
+
+/* Sum a run up; see ledger.h. */
+int
+etl_ledger_run_tally(struct pg_conn *db, int64_t run_id, struct etl_ledger_tally *t,
+                     struct etl_err *err)
+{
+    char b[24];
+    const char *params[1] = { num_param(b, sizeof(b), run_id, true) };
+    PGresult *res;
+
+    memset(t, 0, sizeof(*t));
+    if (etl_pg_query(db,
+                     "SELECT count(*) + (SELECT count(*) FROM ledger.task t WHERE t.run_id = $1 "
+                     "                   AND (t.state = 'pending' OR t.file_id IS NULL AND "
+                     "                        t.state = 'failed')),"
+                     "       count(*) FILTER (WHERE status = 'loaded'),"
+                     "       count(*) FILTER (WHERE status = 'unchanged'),"
+                     "       coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0) "
+                     "FROM ledger.file WHERE run_id = $1", 1, params, &res, err) < 0) {
+        return -1;
+    }
+    t->files_total = strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+    t->files_loaded = strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+    t->files_unchanged = strtoul(PQgetvalue(res, 0, 2), NULL, 10);
+    t->files_failed = t->files_total - t->files_loaded - t->files_unchanged;
+    t->rows_loaded = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    t->rows_rejected = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+/* Close a run; see ledger.h. */
+int
+etl_ledger_run_close(struct pg_conn *db, int64_t run_id, const struct etl_ledger_tally *t,
+                     const char *status, const char *error, struct etl_err *err)
+{
+    char v[7][24];
+    const char *params[9];
+
+    snprintf(v[0], sizeof(v[0]), "%" PRId64, run_id);
+    snprintf(v[1], sizeof(v[1]), "%zu", t->files_total);
+    snprintf(v[2], sizeof(v[2]), "%zu", t->files_loaded);
+    snprintf(v[3], sizeof(v[3]), "%zu", t->files_unchanged);
+    snprintf(v[4], sizeof(v[4]), "%zu", t->files_failed);
+    snprintf(v[5], sizeof(v[5]), "%" PRId64, t->rows_loaded);
+    snprintf(v[6], sizeof(v[6]), "%" PRId64, t->rows_rejected);
+    for (int i = 0; i < 7; i++) {
+        params[i] = v[i];
+    }
+    params[7] = status;
+    params[8] = error;
+    return etl_pg_query(db,
+                        "UPDATE ledger.run SET finished_at = now(), files_total = $2, "
+                        "files_loaded = $3, files_unchanged = $4, files_failed = $5, "
+                        "rows_loaded = $6, rows_rejected = $7, status = $8, error = $9 "
+                        "WHERE id = $1", 9, params, NULL, err);
+}
+
+/* Fail the run's pending tasks; see ledger.h. */
+int
+etl_ledger_run_fail_pending(struct pg_conn *db, int64_t run_id, struct etl_err *err)
+{
+    char b[24];
+    const char *params[1] = { num_param(b, sizeof(b), run_id, true) };
+
+    return etl_pg_query(db, "UPDATE ledger.task SET state = 'failed' "
+                        "WHERE run_id = $1 AND state = 'pending'", 1, params, NULL, err);
+}
+
+/* The runs a worker may join; see ledger.h. */
+int
+etl_ledger_runs_alive(struct pg_conn *db, const char *pipeline, int64_t run_id, int64_t **ids,
+                      size_t *n, struct etl_err *err)
+{
+    char b[24];
+    const char *params[2] = { pipeline, num_param(b, sizeof(b), run_id, run_id > 0) };
+    PGresult *res;
+    int rows;
+
+    *ids = NULL;
+    *n = 0;
+    /* a backfill holds its year in one transaction: nobody else can join it;
+     * only runs alive: their process holds the pipeline's advisory lock */
+    if (etl_pg_query(db, "SELECT id FROM ledger.run WHERE pipeline = $1 AND "
+                     "status = 'running' AND ($2::bigint IS NULL OR id = $2) "
+                     "AND kind <> 'backfill' AND EXISTS (SELECT 1 FROM pg_locks l "
+                     "  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+                     "    AND l.classid = hashtext('ewc-etl')::oid"
+                     "    AND l.objid = hashtext($1)::oid) "
+                     "ORDER BY id", 2, params, &res, err) < 0) {
+        return -1;
+    }
+    rows = PQntuples(res);
+    if (rows > 0) {
+        *ids = calloc((size_t)rows, sizeof(**ids));
+        if (*ids == NULL) {
+            PQclear(res);
+            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        }
+    }
+    for (int i = 0; i < rows; i++) {
+        (*ids)[i] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+    }
+    *n = (size_t)rows;
+    PQclear(res);
+    return 0;
+}
+
+/* The last scheduled run's fire time; see ledger.h. */
+int
+etl_ledger_last_scheduled(struct pg_conn *db, const char *pipeline, int64_t *t,
+                          struct etl_err *err)
+{
+    const char *params[1] = { pipeline };
+    PGresult *res;
+
+    *t = 0;
+    /* a run that died or failed does not count as done */
+    if (etl_pg_query(db, "SELECT coalesce(max((params->>'scheduled_for')::bigint), 0) "
+                     "FROM ledger.run WHERE pipeline = $1 AND kind = 'nightly' "
+                     "AND status NOT IN ('running', 'failed')", 1, params, &res, err) < 0) {
+        return -1;
+    }
+    *t = result_id(res);
+    return 0;
+}
+
+/* Find or create a source; see ledger.h. */
+int
+etl_ledger_source_upsert(struct pg_conn *db, const char *pipeline, const char *url,
+                         int64_t *source_id, struct etl_err *err)
+{
+    const char *params[2] = { pipeline, url };
+    PGresult *res;
+
+    if (etl_pg_query(db,
+                     "INSERT INTO ledger.source (pipeline, url) VALUES ($1, $2) "
+                     "ON CONFLICT (pipeline, url) DO UPDATE SET url = EXCLUDED.url "
+                     "RETURNING id", 2, params, &res, err) < 0) {
+        return -1;
+    }
+    *source_id = result_id(res);
+    return 0;
+}
+
+/* New validators of an unchanged body; see ledger.h. */
+int
+etl_ledger_source_validators(struct pg_conn *db, int64_t source_id, const char *etag,
+                             const char *last_modified, struct etl_err *err)
+{
+    char b[24];
+    const char *params[3] = { num_param(b, sizeof(b), source_id, true), etag, last_modified };
+
+    return etl_pg_query(db,
+                        "UPDATE ledger.source SET etag = coalesce($2, etag), "
+                        "last_modified = coalesce($3, last_modified) WHERE id = $1",
+                        3, params, NULL, err);
+}
+
+/* The source's new current version; see ledger.h. */
+int
+etl_ledger_source_loaded(struct pg_conn *db, int64_t source_id, const struct etl_file *f,
+                         int64_t file_id, struct etl_err *err)
+{
+    char b[2][24];
+    const char *params[5];
+
+    params[0] = num_param(b[0], sizeof(b[0]), source_id, true);
+    params[1] = f->etag;
+    params[2] = f->last_modified;
+    params[3] = f->sha256;
+    params[4] = num_param(b[1], sizeof(b[1]), file_id, true);
+    return etl_pg_query(db,
+                        "UPDATE ledger.source SET etag = $2, last_modified = $3, sha256 = $4, "
+                        "file_id = $5 WHERE id = $1", 5, params, NULL, err);
+}
+
+static int
+source_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct etl_ledger_source *)a)->url,
+                  ((const struct etl_ledger_source *)b)->url);
+}
+
+/* A NULL or empty text field as NULL. */
+static const char *
+text_or_null(PGresult *res, int row, int col)
+{
+    const char *s;
+
+    if (PQgetisnull(res, row, col)) {
+        return NULL;
+    }
+    s = PQgetvalue(res, row, col);
+    return s[0] != '\0' ? s : NULL;
+}
+
+/* The pipeline's sources; see ledger.h. */
+int
+etl_ledger_sources_read(struct pg_conn *db, const char *pipeline, struct etl_ledger_sources *s,
+                        struct etl_err *err)
+{
+    const char *params[1] = { pipeline };
+    int rows;
+
+    memset(s, 0, sizeof(*s));
+    if (db == NULL) {
+        return 0;
+    }
+    if (etl_pg_query(db,
+                     "SELECT url, etag, last_modified, sha256 FROM ledger.source "
+                     "WHERE pipeline = $1", 1, params, &s->res, err) < 0) {
+        etl_err_context(err, "reading the ledger's sources");
+        return -1;
+    }
+    rows = PQntuples(s->res);
+    if (rows == 0) {
+        return 0;
+    }
+    s->v = calloc((size_t)rows, sizeof(*s->v));
+    if (s->v == NULL) {
+        etl_ledger_sources_free(s);
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < rows; i++) {
+        s->v[i].url = PQgetvalue(s->res, i, 0);
+        s->v[i].etag = text_or_null(s->res, i, 1);
+        s->v[i].last_modified = text_or_null(s->res, i, 2);
+        s->v[i].sha256 = text_or_null(s->res, i, 3);
+    }
+    qsort(s->v, (size_t)rows, sizeof(*s->v), source_cmp);
+    s->n = (size_t)rows;
+    return 0;
+}
+
+/* bsearch by URL; see ledger.h. */
+const struct etl_ledger_source *
+etl_ledger_sources_find(const struct etl_ledger_sources *s, const char *url)
+{
+    struct etl_ledger_source key = { .url = url };
+
+    if (s->n == 0) {
+        return NULL;
+    }
+    return bsearch(&key, s->v, s->n, sizeof(*s->v), source_cmp);
+}
+
+/* Free a read; see ledger.h. */
+void
+etl_ledger_sources_free(struct etl_ledger_sources *s)
+{
+    free(s->v);
+    PQclear(s->res);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Insert a file row; see ledger.h. */
+int
+etl_ledger_file_insert(struct pg_conn *db, int64_t run_id, int64_t source_id,
+                       const struct etl_file *f, const char *status, const char *error,
+                       int64_t *file_id, struct etl_err *err)
+{
+    char b[5][24];
+    const char *params[12];
+    PGresult *res;
+
+    params[0] = num_param(b[0], sizeof(b[0]), run_id, true);
+    params[1] = num_param(b[1], sizeof(b[1]), source_id, source_id > 0);
+    params[2] = f->url;
+    params[3] = f->spool_path;
+    params[4] = f->sha256[0] != '\0' ? f->sha256 : NULL;
+    params[5] = num_param(b[2], sizeof(b[2]), f->bytes, f->sha256[0] != '\0');
+    params[6] = f->etag;
+    params[7] = f->last_modified;
+    params[8] = num_param(b[3], sizeof(b[3]), f->http_status, f->http_status > 0);
+    params[9] = status;
+    params[10] = error;
+    params[11] = num_param(b[4], sizeof(b[4]), f->rows_in, true);
+    if (etl_pg_query(db,
+                     "INSERT INTO ledger.file (run_id, source_id, url, spool_path, sha256, bytes, "
+                     "etag, last_modified, http_status, status, error, rows_in) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                     12, params, &res, err) < 0) {
+        return -1;
+    }
+    *file_id = result_id(res);
+    return 0;
+}
+
+/* End a load's file row; see ledger.h. */
+int
+etl_ledger_file_finish(struct pg_conn *db, int64_t file_id, const struct etl_file *f,
+                       const char *error, struct etl_err *err)
+{
+    char b[5][24];
+    const char *params[7];
+
+    params[0] = num_param(b[0], sizeof(b[0]), file_id, true);
+    params[1] = etl_file_status_names[f->status];
+    params[2] = error;
+    params[3] = num_param(b[1], sizeof(b[1]), f->rows_in, true);
+    params[4] = num_param(b[2], sizeof(b[2]), f->rows_loaded, true);
+    params[5] = num_param(b[3], sizeof(b[3]), f->rows_rejected, true);
+    params[6] = num_param(b[4], sizeof(b[4]), f->rows_deleted, true);
+    return etl_pg_query(db,
+                        "UPDATE ledger.file SET status = $2, error = $3, rows_in = $4, "
+                        "rows_loaded = $5, rows_rejected = $6, rows_deleted = $7, "
+                        "finished_at = clock_timestamp() WHERE id = $1", 7, params, NULL, err);
+}
+
+/* Record a file that did not go down the chain; see ledger.h. */
+int
+etl_ledger_file_record(struct pg_conn *db, int64_t run_id, const char *pipeline,
+                       const struct etl_file *f, int64_t *file_id, struct etl_err *err)
+{
+    char msg[1024] = "";
+    int64_t source_id = 0, id;
+
+    if (file_id == NULL) {
+        file_id = &id;
+    }
+    if (f->status == ETL_FILE_FAILED) {
+        etl_err_format(&f->err, msg, sizeof(msg));
+    }
+    if (etl_ledger_source_upsert(db, pipeline, f->url, &source_id, err) < 0) {
+        return -1;
+    }
+    if (f->status == ETL_FILE_UNCHANGED && (f->etag != NULL || f->last_modified != NULL) &&
+        etl_ledger_source_validators(db, source_id, f->etag, f->last_modified, err) < 0) {
+        /* same body under new validators: keep them, so the next GET is conditional */
+        return -1;
+    }
+    return etl_ledger_file_insert(db, run_id, source_id, f, etl_file_status_names[f->status],
+                                  msg[0] != '\0' ? msg : NULL, file_id, err);
+}
+
+/* Register a task; see ledger.h. */
+int
+etl_ledger_task_add(struct pg_conn *db, int64_t run_id, const char *stage,
+                    const struct etl_file *f, struct etl_err *err)
+{
+    char id[24], year[24], bytes[24], status[24];
+    const char *params[10];
+
+    params[0] = num_param(id, sizeof(id), run_id, true);
+    params[1] = stage;
+    params[2] = f->url;
+    params[3] = num_param(year, sizeof(year), f->year, true);
+    params[4] = f->spool_path;
+    params[5] = f->sha256;
+    params[6] = num_param(bytes, sizeof(bytes), f->bytes, true);
+    params[7] = f->etag;
+    params[8] = f->last_modified;
+    params[9] = num_param(status, sizeof(status), f->http_status, f->http_status > 0);
+    return etl_pg_query(db,
+                        "INSERT INTO ledger.task (run_id, stage, url, year, spool_path, "
+                        "sha256, bytes, etag, last_modified, http_status) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, params,
+                        NULL, err);
+}
+
+/* Claim the next task; see ledger.h. */
+int
+etl_ledger_task_claim(struct pg_conn *db, int64_t run_id, int64_t *task_id, char *stage,
+                      size_t stage_size, struct etl_file *f, bool *got, struct etl_err *err)
+{
+    char b[24];
+    const char *params[1] = { num_param(b, sizeof(b), run_id, true) };
+    PGresult *res;
+
+    *got = false;
+    if (etl_pg_query(db,
+                     "SELECT id, stage, url, year, spool_path, sha256, bytes, etag, "
+                     "last_modified, http_status FROM ledger.task "
+                     "WHERE run_id = $1 AND state = 'pending' ORDER BY id "
+                     "LIMIT 1 FOR UPDATE SKIP LOCKED", 1, params, &res, err) < 0) {
+        return -1;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return 0;
+    }
+    memset(f, 0, sizeof(*f));
+    *task_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    etl_strlcpy(stage, PQgetvalue(res, 0, 1), stage_size);
+    f->url = dup_or_null(res, 2);
+    f->year = atoi(PQgetvalue(res, 0, 3));
+    f->spool_path = dup_or_null(res, 4);
+    etl_strlcpy(f->sha256, PQgetvalue(res, 0, 5), sizeof(f->sha256));
+    f->bytes = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+    f->etag = dup_or_null(res, 7);
+    f->last_modified = dup_or_null(res, 8);
+    f->http_status = PQgetisnull(res, 0, 9) ? 0 : atol(PQgetvalue(res, 0, 9));
+    f->status = ETL_FILE_PENDING;
+    if (f->url == NULL || f->spool_path == NULL ||
+        (f->etag == NULL && !PQgetisnull(res, 0, 7)) ||
+        (f->last_modified == NULL && !PQgetisnull(res, 0, 8))) {
+        PQclear(res);
+        etl_file_clear(f);
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    PQclear(res);
+    *got = true;
+    return 0;
+}
+
+/* Close a task; see ledger.h. */
+int
+etl_ledger_task_finish(struct pg_conn *db, int64_t task_id, const char *state, int64_t file_id,
+                       struct etl_err *err)
+{
+    char b[2][24], who[300], host[256] = "";
+    const char *params[4];
+
+    (void)gethostname(host, sizeof(host) - 1);
+    snprintf(who, sizeof(who), "%s:%ld", host, (long)getpid());
+    params[0] = num_param(b[0], sizeof(b[0]), task_id, true);
+    params[1] = state;
+    params[2] = who;
+    params[3] = num_param(b[1], sizeof(b[1]), file_id, file_id > 0);
+    return etl_pg_query(db, "UPDATE ledger.task SET state = $2, worker = $3, file_id = $4 "
+                        "WHERE id = $1", 4, params, NULL, err);
+}
+
+/* Close a task whose claim was lost; see ledger.h. */
+int
+etl_ledger_task_fail_unclaimed(struct pg_conn *db, int64_t run_id, const char *pipeline,
+                               const struct etl_file *f, int64_t task_id, struct etl_err *err)
+{
+    char b[24];
+    const char *params[1] = { num_param(b, sizeof(b), task_id, true) };
+    PGresult *res;
+    int64_t file_id = 0;
+    bool ours;
+
+    if (etl_pg_exec(db, "BEGIN", err) < 0 ||
+        etl_pg_query(db, "SELECT 1 FROM ledger.task WHERE id = $1 AND state = 'pending' "
+                     "FOR UPDATE", 1, params, &res, err) < 0) {
+        rollback(db);
+        return -1;
+    }
+    ours = PQntuples(res) > 0;
+    PQclear(res);
+    if (ours && (etl_ledger_file_record(db, run_id, pipeline, f, &file_id, err) < 0 ||
+                 etl_ledger_task_finish(db, task_id, "failed", file_id, err) < 0)) {
+        rollback(db);
+        return -1;
+    }
+    if (etl_pg_exec(db, "COMMIT", err) < 0) {
+        rollback(db);
+        return -1;
+    }
+    return 0;
+}
+
+/* Wait for the claims of other sessions; see ledger.h. */
+int
+etl_ledger_tasks_wait_held(struct pg_conn *db, int64_t run_id, int64_t *left,
+                           struct etl_err *err)
+{
+    char b[24];
+    const char *params[1] = { num_param(b, sizeof(b), run_id, true) };
+    PGresult *res;
+
+    /* FOR UPDATE without SKIP LOCKED blocks on their claims, and re-checks
+     * each row once they commit */
+    *left = 0;
+    if (etl_pg_exec(db, "BEGIN", err) < 0) {
+        return -1;
+    }
+    if (etl_pg_query(db, "SELECT id FROM ledger.task WHERE run_id = $1 AND state = 'pending' "
+                     "FOR UPDATE", 1, params, &res, err) < 0) {
+        rollback(db);
+        return -1;
+    }
+    *left = PQntuples(res);
+    PQclear(res);
+    if (etl_pg_exec(db, "COMMIT", err) < 0) {
+        rollback(db);
+        return -1;
+    }
+    return 0;
+}
+
+static const char ledger_runs_sql[] =
+    "SELECT r.id, r.pipeline, r.kind, r.status, "
+    "       to_char(r.started_at, 'YYYY-MM-DD HH24:MI:SS'), "
+    "       coalesce(to_char(r.finished_at - r.started_at, 'HH24:MI:SS'), 'running'), "
+    "       r.files_total, r.files_loaded, r.files_unchanged, r.files_failed, "
+    "       r.rows_loaded, r.rows_rejected, coalesce(r.error, '') "
+    "FROM ledger.run r "
+    "WHERE ($1::text IS NULL OR r.pipeline = $1) "
+    "  AND (NOT $3::boolean OR r.status NOT IN ('ok', 'running')) "
+    "ORDER BY r.id DESC LIMIT $2";
+
+static const char ledger_files_sql[] =
+    "SELECT f.run_id, f.status, f.rows_in, f.rows_loaded, f.rows_rejected, "
+    "       coalesce(left(f.sha256, 8), ''), f.url, coalesce(f.error, '') "
+    "FROM ledger.file f WHERE f.run_id = ANY($1::bigint[]) ORDER BY f.run_id DESC, f.id";
+
+static const char ledger_json_sql[] =
+    "SELECT coalesce(json_agg(j ORDER BY (j->>'id')::bigint DESC), '[]') FROM ("
+    "  SELECT to_jsonb(r) || jsonb_build_object('files', coalesce(("
+    "      SELECT jsonb_agg(to_jsonb(f) - 'run_id' ORDER BY f.id) FROM ledger.file f "
+    "      WHERE f.run_id = r.id), '[]')) AS j "
+    "  FROM ledger.run r "
+    "  WHERE ($1::text IS NULL OR r.pipeline = $1) "
+    "    AND (NOT $3::boolean OR r.status NOT IN ('ok', 'running')) "
+    "  ORDER BY r.id DESC LIMIT $2) s";
+
+/* The runs' query with its three parameters. */
+static int
+runs_query(struct pg_conn *db, const char *sql, const char *pipeline, long limit,
+           bool failed_only, PGresult **res, struct etl_err *err)
+{
+    char lim[24];
+    const char *params[3];
+
+    snprintf(lim, sizeof(lim), "%ld", limit);
+    params[0] = pipeline;
+    params[1] = lim;
+    params[2] = failed_only ? "true" : "false";
+    return etl_pg_query(db, sql, 3, params, res, err);
+}
+
+/* The latest runs; see ledger.h. */
+int
+etl_ledger_runs_recent(struct pg_conn *db, const char *pipeline, long limit, bool failed_only,
+                       PGresult **res, struct etl_err *err)
+{
+    return runs_query(db, ledger_runs_sql, pipeline, limit, failed_only, res, err);
+}
+
+/* The files of some runs; see ledger.h. */
+int
+etl_ledger_runs_files(struct pg_conn *db, const char *ids, PGresult **res, struct etl_err *err)
+{
+    const char *params[1] = { ids };
+
+    return etl_pg_query(db, ledger_files_sql, 1, params, res, err);
+}
+
+/* The latest runs as JSON; see ledger.h. */
+int
+etl_ledger_runs_json(struct pg_conn *db, const char *pipeline, long limit, bool failed_only,
+                     PGresult **res, struct etl_err *err)
+{
+    return runs_query(db, ledger_json_sql, pipeline, limit, failed_only, res, err);
+}

@@ -1,0 +1,309 @@
+/*
+ * worker.c
+ *    Claim -> load -> record -> end, per task; see worker.h.
+ *
+ *    A claimed task's file is owned by worker_task() and freed in exactly
+ *    one place, its cleanup label (Redis src/ae.c style).  The file's
+ *    transaction holds: the task's claim (FOR UPDATE SKIP LOCKED), its
+ *    ledger.source upsert, its ledger.file row, the replacement of the
+ *    source's previous rows, the new rows, its rejects, the task's end.  A
+ *    failed load rolls back to the savepoint taken after the claim, so that
+ *    the failure is recorded and the task closed in the same transaction.
+ */
+#include "worker.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "chain.h"
+#include "ledger.h"
+#include "log.h"
+#include "runner.h"
+
+/* The cancel handle of the connection loading a file in this process. */
+static PGcancel *volatile worker_cancel_handle;
+
+/* Cancel the statement in flight; see worker.h. */
+void
+etl_worker_cancel(void)
+{
+    PGcancel *c = worker_cancel_handle;
+    char errbuf[256];
+
+    if (c != NULL) {
+        /* PQcancel is safe in a signal handler with a local buffer */
+        (void)!PQcancel(c, errbuf, sizeof(errbuf));
+    }
+}
+
+/* Connect with a cancel handle; see worker.h. */
+struct pg_conn *
+etl_worker_connect(const struct etl_run *run, struct etl_err *err)
+{
+    struct pg_conn *db = etl_pg_connect(run->conninfo, "ewc-etl loader", err);
+
+    if (db != NULL) {
+        worker_cancel_handle = PQgetCancel(db->conn);
+    }
+    return db;
+}
+
+/* Drop the cancel handle and close; see worker.h. */
+void
+etl_worker_disconnect(struct pg_conn *db)
+{
+    PGcancel *c = worker_cancel_handle;
+    sigset_t block, old;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGALRM);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    worker_cancel_handle = NULL;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    PQfreeCancel(c);
+    etl_pg_close(db);
+}
+
+static double
+now_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Run 'sql' (a rollback), ignoring its error: the first one is kept. */
+static void
+rollback(struct pg_conn *db, const char *sql)
+{
+    struct etl_err ignore;
+
+    etl_err_clear(&ignore);
+    (void)!etl_pg_exec(db, sql, &ignore);
+}
+
+static bool
+conn_ok(const struct pg_conn *db)
+{
+    return PQstatus(db->conn) == CONNECTION_OK;
+}
+
+/*
+ * Load 'f' once inside the open transaction: its ledger.source upsert,
+ * ledger.file row, the chain, the ledger updates of its outcome.  The
+ * chain's verdict decides the status: loaded, or failed (refused: the
+ * reason becomes f->err only after the ledger writes, so that an error of
+ * theirs is not hidden behind it).  -1: the caller rolls back.
+ */
+static int
+worker_file(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, struct etl_file *f,
+            bool dedupe, int64_t *file_id, struct etl_err *err)
+{
+    struct etl_verdict v;
+    struct etl_job job;
+    bool refused;
+
+    memset(&job, 0, sizeof(job));
+    job.run = run;
+    job.file = f;
+    job.db = db;
+    job.dedupe = dedupe;
+    f->rows_in = f->rows_loaded = f->rows_rejected = f->rows_deleted = 0;
+    if (etl_ledger_source_upsert(db, run->pipeline->name, f->url, &job.source_id, err) < 0 ||
+        etl_ledger_file_insert(db, run->id, job.source_id, f, "failed", "incomplete",
+                               &job.file_id, err) < 0) {
+        return -1;
+    }
+    *file_id = job.file_id;
+    if (etl_chain_run(head, &job, &v, err) < 0) {
+        return -1;
+    }
+    refused = v.kind == ETL_VERDICT_REFUSED;
+    f->status = refused ? ETL_FILE_FAILED : ETL_FILE_LOADED;
+    if (etl_ledger_file_finish(db, job.file_id, f, refused ? v.reason : NULL, err) < 0 ||
+        (!refused && etl_ledger_source_loaded(db, job.source_id, f, job.file_id, err) < 0)) {
+        return -1;
+    }
+    if (refused) {
+        etl_err_set(&f->err, ETL_E_DATA, "%s", v.reason);
+    }
+    return 0;
+}
+
+/*
+ * The load of a claimed file, in savepoint etl_file: once, and once more
+ * with dedupe when the chain's policy turns its failure into
+ * ETL_VERDICT_RETRY_DEDUPE.  The outcome is in f->status and f->err.
+ */
+static int
+worker_load(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, struct etl_file *f,
+            int64_t *file_id)
+{
+    etl_err_clear(&f->err);
+    if (etl_pg_exec(db, "SAVEPOINT etl_file", &f->err) < 0) {
+        return -1;
+    }
+    if (worker_file(run, db, head, f, false, file_id, &f->err) == 0) {
+        return 0;
+    }
+    if (etl_chain_policy(head, &f->err) != ETL_VERDICT_RETRY_DEDUPE || !conn_ok(db) ||
+        etl_stop_requested) {
+        return -1;
+    }
+    /* the file repeats a key: load it again, turning repeats into rejects */
+    etl_log(ETL_LOG_NOTICE, "[%s/%s] %s repeats a key; loading it again with the "
+            "repeats rejected", run->pipeline->name, head->name, f->url);
+    etl_err_clear(&f->err);
+    rollback(db, "ROLLBACK TO SAVEPOINT etl_file");
+    return worker_file(run, db, head, f, true, file_id, &f->err);
+}
+
+/* The file is done (loaded or refused): log it and count it. */
+static void
+worker_done(struct etl_run *run, const struct etl_stage *head, const struct etl_file *f,
+            double t0)
+{
+    if (f->status == ETL_FILE_FAILED) {
+        etl_log(ETL_LOG_ERR, "[%s/%s] %s: %s", run->pipeline->name, head->name, f->url,
+                f->err.msg);
+    } else {
+        etl_log(ETL_LOG_INFO,
+                "[%s/%s] %s: %" PRId64 " rows, %" PRId64 " loaded, %" PRId64
+                " rejected, %.2f s", run->pipeline->name, head->name, f->url, f->rows_in,
+                f->rows_loaded, f->rows_rejected, now_seconds() - t0);
+    }
+    etl_run_report(run, 0, f);
+}
+
+/*
+ * The load of 'f' failed (f->err): record it where the transaction still
+ * allows.  *more: whether the loop may claim another task.
+ */
+static int
+worker_failed(struct etl_run *run, struct pg_conn *db, bool one_tx, int64_t task_id,
+              const struct etl_stage *head, struct etl_file *f, bool *more, struct etl_err *err)
+{
+    char msg[1024];
+    int64_t file_id = 0;
+
+    f->status = ETL_FILE_FAILED;
+    etl_err_context(&f->err, "%s", f->url);
+    etl_err_format(&f->err, msg, sizeof(msg));
+    etl_log(ETL_LOG_ERR, "[%s/%s] %s", run->pipeline->name, head->name, msg);
+    if (!one_tx && conn_ok(db) && PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+        /* the transaction ended (a failed COMMIT) and the claim with it:
+         * record the failure only if the task is still ours to close */
+        if (etl_ledger_task_fail_unclaimed(db, run->id, run->pipeline->name, f, task_id,
+                                           err) < 0) {
+            return -1;
+        }
+        etl_run_report(run, 0, f);
+        *more = true;
+        return 0;
+    }
+    if (!conn_ok(db) || one_tx || etl_stop_requested) {
+        /* the whole transaction goes; the task stays pending for the next run */
+        *err = f->err;
+        if (!one_tx && conn_ok(db)) {
+            rollback(db, "ROLLBACK");
+            return 0;       /* stopped: not an error of the worker */
+        }
+        return -1;
+    }
+    /* keep the claim: record the failure and close the task in the same transaction */
+    rollback(db, "ROLLBACK TO SAVEPOINT etl_file");
+    if (etl_ledger_file_record(db, run->id, run->pipeline->name, f, &file_id, err) < 0 ||
+        etl_ledger_task_finish(db, task_id, "failed", file_id, err) < 0 ||
+        etl_pg_exec(db, "COMMIT", err) < 0) {
+        rollback(db, "ROLLBACK");
+        return -1;
+    }
+    etl_run_report(run, 0, f);
+    *more = true;
+    return 0;
+}
+
+/*
+ * One task: claim -> load -> record -> end.  *more: whether the loop may
+ * claim another one (false when none is left or a stop ended it).
+ */
+static int
+worker_task(struct etl_run *run, struct pg_conn *db, bool one_tx, bool *more,
+            struct etl_err *err)
+{
+    struct etl_stage *head;
+    struct etl_file f;
+    char stage[256];
+    int64_t task_id = 0, file_id = 0;
+    double t0 = now_seconds();
+    bool got = false, tx = false;
+    int rc = -1;
+
+    memset(&f, 0, sizeof(f));
+    *more = false;
+    /* claim */
+    if (run->db != NULL && etl_pg_exec(run->db, "SELECT 1", err) < 0) {
+        /* the session holding the pipeline's lock is gone: so is the lock */
+        etl_err_context(err, "the run's lock connection");
+        goto out;
+    }
+    tx = !one_tx;
+    if ((tx && etl_pg_exec(db, "BEGIN", err) < 0) ||
+        etl_ledger_task_claim(db, run->id, &task_id, stage, sizeof(stage), &f, &got, err) < 0) {
+        goto out;
+    }
+    if (!got) {
+        tx = false;
+        rc = one_tx ? 0 : etl_pg_exec(db, "COMMIT", err);
+        goto out;
+    }
+    head = etl_chain_head(run->pipeline, stage);
+    if (head == NULL) {
+        etl_err_set(err, ETL_E_CONFIG, "task %" PRId64 " names a stage this pipeline does "
+                    "not have", task_id);
+        goto out;
+    }
+    tx = false;         /* from here on, the outcome decides how the transaction ends */
+    /* load, record, end */
+    if (worker_load(run, db, head, &f, &file_id) == 0 &&
+        etl_ledger_task_finish(db, task_id, f.status == ETL_FILE_LOADED ? "done" : "failed",
+                               file_id, &f.err) == 0 &&
+        etl_pg_exec(db, "RELEASE SAVEPOINT etl_file", &f.err) == 0 &&
+        (one_tx || etl_pg_exec(db, "COMMIT", &f.err) == 0)) {
+        worker_done(run, head, &f, t0);
+        if (one_tx && f.status == ETL_FILE_FAILED) {
+            *err = f.err;
+            etl_err_context(err, "%s", f.url);
+            goto out;
+        }
+        *more = true;
+        rc = 0;
+        goto out;
+    }
+    rc = worker_failed(run, db, one_tx, task_id, head, &f, more, err);
+out:
+    if (tx) {
+        rollback(db, "ROLLBACK");
+    }
+    etl_file_clear(&f);
+    return rc;
+}
+
+/* The claim loop; see worker.h. */
+int
+etl_worker_loop(struct etl_run *run, struct pg_conn *db, bool one_tx, struct etl_err *err)
+{
+    bool more = true;
+
+    while (more && !etl_stop_requested) {
+        if (worker_task(run, db, one_tx, &more, err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
