@@ -189,8 +189,10 @@ load_config(const struct globals *g, struct etl_err *err)
 }
 
 static int
-cmd_check(const struct globals *g)
+cmd_check(const struct globals *g, int argc, char **argv)
 {
+    (void)argc;
+    (void)argv;
     struct etl_err err;
     struct etl_config *cfg;
 
@@ -241,8 +243,10 @@ cmd_check(const struct globals *g)
 }
 
 static int
-cmd_migrate(const struct globals *g)
+cmd_migrate(const struct globals *g, int argc, char **argv)
 {
+    (void)argc;
+    (void)argv;
     struct etl_err err;
     struct etl_config *cfg;
     struct pg_conn *db = NULL;
@@ -545,7 +549,7 @@ cmd_backfill(const struct globals *g, int argc, char **argv)
 }
 
 static int
-cmd_daemon(const struct globals *g, int argc)
+cmd_daemon(const struct globals *g, int argc, char **argv)
 {
     struct etl_daemon_opts d = { 0 };
     struct etl_clock clock = etl_clock_wall;
@@ -555,10 +559,8 @@ cmd_daemon(const struct globals *g, int argc)
     const char *start = getenv(ETL_CLOCK_START_ENV);   /* "" is unset */
     int64_t shift = 0;
 
-    if (argc > 1) {
-        fputs(usage_daemon, stderr);
-        return EXIT_USAGE;
-    }
+    (void)argc;
+    (void)argv;
     etl_err_clear(&err);
     cfg = load_config(g, &err);
     if (cfg == NULL) {
@@ -714,32 +716,82 @@ print_stage_kinds(void)
     }
 }
 
+/* What a command needs from main() before it runs. */
+enum {
+    CMD_NO_ARGS = 1 << 0,   /* takes no arguments: any is a usage error */
+    CMD_HTTP = 1 << 1       /* downloads: libcurl's global init around it */
+};
+
+/* One command of the command line: its name, help text and function. */
+struct command {
+    const char *name;
+    const char *usage;
+    int (*fn)(const struct globals *g, int argc, char **argv);
+    unsigned flags;
+};
+
+static const struct command commands[] = {
+    { "check", usage_check, cmd_check, CMD_NO_ARGS },
+    { "migrate", usage_migrate, cmd_migrate, CMD_NO_ARGS },
+    { "run", usage_run, cmd_run, CMD_HTTP },
+    { "backfill", usage_backfill, cmd_backfill, CMD_HTTP },
+    { "daemon", usage_daemon, cmd_daemon, CMD_HTTP | CMD_NO_ARGS },
+    { "worker", usage_worker, cmd_worker, 0 },
+    { "status", usage_status, cmd_status, 0 },
+};
+
+static const struct command *
+command_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(commands[i].name, name) == 0) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+/* "help [TOPIC]": the main text, a command's, or the stage kinds. */
 static int
 cmd_help(const char *topic)
 {
+    const struct command *c;
+
     if (topic == NULL) {
         fputs(usage_main, stdout);
-    } else if (strcmp(topic, "run") == 0) {
-        fputs(usage_run, stdout);
-    } else if (strcmp(topic, "status") == 0) {
-        fputs(usage_status, stdout);
-    } else if (strcmp(topic, "check") == 0) {
-        fputs(usage_check, stdout);
-    } else if (strcmp(topic, "migrate") == 0) {
-        fputs(usage_migrate, stdout);
-    } else if (strcmp(topic, "backfill") == 0) {
-        fputs(usage_backfill, stdout);
-    } else if (strcmp(topic, "daemon") == 0) {
-        fputs(usage_daemon, stdout);
-    } else if (strcmp(topic, "worker") == 0) {
-        fputs(usage_worker, stdout);
     } else if (strcmp(topic, "stages") == 0) {
         print_stage_kinds();
+    } else if ((c = command_find(topic)) != NULL) {
+        fputs(c->usage, stdout);
     } else {
         fprintf(stderr, "ewc-etl: no help for \"%s\"\n", topic);
         return EXIT_USAGE;
     }
     return EXIT_OK;
+}
+
+/* Run one command of the table, with libcurl set up if it downloads. */
+static int
+command_run(const struct command *c, const struct globals *g, int argc, char **argv)
+{
+    struct etl_err err;
+    int rc;
+
+    if ((c->flags & CMD_NO_ARGS) && argc > 1) {
+        fputs(c->usage, stderr);
+        return EXIT_USAGE;
+    }
+    if (!(c->flags & CMD_HTTP)) {
+        return c->fn(g, argc, argv);
+    }
+    etl_err_clear(&err);
+    if (etl_http_global_init(&err) < 0) {
+        print_err(&err);
+        return EXIT_NOSTART;
+    }
+    rc = c->fn(g, argc, argv);
+    etl_http_global_cleanup();
+    return rc;
 }
 
 int
@@ -755,8 +807,9 @@ main(int argc, char **argv)
         { 0 }
     };
     struct globals g = { 0 };
+    const struct command *found;
     const char *cmd;
-    int c, rc;
+    int c;
 
     /* options before the command only: "+" stops at the first non-option */
     while ((c = getopt_long(argc, argv, "+c:d:vqhV", opts, NULL)) != -1) {
@@ -789,40 +842,9 @@ main(int argc, char **argv)
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         return cmd_help(cmd);
     }
-    if (strcmp(cmd, "check") == 0) {
-        if (argc > 1) {
-            fputs(usage_check, stderr);
-            return EXIT_USAGE;
-        }
-        return cmd_check(&g);
-    }
-    if (strcmp(cmd, "migrate") == 0) {
-        if (argc > 1) {
-            fputs(usage_migrate, stderr);
-            return EXIT_USAGE;
-        }
-        return cmd_migrate(&g);
-    }
-    if (strcmp(cmd, "status") == 0) {
-        return cmd_status(&g, argc, argv);
-    }
-    if (strcmp(cmd, "worker") == 0) {
-        return cmd_worker(&g, argc, argv);
-    }
-    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "backfill") == 0 ||
-        strcmp(cmd, "daemon") == 0) {
-        struct etl_err err;
-
-        etl_err_clear(&err);
-        if (etl_http_global_init(&err) < 0) {
-            print_err(&err);
-            return EXIT_NOSTART;
-        }
-        rc = strcmp(cmd, "run") == 0 ? cmd_run(&g, argc, argv)
-           : strcmp(cmd, "backfill") == 0 ? cmd_backfill(&g, argc, argv)
-           : cmd_daemon(&g, argc);
-        etl_http_global_cleanup();
-        return rc;
+    found = command_find(cmd);
+    if (found != NULL) {
+        return command_run(found, &g, argc, argv);
     }
     fprintf(stderr, "ewc-etl: unknown command \"%s\"\n", cmd);
     fputs(usage_main, stderr);
