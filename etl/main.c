@@ -17,13 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "etl/catalog.h"
+#include "etl/ewc/catalog.h"
 #include "etl/daemon.h"
 #include "etl/schedule.h"
 #include "etl/err.h"
 #include "etl/http.h"
 #include "etl/log.h"
 #include "etl/migrate.h"
+#include "etl/ewc/dimensions.h"
 #include "etl/pg.h"
 #include "etl/pipeline.h"
 #include "etl/runner.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
+#include "ewc/catalog.h"
 #include "graph.h"
 #include "schedule.h"
 

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "err.h"
-#include "row.h"
+#include "ewc/row.h"
 
 struct etl_run;
 struct etl_job;

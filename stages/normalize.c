@@ -23,15 +23,15 @@
  *
  *    Per row: hash lookups in the catalog and parsing on the stack; nothing
  *    is allocated.  Next door: validate.c checks the normalized rows,
- *    etl/num.c, etl/period.c and etl/catalog.c do the work.
+ *    etl/ewc/num.c, etl/ewc/period.c and etl/ewc/catalog.c do the work.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "etl/catalog.h"
-#include "etl/num.h"
-#include "etl/period.h"
+#include "etl/ewc/catalog.h"
+#include "etl/ewc/num.h"
+#include "etl/ewc/period.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
 

@@ -89,7 +89,7 @@
 #include "etl/buf.h"
 #include "etl/csv.h"
 #include "etl/decode.h"
-#include "etl/num.h"
+#include "etl/ewc/num.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
 

@@ -47,8 +47,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "etl/catalog.h"
-#include "etl/num.h"
+#include "etl/ewc/catalog.h"
+#include "etl/ewc/num.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
 

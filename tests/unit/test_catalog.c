@@ -20,8 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "etl/catalog.h"
-#include "etl/period.h"
+#include "etl/ewc/catalog.h"
+#include "etl/ewc/period.h"
 
 #define SHIPPED "config/catalog"
 

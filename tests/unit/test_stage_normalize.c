@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "etl/catalog.h"
+#include "etl/ewc/catalog.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
 #include "support.h"

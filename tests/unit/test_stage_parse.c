@@ -28,7 +28,7 @@
 #include "etl/config.h"
 #include "etl/csv.h"
 #include "etl/pipeline.h"
-#include "etl/row.h"
+#include "etl/ewc/row.h"
 #include "etl/stage.h"
 
 extern const struct etl_stage_kind etl_stage_parse_csv;

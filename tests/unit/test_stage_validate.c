@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "etl/catalog.h"
+#include "etl/ewc/catalog.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
 #include "support.h"

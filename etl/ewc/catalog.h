@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "etl/err.h"
 
 /* A region valid on [valid_from, valid_to) (yyyymmdd, 0 = open). */
 struct etl_region {

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "err.h"
+#include "etl/err.h"
 #include "row.h"
 
 /* Longest period text accepted (bytes); longer is an invalid period. */

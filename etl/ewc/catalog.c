@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "etl/config.h"
 #include "period.h"
 
 #define CATALOG_MAX_CHAIN 8     /* successor/predecessor steps followed */
