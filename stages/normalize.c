@@ -356,8 +356,11 @@ normalize_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *er
 {
     const struct normalize *nz = st->ctx;
     const struct etl_catalog *cat = etl_stage_catalog(st);
-    struct etl_batch *batch = in->batch;
+    struct etl_batch *batch = etl_chunk_batch(st, in, err);
 
+    if (batch == NULL) {
+        return -1;
+    }
     if (cat == NULL) {
         return etl_err_set(err, ETL_E_INTERNAL, "stage %s has no catalog", st->name);
     }

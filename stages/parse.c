@@ -90,6 +90,7 @@
 #include "etl/csv.h"
 #include "etl/decode.h"
 #include "etl/ewc/num.h"
+#include "etl/ewc/row.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
 
@@ -562,10 +563,8 @@ parse_text(void *arg, const char *p, size_t n, struct etl_err *err)
 static int
 parse_flush(struct parse *ps, struct etl_err *err)
 {
-    struct etl_chunk chunk;
+    struct etl_chunk chunk = etl_chunk_rows(ps->batch);
 
-    memset(&chunk, 0, sizeof(chunk));
-    chunk.batch = ps->batch;
     ps->downstream = true;
     if (etl_stage_push(ps->st, &chunk, err) < 0) {
         return -1;
@@ -1139,6 +1138,10 @@ parse_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
 {
     struct parse *ps = st->ctx;
 
+    if (in->type != NULL) {
+        return etl_err_set(err, ETL_E_INTERNAL, "stage %s (%s) expects bytes, not %s",
+                           st->name, st->kind->name, etl_chunk_type_name(in));
+    }
     if (in->len > 0 && etl_decode_feed(ps->dec, in->bytes, in->len, err) < 0) {
         return parse_fail(ps, err);
     }

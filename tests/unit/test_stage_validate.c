@@ -130,7 +130,7 @@ add_row(const char *region, const char *partner, const char *indicator, const ch
 static void
 run(struct fixture *fx)
 {
-    struct etl_chunk chunk = { .batch = &batch };
+    struct etl_chunk chunk = etl_chunk_rows(&batch);
     struct etl_err err;
 
     etl_err_clear(&err);
@@ -463,7 +463,7 @@ test_no_catalog(void **state)
 {
     struct etl_err err;
     struct fixture *fx = make_stage("{}", &err);
-    struct etl_chunk chunk = { .batch = &batch };
+    struct etl_chunk chunk = etl_chunk_rows(&batch);
 
     (void)state;
     cfg.catalog = NULL;
@@ -722,7 +722,7 @@ test_catalog_changed(void **state)
     struct etl_err err;
     struct fixture *fx = make_stage("ranges: {enterprises_guided: {max: 10}}\n", &err);
     struct etl_catalog *other;
-    struct etl_chunk chunk = { .batch = &batch };
+    struct etl_chunk chunk = etl_chunk_rows(&batch);
 
     (void)state;
     assert_non_null(fx);
