@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "etl/ewc/catalog.h"
+#include "etl/ewc/ewc.h"
 #include "etl/ewc/num.h"
 #include "etl/ewc/period.h"
 #include "etl/pipeline.h"

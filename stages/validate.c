@@ -48,6 +48,7 @@
 #include <string.h>
 
 #include "etl/ewc/catalog.h"
+#include "etl/ewc/ewc.h"
 #include "etl/ewc/num.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"

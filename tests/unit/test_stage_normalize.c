@@ -20,6 +20,7 @@
 
 #include "etl/ewc/catalog.h"
 #include "etl/pipeline.h"
+#include "etl/resource.h"
 #include "etl/stage.h"
 #include "support.h"
 
@@ -28,6 +29,8 @@ extern const struct etl_stage_kind etl_stage_validate;
 
 static struct etl_catalog *cat;
 static struct etl_config cfg;
+/* the catalog as the configuration's one resource, put by hand */
+static struct etl_resource res = { .name = "catalog" };
 static struct etl_pipeline pl;
 static struct etl_batch batch;
 
@@ -48,7 +51,9 @@ setup(void **state)
         fprintf(stderr, "cannot load the catalog: %s %s\n", err.where, err.msg);
         return -1;
     }
-    cfg.catalog = cat;
+    res.ptr = cat;
+    cfg.resources = &res;
+    cfg.nresources = 1;
     pl.config = &cfg;
     pl.name = (char *)"test";
     return 0;
@@ -617,12 +622,13 @@ test_no_catalog(void **state)
     struct etl_chunk chunk = etl_chunk_rows(&batch);
 
     (void)state;
-    cfg.catalog = NULL;
+    cfg.nresources = 0;
     etl_err_clear(&err);
     assert_int_equal(etl_stage_normalize.process(&fx->st, &chunk, &err), -1);
     assert_int_equal(err.code, ETL_E_INTERNAL);
     assert_string_equal(err.msg, "stage normalize has no catalog");
-    cfg.catalog = cat;
+    cfg.nresources = 1;
+    res.ptr = cat;
     free_stage(fx);
 }
 

@@ -19,6 +19,7 @@
 
 #include "etl/ewc/catalog.h"
 #include "etl/pipeline.h"
+#include "etl/resource.h"
 #include "etl/stage.h"
 #include "support.h"
 
@@ -26,6 +27,8 @@ extern const struct etl_stage_kind etl_stage_validate;
 
 static struct etl_catalog *cat;
 static struct etl_config cfg;
+/* the catalog as the configuration's one resource, put by hand */
+static struct etl_resource res = { .name = "catalog" };
 static struct etl_pipeline pl;
 static struct etl_batch batch;
 static struct etl_job job;
@@ -47,7 +50,9 @@ setup(void **state)
         fprintf(stderr, "cannot load the catalog: %s %s\n", err.where, err.msg);
         return -1;
     }
-    cfg.catalog = cat;
+    res.ptr = cat;
+    cfg.resources = &res;
+    cfg.nresources = 1;
     pl.config = &cfg;
     return 0;
 }
@@ -466,12 +471,13 @@ test_no_catalog(void **state)
     struct etl_chunk chunk = etl_chunk_rows(&batch);
 
     (void)state;
-    cfg.catalog = NULL;
+    cfg.nresources = 0;
     etl_err_clear(&err);
     assert_int_equal(etl_stage_validate.process(&fx->st, &chunk, &err), -1);
     assert_int_equal(err.code, ETL_E_INTERNAL);
     assert_string_equal(err.msg, "stage validate has no catalog");
-    cfg.catalog = cat;
+    cfg.nresources = 1;
+    res.ptr = cat;
     free_stage(fx);
 }
 
@@ -729,17 +735,18 @@ test_catalog_changed(void **state)
     etl_err_clear(&err);
     other = etl_catalog_load("config/catalog", &err);
     assert_non_null(other);
-    cfg.catalog = other;
+    res.ptr = other;
     batch.n = 0;
     assert_int_equal(etl_stage_validate.process(&fx->st, &chunk, &err), -1);
     assert_int_equal(err.code, ETL_E_INTERNAL);
     assert_string_equal(err.msg, "stage validate: catalog changed since it was configured");
-    cfg.catalog = cat;
+    cfg.nresources = 1;
+    res.ptr = cat;
     etl_catalog_free(other);
     free_stage(fx);
 
     /* ranges and accepted need the catalog at configure time */
-    cfg.catalog = NULL;
+    cfg.nresources = 0;
     assert_null(make_stage("ranges: {enterprises_guided: {max: 10}}\n", &err));
     assert_int_equal(err.code, ETL_E_INTERNAL);
     assert_string_equal(err.msg, "stage validate has no catalog");
@@ -747,7 +754,8 @@ test_catalog_changed(void **state)
     assert_string_equal(err.msg, "stage validate has no catalog");
     fx = make_stage("min_year: 2000\n", &err);
     assert_non_null(fx);
-    cfg.catalog = cat;
+    cfg.nresources = 1;
+    res.ptr = cat;
     free_stage(fx);
 }
 
