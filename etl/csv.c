@@ -33,8 +33,7 @@ struct etl_csv {
     char cfg_delim;             /* as given; 0 to sniff */
     char delim;                 /* in use; 0 while sniffing */
     size_t max;                 /* longest record, bytes */
-    etl_csv_sink sink;
-    void *arg;
+    struct etl_stage link;      /* the tokenizer as a link; next gets records */
     unsigned char special[256]; /* ends a run outside quotes */
     unsigned char qspecial[256];/* ends a run inside quotes */
 
@@ -77,8 +76,7 @@ csv_tables(struct etl_csv *c)
 }
 
 struct etl_csv *
-etl_csv_new(char delim, size_t max_record, etl_csv_sink sink, void *arg,
-            struct etl_err *err)
+etl_csv_new(char delim, size_t max_record, struct etl_stage *next, struct etl_err *err)
 {
     struct etl_csv *c;
 
@@ -95,8 +93,10 @@ etl_csv_new(char delim, size_t max_record, etl_csv_sink sink, void *arg,
     }
     c->cfg_delim = delim;
     c->max = max_record > 0 ? max_record : ETL_CSV_MAX_RECORD;
-    c->sink = sink;
-    c->arg = arg;
+    c->link.kind = &etl_csv_link_kind;
+    c->link.name = (char *)"csv";
+    c->link.ctx = c;
+    c->link.next = next;
     etl_buf_init(&c->raw, c->max);
     etl_buf_init(&c->fbuf, c->max + ETL_CSV_MAX_FIELDS + 1);
     etl_csv_reset(c);
@@ -358,11 +358,12 @@ field_end(struct etl_csv *c, size_t pos, struct etl_err *err)
     return 0;
 }
 
-/* The record is complete: hand it to the sink and start the next one. */
+/* The record is complete: push it to the next link and start the next one. */
 static int
 record_end(struct etl_csv *c, struct etl_err *err)
 {
     struct etl_csv_record rec;
+    struct etl_chunk chunk = { .type = &etl_chunk_record_type, .data = &rec };
 
     if (field_end(c, c->rec_len, err) < 0) {
         return -1;
@@ -377,7 +378,8 @@ record_end(struct etl_csv *c, struct etl_err *err)
     rec.lens = c->flen;
     rec.nfields = c->nfields;
     rec.bad = c->is_bad ? c->bad : NULL;
-    if (c->sink(c->arg, &rec, err) < 0) {
+    chunk.len = rec.nfields;
+    if (etl_stage_push(&c->link, &chunk, err) < 0) {
         return -1;
     }
     record_reset(c);
@@ -706,3 +708,42 @@ etl_csv_finish(struct etl_csv *c, struct etl_err *err)
     }
     return record_end(c, err);
 }
+
+/* ---- the tokenizer as a chain link ------------------------------------ */
+
+const struct etl_chunk_type etl_chunk_record_type = { .name = "records" };
+
+struct etl_stage *
+etl_csv_link(struct etl_csv *c)
+{
+    return &c->link;
+}
+
+/* A byte chunk of UTF-8 text: etl_csv_feed. */
+static int
+csv_link_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
+{
+    if (in->type != NULL) {
+        return etl_err_set(err, ETL_E_INTERNAL, "the CSV tokenizer expects bytes, not %s",
+                           etl_chunk_type_name(in));
+    }
+    return etl_csv_feed(st->ctx, in->bytes, in->len, err);
+}
+
+/* The end of the text: etl_csv_finish, then finish the next link. */
+static int
+csv_link_finish(struct etl_stage *st, struct etl_err *err)
+{
+    if (etl_csv_finish(st->ctx, err) < 0) {
+        return -1;
+    }
+    return etl_stage_finish_next(st, err);
+}
+
+const struct etl_stage_kind etl_csv_link_kind = {
+    .name = "csv",
+    .consumes = ETL_FLOW_FILE,
+    .produces = ETL_FLOW_ROWS,
+    .process = csv_link_process,
+    .finish = csv_link_finish,
+};

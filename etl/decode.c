@@ -8,13 +8,16 @@
  *      - the compression layer (z_*) sniffs the first two bytes, then passes
  *        plain bytes through or runs zlib's inflate into a 64 KiB block;
  *      - the character layer (enc_*) sniffs a BOM from the first four bytes,
- *        then validates UTF-8 in place (no copy: the sink sees the caller's
+ *        then validates UTF-8 in place (no copy: the next link sees the caller's
  *        bytes) or converts through iconv into a 64 KiB block.  An
  *        unfinished character at the end of a piece waits in 'carry'.
  *    Nothing is allocated after etl_decode_new() but zlib's state and the
  *    iconv descriptor, both made once and kept from file to file.
  *
- *    The caller next door is stages/parse.c; the output goes to csv.c.
+ *    The decoder is a link of a chain (struct etl_stage, as every link):
+ *    bytes come in by etl_decode_feed() or the link's process(), UTF-8 text
+ *    goes out as byte chunks to the next link (in stages/parse.c, the CSV
+ *    tokenizer of csv.c).
  */
 #include "decode.h"
 
@@ -50,8 +53,7 @@ enum u8_status { U8_OK, U8_PARTIAL, U8_BAD, U8_NUL };
 struct etl_decode {
     enum etl_compression comp;      /* as configured */
     enum etl_encoding enc;          /* as configured */
-    etl_decode_sink sink;
-    void *arg;
+    struct etl_stage link;          /* the decoder as a link; next gets the text */
     bool failed;
 
     /* compression layer */
@@ -189,7 +191,7 @@ z_free(voidpf opaque, voidpf ptr)
 
 struct etl_decode *
 etl_decode_new(enum etl_compression comp, enum etl_encoding enc,
-               etl_decode_sink sink, void *arg, struct etl_err *err)
+               struct etl_stage *next, struct etl_err *err)
 {
     struct etl_decode *d = calloc(1, sizeof(*d));
 
@@ -199,8 +201,10 @@ etl_decode_new(enum etl_compression comp, enum etl_encoding enc,
     }
     d->comp = comp;
     d->enc = enc;
-    d->sink = sink;
-    d->arg = arg;
+    d->link.kind = &etl_decode_link_kind;
+    d->link.name = (char *)"decode";
+    d->link.ctx = d;
+    d->link.next = next;
     d->cd = (iconv_t)-1;
     d->zout = malloc(DECODE_BLOCK);
     d->hold = malloc(ETL_DECODE_SNIFF);
@@ -360,14 +364,16 @@ utf8_check(const unsigned char *p, size_t n, size_t *valid)
     return U8_OK;
 }
 
-/* Hand text to the sink; empty pieces are not passed on. */
+/* Push text to the next link as a byte chunk; empty pieces are not. */
 static int
 emit(struct etl_decode *d, const void *p, size_t n, struct etl_err *err)
 {
+    struct etl_chunk c = { .bytes = p, .len = n };
+
     if (n == 0) {
         return 0;
     }
-    return d->sink(d->arg, p, n, err);
+    return etl_stage_push(&d->link, &c, err);
 }
 
 static int
@@ -1067,3 +1073,40 @@ etl_decode_finish(struct etl_decode *d, struct etl_err *err)
     }
     return 0;
 }
+
+/* ---- the decoder as a chain link -------------------------------------- */
+
+struct etl_stage *
+etl_decode_link(struct etl_decode *d)
+{
+    return &d->link;
+}
+
+/* A byte chunk of the raw file: etl_decode_feed. */
+static int
+decode_link_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
+{
+    if (in->type != NULL) {
+        return etl_err_set(err, ETL_E_INTERNAL, "the decoder expects bytes, not %s",
+                           etl_chunk_type_name(in));
+    }
+    return etl_decode_feed(st->ctx, in->bytes, in->len, err);
+}
+
+/* The end of the file: etl_decode_finish, then finish the next link. */
+static int
+decode_link_finish(struct etl_stage *st, struct etl_err *err)
+{
+    if (etl_decode_finish(st->ctx, err) < 0) {
+        return -1;
+    }
+    return etl_stage_finish_next(st, err);
+}
+
+const struct etl_stage_kind etl_decode_link_kind = {
+    .name = "decode",
+    .consumes = ETL_FLOW_FILE,
+    .produces = ETL_FLOW_FILE,
+    .process = decode_link_process,
+    .finish = decode_link_finish,
+};
