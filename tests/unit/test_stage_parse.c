@@ -30,6 +30,7 @@
 #include "etl/pipeline.h"
 #include "etl/ewc/row.h"
 #include "etl/stage.h"
+#include "stages/parse.h"
 
 extern const struct etl_stage_kind etl_stage_parse_csv;
 
@@ -676,6 +677,21 @@ test_chunk_type(void **state)
     assert_int_equal(err.code, ETL_E_INTERNAL);
     assert_string_equal(err.msg, "stage parse (parse_csv) expects bytes, not rows");
     assert_int_equal(f.rec.batches, 0);
+    /* inside, the row builder link takes records only */
+    {
+        struct parse *ps = f.st.ctx;
+        struct etl_chunk bytes = { .bytes = "a,b\n", .len = 4 };
+
+        assert_ptr_equal(ps->rows.kind, &parse_rows_kind);
+        assert_ptr_equal(etl_csv_link(ps->csv)->next, &ps->rows);
+        assert_ptr_equal(etl_decode_link(ps->dec)->next, etl_csv_link(ps->csv));
+        assert_ptr_equal(ps->rows.next, &f.next);
+        etl_err_clear(&err);
+        assert_int_equal(ps->rows.kind->process(&ps->rows, &bytes, &err), -1);
+        assert_int_equal(err.code, ETL_E_INTERNAL);
+        assert_string_equal(err.msg, "the row builder expects records, not bytes");
+        assert_int_equal(f.rec.batches, 0);
+    }
     etl_stage_parse_csv.abort(&f.st);
     fx_close(&f);
     free(b);

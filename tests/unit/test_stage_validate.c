@@ -463,6 +463,24 @@ test_max_ratio_configured(void **state)
     free_stage(fx);
 }
 
+/* validate takes row batches: a byte chunk is an internal error. */
+static void
+test_chunk_type(void **state)
+{
+    struct etl_err err;
+    struct fixture *fx = make_stage("{}", &err);
+    struct etl_chunk chunk = { .bytes = "a,b\n", .len = 4 };
+
+    (void)state;
+    test_record.batches = 0;
+    etl_err_clear(&err);
+    assert_int_equal(etl_stage_validate.process(&fx->st, &chunk, &err), -1);
+    assert_int_equal(err.code, ETL_E_INTERNAL);
+    assert_string_equal(err.msg, "stage validate (validate) expects rows, not bytes");
+    assert_int_equal(test_record.batches, 0);
+    free_stage(fx);
+}
+
 static void
 test_no_catalog(void **state)
 {
@@ -897,6 +915,7 @@ main(void)
         cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_reject_ratio),
         cmocka_unit_test(test_max_ratio_configured),
+        cmocka_unit_test(test_chunk_type),
         cmocka_unit_test(test_no_catalog),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_known_codes),
