@@ -34,8 +34,7 @@ struct etl_csv {
     char cfg_delim;             /* as given; 0 to sniff */
     char delim;                 /* in use; 0 while sniffing */
     size_t max;                 /* longest record, bytes */
-    etl_csv_sink sink;
-    void *arg;
+    struct etl_stage link;      /* the tokenizer as a link; next gets records */
     unsigned char special[256]; /* ends a run outside quotes */
     unsigned char qspecial[256];/* ends a run inside quotes */
 
@@ -78,8 +77,7 @@ csv_tables(struct etl_csv *c)
 }
 
 struct etl_csv *
-etl_csv_new(char delim, size_t max_record, etl_csv_sink sink, void *arg,
-            struct etl_err *err)
+etl_csv_new(char delim, size_t max_record, struct etl_stage *next, struct etl_err *err)
 {
     struct etl_csv *c;
 
@@ -96,8 +94,10 @@ etl_csv_new(char delim, size_t max_record, etl_csv_sink sink, void *arg,
     }
     c->cfg_delim = delim;
     c->max = max_record > 0 ? max_record : ETL_CSV_MAX_RECORD;
-    c->sink = sink;
-    c->arg = arg;
+    c->link.kind = &etl_csv_link_kind;
+    c->link.name = (char *)"csv";
+    c->link.ctx = c;
+    c->link.next = next;
     etl_buf_init(&c->raw, c->max);
     etl_buf_init(&c->fbuf, c->max + ETL_CSV_MAX_FIELDS + 1);
     etl_csv_reset(c);
@@ -350,11 +350,12 @@ field_end(struct etl_csv *c, size_t pos, struct etl_err *err)
     return 0;
 }
 
-/* The record is complete: hand it to the sink and start the next one. */
+/* The record is complete: push it to the next link and start the next one. */
 static int
 record_end(struct etl_csv *c, struct etl_err *err)
 {
     struct etl_csv_record rec;
+    struct etl_chunk chunk = { .type = &etl_chunk_record_type, .data = &rec };
 
     if (field_end(c, c->rec_len, err) < 0) {
         return -1;
@@ -369,7 +370,8 @@ record_end(struct etl_csv *c, struct etl_err *err)
     rec.lens = c->flen;
     rec.nfields = c->nfields;
     rec.bad = c->is_bad ? c->bad : NULL;
-    if (c->sink(c->arg, &rec, err) < 0) {
+    chunk.len = rec.nfields;
+    if (etl_stage_push(&c->link, &chunk, err) < 0) {
         return -1;
     }
     record_reset(c);
@@ -393,18 +395,174 @@ line_end(struct etl_csv *c, const char *seg, const char *q, struct etl_err *err)
 
 /* ---- the state machine ----------------------------------------------- */
 
+/*
+ * CS_START at 'q': a space is kept (dropped if a quote follows), a quote
+ * opens a quoted field, anything else starts an unquoted field (then 'q'
+ * is not consumed: the caller goes on in CS_UNQUOTED).  Returns the next
+ * byte to read, NULL with 'err' set.
+ */
+static const char *
+step_start(struct etl_csv *c, const char *q, struct etl_err *err)
+{
+    if (*q == ' ') {
+        return fld_add(c, q, 1, err) < 0 ? NULL : q + 1;
+    }
+    if (*q == '"') {
+        /* a quoted field: drop the spaces before it */
+        if (!c->frozen) {
+            c->fbuf.len = c->fstart;
+            if (c->fbuf.data != NULL) {
+                c->fbuf.data[c->fstart] = '\0';
+            }
+        }
+        c->st = CS_QUOTED;
+        c->quote_line = c->line;
+        c->q_cr = false;
+        return q + 1;
+    }
+    c->st = CS_UNQUOTED;
+    return q;
+}
+
+/*
+ * CS_UNQUOTED at 'q': a run of field text, then the byte that ended it: a
+ * delimiter, a stray quote (kept, the record marked bad) or a line end
+ * (*seg moves past it).  Returns the next byte to read, NULL on error.
+ */
+static const char *
+step_unquoted(struct etl_csv *c, const char *q, const char *end, const char **seg,
+              struct etl_err *err)
+{
+    const char *r = q;
+    unsigned char ch;
+
+    while (r < end && !c->special[(unsigned char)*r]) {
+        r++;
+    }
+    if (r > q) {
+        if (fld_add(c, q, (size_t)(r - q), err) < 0) {
+            return NULL;
+        }
+        q = r;
+        if (q == end) {
+            return q;
+        }
+    }
+    ch = (unsigned char)*q;
+    if (ch == (unsigned char)c->delim) {
+        if (field_end(c, c->rec_len + (size_t)(q - *seg), err) < 0) {
+            return NULL;
+        }
+        c->st = CS_START;
+        return q + 1;
+    }
+    if (ch == '"') {
+        set_bad(c, "stray quote in unquoted field at line %lu, column %lu",
+                c->line, column_at(c, *seg, q));
+        return fld_add(c, q, 1, err) < 0 ? NULL : q + 1;
+    }
+    if (line_end(c, *seg, q, err) < 0) {
+        return NULL;
+    }
+    *seg = q + 1;
+    return q + 1;
+}
+
+/*
+ * CS_QUOTED at 'q': a run of quoted text, then a quote (the end, or the
+ * first of "") or a line end, which is field text and counts a line.
+ * Returns the next byte to read, NULL on error.
+ */
+static const char *
+step_quoted(struct etl_csv *c, const char *q, const char *end, struct etl_err *err)
+{
+    const char *r = q;
+    unsigned char ch;
+
+    while (r < end && !c->qspecial[(unsigned char)*r]) {
+        r++;
+    }
+    if (r > q) {
+        if (fld_add(c, q, (size_t)(r - q), err) < 0) {
+            return NULL;
+        }
+        c->q_cr = false;
+        q = r;
+        if (q == end) {
+            return q;
+        }
+    }
+    ch = (unsigned char)*q;
+    if (ch == '"') {
+        c->st = CS_QUOTE;
+    } else {
+        if (ch == '\r' || !c->q_cr) {
+            c->line++;
+        }
+        if (fld_add(c, q, 1, err) < 0) {
+            return NULL;
+        }
+    }
+    c->q_cr = ch == '\r';
+    return q + 1;
+}
+
+/*
+ * CS_QUOTE or CS_AFTER at 'q', after a closing quote: "" is a quote of the
+ * text; spaces are skipped; a delimiter or line end ends the field; any
+ * other byte marks the record bad and is read as unquoted text.  Returns
+ * the next byte to read, NULL on error.
+ */
+static const char *
+step_after(struct etl_csv *c, const char *q, const char **seg, struct etl_err *err)
+{
+    unsigned char ch = (unsigned char)*q;
+
+    if (c->st == CS_QUOTE && ch == '"') {
+        if (fld_add(c, q, 1, err) < 0) {
+            return NULL;
+        }
+        c->st = CS_QUOTED;
+        return q + 1;
+    }
+    if (ch == ' ') {
+        c->st = CS_AFTER;
+        return q + 1;
+    }
+    if (ch == (unsigned char)c->delim) {
+        if (field_end(c, c->rec_len + (size_t)(q - *seg), err) < 0) {
+            return NULL;
+        }
+        c->st = CS_START;
+        return q + 1;
+    }
+    if (ch == '\r' || ch == '\n') {
+        if (line_end(c, *seg, q, err) < 0) {
+            return NULL;
+        }
+        *seg = q + 1;
+        return q + 1;
+    }
+    set_bad(c, "unexpected character after closing quote at line %lu, column %lu",
+            c->line, column_at(c, *seg, q));
+    c->st = CS_UNQUOTED;
+    return q;
+}
+
+/*
+ * Tokenize [p, +n): one step of the state machine per special byte or run
+ * of ordinary ones; the raw text since the last record's end is kept at
+ * the end.  Returns 0, or -1 with 'err' set (a record's next link, memory).
+ */
 static int
 csv_run(struct etl_csv *c, const char *p, size_t n, struct etl_err *err)
 {
     const char *q = p, *end = p + n, *seg = p;
 
     while (q < end) {
-        unsigned char ch = (unsigned char)*q;
-        const char *r;
-
         if (c->skip_lf) {
             c->skip_lf = false;
-            if (ch == '\n') {
+            if (*q == '\n') {
                 seg = ++q;
                 continue;
             }
@@ -412,124 +570,21 @@ csv_run(struct etl_csv *c, const char *p, size_t n, struct etl_err *err)
         c->in_record = true;
         switch (c->st) {
         case CS_START:
-            if (ch == ' ') {
-                if (fld_add(c, q, 1, err) < 0) {
-                    return -1;
-                }
-                q++;
-                break;
-            }
-            if (ch == '"') {
-                /* a quoted field: drop the spaces before it */
-                if (!c->frozen) {
-                    c->fbuf.len = c->fstart;
-                    if (c->fbuf.data != NULL) {
-                        c->fbuf.data[c->fstart] = '\0';
-                    }
-                }
-                c->st = CS_QUOTED;
-                c->quote_line = c->line;
-                c->q_cr = false;
-                q++;
-                break;
-            }
-            c->st = CS_UNQUOTED;
-            /* fall through */
+            q = step_start(c, q, err);
+            break;
         case CS_UNQUOTED:
-            r = q;
-            while (r < end && !c->special[(unsigned char)*r]) {
-                r++;
-            }
-            if (r > q) {
-                if (fld_add(c, q, (size_t)(r - q), err) < 0) {
-                    return -1;
-                }
-                q = r;
-                if (q == end) {
-                    break;
-                }
-                ch = (unsigned char)*q;
-            }
-            if (ch == (unsigned char)c->delim) {
-                if (field_end(c, c->rec_len + (size_t)(q - seg), err) < 0) {
-                    return -1;
-                }
-                c->st = CS_START;
-                q++;
-            } else if (ch == '"') {
-                set_bad(c, "stray quote in unquoted field at line %lu, column %lu",
-                        c->line, column_at(c, seg, q));
-                if (fld_add(c, q, 1, err) < 0) {
-                    return -1;
-                }
-                q++;
-            } else {
-                if (line_end(c, seg, q, err) < 0) {
-                    return -1;
-                }
-                seg = ++q;
-            }
+            q = step_unquoted(c, q, end, &seg, err);
             break;
         case CS_QUOTED:
-            r = q;
-            while (r < end && !c->qspecial[(unsigned char)*r]) {
-                r++;
-            }
-            if (r > q) {
-                if (fld_add(c, q, (size_t)(r - q), err) < 0) {
-                    return -1;
-                }
-                c->q_cr = false;
-                q = r;
-                if (q == end) {
-                    break;
-                }
-                ch = (unsigned char)*q;
-            }
-            if (ch == '"') {
-                c->st = CS_QUOTE;
-            } else {
-                if (ch == '\r' || !c->q_cr) {
-                    c->line++;
-                }
-                if (fld_add(c, q, 1, err) < 0) {
-                    return -1;
-                }
-            }
-            c->q_cr = ch == '\r';
-            q++;
+            q = step_quoted(c, q, end, err);
             break;
         case CS_QUOTE:
-            if (ch == '"') {
-                if (fld_add(c, q, 1, err) < 0) {
-                    return -1;
-                }
-                c->st = CS_QUOTED;
-                q++;
-                break;
-            }
-            /* fall through */
         case CS_AFTER:
-            if (ch == ' ') {
-                c->st = CS_AFTER;
-                q++;
-            } else if (ch == (unsigned char)c->delim) {
-                if (field_end(c, c->rec_len + (size_t)(q - seg), err) < 0) {
-                    return -1;
-                }
-                c->st = CS_START;
-                q++;
-            } else if (ch == '\r' || ch == '\n') {
-                if (line_end(c, seg, q, err) < 0) {
-                    return -1;
-                }
-                seg = ++q;
-            } else {
-                set_bad(c, "unexpected character after closing quote at line %lu, "
-                        "column %lu", c->line, column_at(c, seg, q));
-                c->st = CS_UNQUOTED;
-            }
+            q = step_after(c, q, &seg, err);
             break;
+        }
+        if (q == NULL) {
+            return -1;
         }
     }
     return raw_add(c, seg, (size_t)(end - seg), err);
@@ -697,3 +752,42 @@ etl_csv_finish(struct etl_csv *c, struct etl_err *err)
     }
     return record_end(c, err);
 }
+
+/* ---- the tokenizer as a chain link ------------------------------------ */
+
+const struct etl_chunk_type etl_chunk_record_type = { .name = "records" };
+
+struct etl_stage *
+etl_csv_link(struct etl_csv *c)
+{
+    return &c->link;
+}
+
+/* A byte chunk of UTF-8 text: etl_csv_feed. */
+static int
+csv_link_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
+{
+    if (in->type != NULL) {
+        return etl_err_set(err, ETL_E_INTERNAL, "the CSV tokenizer expects bytes, not %s",
+                           etl_chunk_type_name(in));
+    }
+    return etl_csv_feed(st->ctx, in->bytes, in->len, err);
+}
+
+/* The end of the text: etl_csv_finish, then finish the next link. */
+static int
+csv_link_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
+{
+    if (etl_csv_finish(st->ctx, err) < 0) {
+        return -1;
+    }
+    return etl_stage_finish_next(st, v, err);
+}
+
+const struct etl_stage_kind etl_csv_link_kind = {
+    .name = "csv",
+    .consumes = ETL_FLOW_FILE,
+    .produces = ETL_FLOW_ROWS,
+    .process = csv_link_process,
+    .finish = csv_link_finish,
+};

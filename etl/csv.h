@@ -1,10 +1,11 @@
 /*
  * csv.h
  *    A streaming RFC 4180 tokenizer over UTF-8 text fed in chunks split
- *    anywhere.  Each record goes to a callback with its fields, the physical
- *    line where it starts and its raw text.  Nothing is allocated per record:
- *    the field and raw buffers are reused, so the pointers in a record die
- *    when the callback returns.
+ *    anywhere.  Each record is pushed to the next link of its chain, as a
+ *    chunk of type etl_chunk_record_type, with its fields, the physical line
+ *    where it starts and its raw text.  Nothing is allocated per record: the
+ *    field and raw buffers are reused, so the pointers in a record die when
+ *    the next link's process() returns.
  *
  *    The dialect:
  *      - fields are separated by the delimiter (',' '\t' or ';', given or
@@ -47,7 +48,10 @@
  *    term is the delimiter if it is one of ',' '\t' ';' (so "STRUCTURE[;],"
  *    is comma-separated).
  *
- *    The caller next door is stages/parse.c; decode.c supplies the text.
+ *    The tokenizer is a link: a struct etl_stage (etl_csv_link()) whose
+ *    process() takes byte chunks of text and whose finish() finishes it and
+ *    then the next link.  In stages/parse.c decode.c's link feeds it and the
+ *    row builder follows it.
  */
 #ifndef ETL_CSV_H
 #define ETL_CSV_H
@@ -55,8 +59,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "err.h"
-
-struct etl_stage;
+#include "stage.h"
 
 /* Default longest record (raw text, bytes): a sane row is far shorter. */
 #define ETL_CSV_MAX_RECORD (1024 * 1024)
@@ -77,24 +80,24 @@ struct etl_csv_record {
 };
 
 /*
- * Receives each record; everything it points to dies when it returns.
- * Returns 0, or -1 with 'err' set, which stops the tokenizer and is
- * returned by the running etl_csv_feed() or etl_csv_finish().
+ * The chunk type of records: 'data' is a const struct etl_csv_record, 'len'
+ * its field count.  Everything it points to dies when process() returns.
  */
-typedef int (*etl_csv_sink)(void *arg, const struct etl_csv_record *rec,
-                            struct etl_err *err);
+extern const struct etl_chunk_type etl_chunk_record_type;
 
 struct etl_csv;
 
 /*
  * A tokenizer for 'delim' (',' '\t' ';' or any single byte other than '"',
  * CR and LF; 0 to sniff) and records of at most 'max_record' bytes (0 for
- * ETL_CSV_MAX_RECORD), handing records to sink(arg, ...).  Returns NULL with
+ * ETL_CSV_MAX_RECORD), pushing records to link 'next' (an error it returns
+ * stops the tokenizer and is returned by the running etl_csv_feed() or
+ * etl_csv_finish()).  Returns NULL with
  * ETL_E_NOMEM, or ETL_E_INTERNAL for an impossible delimiter.  Buffers grow
  * on demand up to the record limit and are kept from file to file.
  */
-struct etl_csv *etl_csv_new(char delim, size_t max_record, etl_csv_sink sink,
-                            void *arg, struct etl_err *err) ETL_MUSTCHECK;
+struct etl_csv *etl_csv_new(char delim, size_t max_record, struct etl_stage *next,
+                            struct etl_err *err) ETL_MUSTCHECK;
 
 /* Free the tokenizer; NULL is accepted. */
 void etl_csv_free(struct etl_csv *c);
@@ -104,14 +107,17 @@ void etl_csv_reset(struct etl_csv *c);
 
 /*
  * Tokenize the next 'n' bytes of UTF-8 text.  Complete records go to the
- * sink before this returns (but while the delimiter is being sniffed).
+ * next link before this returns (but while the delimiter is being sniffed).
  * Cost: one pass over the bytes, runs of ordinary bytes copied with memcpy.
- * Returns 0, or -1 with 'err' set (the sink's error, ETL_E_NOMEM).
+ * Returns 0, or -1 with 'err' set (the next link's error, ETL_E_NOMEM).
  */
 int etl_csv_feed(struct etl_csv *c, const char *p, size_t n,
                  struct etl_err *err) ETL_MUSTCHECK;
 
-/* End of the text: the last record, if any, goes to the sink.  0 or -1. */
+/*
+ * End of the text: the last record, if any, goes to the next link.  0 or
+ * -1.  The next link is not finished (the link's finish() does that).
+ */
 int etl_csv_finish(struct etl_csv *c, struct etl_err *err) ETL_MUSTCHECK;
 
 /* The delimiter in use; 0 while still sniffing. */
@@ -122,6 +128,15 @@ unsigned long etl_csv_line(const struct etl_csv *c);
 
 /* Heap bytes held by the tokenizer (for tests). */
 size_t etl_csv_footprint(const struct etl_csv *c);
+
+/*
+ * The tokenizer as a link of a chain: its process() takes byte chunks
+ * (etl_csv_feed; any other chunk type is ETL_E_INTERNAL), its finish() is
+ * etl_csv_finish() then etl_stage_finish_next().  The link belongs to the
+ * tokenizer (name "csv", ctx the tokenizer, next as given to etl_csv_new()).
+ */
+struct etl_stage *etl_csv_link(struct etl_csv *c);
+extern const struct etl_stage_kind etl_csv_link_kind;
 
 /*
  * Heap bytes held by a configured parse_csv stage (stages/parse.c): its

@@ -5,86 +5,29 @@
  *
  *    Two layers, each a small state machine that copes with input split at
  *    any byte:
- *      - the compression layer (z_*) sniffs the first two bytes, then passes
- *        plain bytes through or runs zlib's inflate into a 64 KiB block;
- *      - the character layer (enc_*) sniffs a BOM from the first four bytes,
- *        then validates UTF-8 in place (no copy: the sink sees the caller's
- *        bytes) or converts through iconv into a 64 KiB block.  An
- *        unfinished character at the end of a piece waits in 'carry'.
+ *      - the compression layer (z_*, in inflate.c) sniffs the first two
+ *        bytes, then passes plain bytes through or runs zlib's inflate into
+ *        a 64 KiB block;
+ *      - the character layer (enc_*, here) sniffs a BOM from the first four
+ *        bytes, then validates UTF-8 in place (no copy: the next link sees
+ *        the caller's bytes) or converts through iconv into a 64 KiB block.
+ *        An unfinished character at the end of a piece waits in 'carry'.
  *    Nothing is allocated after etl_decode_new() but zlib's state and the
  *    iconv descriptor, both made once and kept from file to file.
  *
- *    The caller next door is stages/parse.c; the output goes to csv.c.
+ *    The decoder is a link of a chain (struct etl_stage, as every link):
+ *    bytes come in by etl_decode_feed() or the link's process(), UTF-8 text
+ *    goes out as byte chunks to the next link (in stages/parse.c, the CSV
+ *    tokenizer of csv.c).
  */
-#include "decode.h"
+#include "decode_int.h"
 
 #include <errno.h>
-#include <iconv.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
 
-/* Output block of inflate and of iconv: big enough to amortise the calls. */
-#define DECODE_BLOCK (64 * 1024)
-/* zlib's avail_in is an unsigned int: feed it at most this much at once. */
-#define DECODE_ZIN_MAX (1u << 30)
-
-enum z_state {
-    ZS_SNIFF,       /* fewer than two bytes seen */
-    ZS_PLAIN,       /* no compression */
-    ZS_INFLATE,     /* inside a compressed member */
-    ZS_AFTER        /* a member ended; padding or another member may follow */
-};
-
-enum e_state {
-    ES_HEAD,        /* looking for a BOM in the first bytes */
-    ES_UNDECIDED,   /* auto: ASCII so far, or holding the sniff window */
-    ES_UTF8,
-    ES_ICONV
-};
-
-enum u8_status { U8_OK, U8_PARTIAL, U8_BAD, U8_NUL };
-
-struct etl_decode {
-    enum etl_compression comp;      /* as configured */
-    enum etl_encoding enc;          /* as configured */
-    etl_decode_sink sink;
-    void *arg;
-    bool failed;
-
-    /* compression layer */
-    enum z_state zst;
-    enum etl_compression found;
-    unsigned char zhead[2];
-    size_t zhead_n;
-    z_stream z;
-    bool z_init;
-    int z_bits;                     /* windowBits of the z_stream */
-    uint64_t zin;                   /* compressed bytes consumed */
-    unsigned char *zout;            /* DECODE_BLOCK */
-    size_t zmem;                    /* bytes zlib holds */
-
-    /* character layer */
-    enum e_state est;
-    enum etl_encoding cur;          /* AUTO while undecided */
-    unsigned char head[4];
-    size_t head_n;
-    unsigned char carry[8];         /* unfinished character */
-    size_t carry_n;
-    unsigned char *hold;            /* ETL_DECODE_SNIFF */
-    size_t hold_n;
-    size_t hold_chk;                /* hold[0..hold_chk) is valid UTF-8 */
-    uint64_t off;                   /* offset of the next byte to come in */
-    uint64_t utf8_bad;              /* why auto chose GB18030 */
-    iconv_t cd;
-    enum etl_encoding cd_enc;       /* what 'cd' converts from */
-    char *out;                      /* DECODE_BLOCK */
-};
-
-static int enc_feed(struct etl_decode *d, const unsigned char *p, size_t n,
-                    struct etl_err *err);
 
 /* ---- names ---------------------------------------------------------- */
 
@@ -158,56 +101,29 @@ etl_encoding_name(enum etl_encoding e)
 
 /* ---- life cycle ------------------------------------------------------ */
 
-/*
- * zlib allocator that counts what zlib holds, so that etl_decode_footprint()
- * tells the truth.  Each block carries its size in front.
- */
-static voidpf
-z_alloc(voidpf opaque, uInt items, uInt size)
-{
-    struct etl_decode *d = opaque;
-    size_t n = (size_t)items * size;
-    size_t *p = malloc(sizeof(size_t) * 2 + n);
-
-    if (p == NULL) {
-        return Z_NULL;
-    }
-    p[0] = n;
-    d->zmem += n;
-    return p + 2;
-}
-
-static void
-z_free(voidpf opaque, voidpf ptr)
-{
-    struct etl_decode *d = opaque;
-    size_t *p = (size_t *)ptr - 2;
-
-    d->zmem -= p[0];
-    free(p);
-}
-
 struct etl_decode *
 etl_decode_new(enum etl_compression comp, enum etl_encoding enc,
-               etl_decode_sink sink, void *arg, struct etl_err *err)
+               struct etl_stage *next, struct etl_err *err)
 {
     struct etl_decode *d = calloc(1, sizeof(*d));
 
     if (d == NULL) {
-        etl_err_nomem(err);
+        etl_err_set(err, ETL_E_NOMEM, "out of memory");
         return NULL;
     }
     d->comp = comp;
     d->enc = enc;
-    d->sink = sink;
-    d->arg = arg;
+    d->link.kind = &etl_decode_link_kind;
+    d->link.name = (char *)"decode";
+    d->link.ctx = d;
+    d->link.next = next;
     d->cd = (iconv_t)-1;
     d->zout = malloc(DECODE_BLOCK);
     d->hold = malloc(ETL_DECODE_SNIFF);
     d->out = malloc(DECODE_BLOCK);
     if (d->zout == NULL || d->hold == NULL || d->out == NULL) {
         etl_decode_free(d);
-        etl_err_nomem(err);
+        etl_err_set(err, ETL_E_NOMEM, "out of memory");
         return NULL;
     }
     etl_decode_reset(d);
@@ -360,14 +276,16 @@ utf8_check(const unsigned char *p, size_t n, size_t *valid)
     return U8_OK;
 }
 
-/* Hand text to the sink; empty pieces are not passed on. */
+/* Push text to the next link as a byte chunk; empty pieces are not. */
 static int
 emit(struct etl_decode *d, const void *p, size_t n, struct etl_err *err)
 {
+    struct etl_chunk c = { .bytes = p, .len = n };
+
     if (n == 0) {
         return 0;
     }
-    return d->sink(d->arg, p, n, err);
+    return etl_stage_push(&d->link, &c, err);
 }
 
 static int
@@ -770,9 +688,9 @@ head_done(struct etl_decode *d, size_t bom_len, enum etl_encoding e,
 }
 
 /* Decompressed bytes in. */
-static int
-enc_feed(struct etl_decode *d, const unsigned char *p, size_t n,
-         struct etl_err *err)
+int
+decode_enc_feed(struct etl_decode *d, const unsigned char *p, size_t n,
+                struct etl_err *err)
 {
     if (d->est == ES_HEAD) {
         size_t bom_len = 0;
@@ -796,8 +714,8 @@ enc_feed(struct etl_decode *d, const unsigned char *p, size_t n,
 }
 
 /* End of the decompressed text. */
-static int
-enc_finish(struct etl_decode *d, struct etl_err *err)
+int
+decode_enc_finish(struct etl_decode *d, struct etl_err *err)
 {
     if (d->est == ES_HEAD) {
         size_t bom_len = 0;
@@ -845,225 +763,39 @@ enc_finish(struct etl_decode *d, struct etl_err *err)
     return 0;
 }
 
-/* ---- compression layer ----------------------------------------------- */
+/* ---- the decoder as a chain link -------------------------------------- */
 
-static int
-z_truncated(struct etl_decode *d, struct etl_err *err)
+struct etl_stage *
+etl_decode_link(struct etl_decode *d)
 {
-    d->failed = true;
-    return etl_err_set(err, ETL_E_DATA, "truncated %s stream",
-                       d->found == ETL_COMPRESSION_GZIP ||
-                       d->comp == ETL_COMPRESSION_GZIP ? "gzip" : "deflate");
+    return &d->link;
 }
 
-/* Set up (or reset) the z_stream for 'bits'. */
+/* A byte chunk of the raw file: etl_decode_feed. */
 static int
-z_start(struct etl_decode *d, int bits, struct etl_err *err)
+decode_link_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
 {
-    int rc;
-
-    if (d->z_init && d->z_bits != bits) {
-        inflateEnd(&d->z);
-        d->z_init = false;
+    if (in->type != NULL) {
+        return etl_err_set(err, ETL_E_INTERNAL, "the decoder expects bytes, not %s",
+                           etl_chunk_type_name(in));
     }
-    if (d->z_init) {
-        rc = inflateReset(&d->z);
-    } else {
-        memset(&d->z, 0, sizeof(d->z));
-        d->z.zalloc = z_alloc;
-        d->z.zfree = z_free;
-        d->z.opaque = d;
-        rc = inflateInit2(&d->z, bits);
-        d->z_init = rc == Z_OK;
-        d->z_bits = bits;
-    }
-    if (rc != Z_OK) {
-        d->failed = true;
-        return etl_err_set(err, rc == Z_MEM_ERROR ? ETL_E_NOMEM : ETL_E_INTERNAL,
-                           "could not start inflate: %s", zError(rc));
-    }
-    d->zst = ZS_INFLATE;
-    return 0;
+    return etl_decode_feed(st->ctx, in->bytes, in->len, err);
 }
 
-/* Decide from the first two bytes how the file is compressed. */
+/* The end of the file: etl_decode_finish, then finish the next link. */
 static int
-z_decide(struct etl_decode *d, struct etl_err *err)
+decode_link_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
 {
-    unsigned b0 = d->zhead[0], b1 = d->zhead[1];
-    bool gzip = b0 == 0x1f && b1 == 0x8b;
-    bool zlib = (b0 & 0x0f) == 8 && (b0 >> 4) <= 7 && (b1 & 0x20) == 0 &&
-                (b0 * 256 + b1) % 31 == 0;
-
-    switch (d->comp) {
-    case ETL_COMPRESSION_GZIP:
-        if (!gzip) {
-            d->failed = true;
-            etl_err_set(err, ETL_E_DATA, "not a gzip stream");
-            etl_err_detail(err, "the file starts with bytes %02x %02x, not 1f 8b",
-                           b0, b1);
-            return -1;
-        }
-        d->found = ETL_COMPRESSION_GZIP;
-        return z_start(d, 15 + 16, err);
-    case ETL_COMPRESSION_DEFLATE:
-        d->found = zlib ? ETL_COMPRESSION_ZLIB : ETL_COMPRESSION_DEFLATE;
-        return z_start(d, zlib ? 15 : -15, err);
-    default:
-        if (gzip || zlib) {
-            d->found = gzip ? ETL_COMPRESSION_GZIP : ETL_COMPRESSION_ZLIB;
-            return z_start(d, 15 + 32, err);
-        }
-        d->found = ETL_COMPRESSION_NONE;
-        d->zst = ZS_PLAIN;
-        return 0;
-    }
-}
-
-/* Inflate compressed bytes, member after member. */
-static int
-z_inflate(struct etl_decode *d, const unsigned char *p, size_t n,
-          struct etl_err *err)
-{
-    bool full = false;
-
-    while (n > 0 || full) {
-        size_t take, used, produced;
-        int rc;
-
-        if (d->zst == ZS_AFTER) {
-            while (n > 0 && *p == 0) {
-                p++;
-                n--;
-                d->zin++;
-            }
-            if (n == 0) {
-                return 0;
-            }
-            if (z_start(d, d->z_bits, err) < 0) {
-                return -1;
-            }
-        }
-        take = n < DECODE_ZIN_MAX ? n : DECODE_ZIN_MAX;
-        d->z.next_in = (Bytef *)p;
-        d->z.avail_in = (uInt)take;
-        d->z.next_out = d->zout;
-        d->z.avail_out = DECODE_BLOCK;
-        rc = inflate(&d->z, Z_NO_FLUSH);
-        used = take - d->z.avail_in;
-        produced = DECODE_BLOCK - d->z.avail_out;
-        p += used;
-        n -= used;
-        d->zin += used;
-        full = produced == DECODE_BLOCK;
-        if (produced > 0 && enc_feed(d, d->zout, produced, err) < 0) {
-            return -1;
-        }
-        switch (rc) {
-        case Z_STREAM_END:
-            d->zst = ZS_AFTER;
-            full = false;
-            break;
-        case Z_OK:
-            break;
-        case Z_BUF_ERROR:
-            if (used == 0 && produced == 0) {
-                return 0;
-            }
-            break;
-        case Z_MEM_ERROR:
-            d->failed = true;
-            return etl_err_nomem(err);
-        case Z_NEED_DICT:
-            d->failed = true;
-            return etl_err_set(err, ETL_E_DATA,
-                               "compressed stream needs a preset dictionary");
-        default:
-            d->failed = true;
-            return etl_err_set(err, ETL_E_DATA,
-                               "invalid compressed data near byte offset %llu: %s",
-                               (unsigned long long)d->zin,
-                               d->z.msg != NULL ? d->z.msg : zError(rc));
-        }
-    }
-    return 0;
-}
-
-/* Bytes of the file after the sniff: plain or compressed. */
-static int
-z_body(struct etl_decode *d, const unsigned char *p, size_t n,
-       struct etl_err *err)
-{
-    if (d->zst == ZS_PLAIN) {
-        d->zin += n;
-        return enc_feed(d, p, n, err);
-    }
-    return z_inflate(d, p, n, err);
-}
-
-int
-etl_decode_feed(struct etl_decode *d, const void *buf, size_t n,
-                struct etl_err *err)
-{
-    const unsigned char *p = buf;
-
-    if (d->failed) {
-        return etl_err_set(err, ETL_E_INTERNAL, "decoder used after an error");
-    }
-    if (d->zst == ZS_SNIFF) {
-        unsigned char h[2];
-
-        while (d->zhead_n < 2 && n > 0) {
-            d->zhead[d->zhead_n++] = *p++;
-            n--;
-        }
-        if (d->zhead_n < 2) {
-            return 0;
-        }
-        memcpy(h, d->zhead, 2);
-        d->zhead_n = 0;
-        if (z_decide(d, err) < 0 || z_body(d, h, 2, err) < 0) {
-            d->failed = true;
-            return -1;
-        }
-    }
-    if (n == 0) {
-        return 0;
-    }
-    if (z_body(d, p, n, err) < 0) {
-        d->failed = true;
+    if (etl_decode_finish(st->ctx, err) < 0) {
         return -1;
     }
-    return 0;
+    return etl_stage_finish_next(st, v, err);
 }
 
-int
-etl_decode_finish(struct etl_decode *d, struct etl_err *err)
-{
-    if (d->failed) {
-        return etl_err_set(err, ETL_E_INTERNAL, "decoder used after an error");
-    }
-    switch (d->zst) {
-    case ZS_SNIFF:
-        if (d->comp == ETL_COMPRESSION_GZIP || d->comp == ETL_COMPRESSION_DEFLATE) {
-            return z_truncated(d, err);
-        }
-        d->found = ETL_COMPRESSION_NONE;
-        d->zst = ZS_PLAIN;
-        if (z_body(d, d->zhead, d->zhead_n, err) < 0) {
-            return -1;
-        }
-        d->zhead_n = 0;
-        break;
-    case ZS_INFLATE:
-        return z_truncated(d, err);
-    case ZS_PLAIN:
-    case ZS_AFTER:
-        break;
-    }
-    if (enc_finish(d, err) < 0) {
-        d->failed = true;
-        return -1;
-    }
-    return 0;
-}
+const struct etl_stage_kind etl_decode_link_kind = {
+    .name = "decode",
+    .consumes = ETL_FLOW_FILE,
+    .produces = ETL_FLOW_FILE,
+    .process = decode_link_process,
+    .finish = decode_link_finish,
+};

@@ -5,8 +5,8 @@
  *    turns the text into UTF-8 (a BOM stripped; GB18030, GBK and UTF-16 with
  *    a BOM converted through glibc's iconv).  It is fed the raw file in
  *    chunks split anywhere (inside a gzip header, a multi-byte character or a
- *    BOM) and hands UTF-8 text to a sink callback in pieces that never split
- *    a character.  Memory is bounded (a few fixed 64 KiB buffers and zlib's
+ *    BOM) and pushes UTF-8 text to the next link of its chain as byte chunks
+ *    (etl/stage.h) that never split a character.  Memory is bounded (a few fixed 64 KiB buffers and zlib's
  *    window) whatever the size of the file.
  *
  *    Compression, with compression "auto":
@@ -42,8 +42,9 @@
  *    decompressed content (the same as file offsets for an uncompressed
  *    file); offsets of compression errors count the compressed file.
  *
- *    The CSV tokenizer (csv.h) consumes the output; stages/parse.c joins the
- *    two.
+ *    The decoder is a link: a struct etl_stage (etl_decode_link()) whose
+ *    process() feeds it and whose finish() finishes it and then the next
+ *    link.  In stages/parse.c the next link is the CSV tokenizer (csv.h).
  */
 #ifndef ETL_DECODE_H
 #define ETL_DECODE_H
@@ -51,6 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "err.h"
+#include "stage.h"
 
 /* Bytes held to decide between UTF-8 and GB18030 (see above). */
 #define ETL_DECODE_SNIFF (64 * 1024)
@@ -72,15 +74,6 @@ enum etl_encoding {
     ETL_ENCODING_UTF16BE        /* only detected, from a BOM */
 };
 
-/*
- * Receives decoded UTF-8 text: 'n' > 0 bytes that never end inside a
- * character.  The bytes are valid only during the call.  Returns 0, or -1
- * with 'err' set, which stops the decoder and is returned by the feed or
- * finish call that was running.
- */
-typedef int (*etl_decode_sink)(void *arg, const char *p, size_t n,
-                               struct etl_err *err);
-
 struct etl_decode;
 
 /*
@@ -97,14 +90,17 @@ const char *etl_compression_name(enum etl_compression c);
 const char *etl_encoding_name(enum etl_encoding e);
 
 /*
- * A decoder for the given settings that hands its output to sink(arg, ...).
+ * A decoder for the given settings that pushes its output to link 'next':
+ * byte chunks of 'n' > 0 bytes of UTF-8 that never end inside a character,
+ * valid only during the call.  An error the next link returns stops the
+ * decoder and is returned by the feed or finish call that was running.
  * Allocates its buffers (about 200 KiB) up front; zlib's state and the iconv
  * descriptor are created on demand and kept for the next file.  Returns NULL
  * with ETL_E_NOMEM.  The caller frees it with etl_decode_free().
  */
 struct etl_decode *etl_decode_new(enum etl_compression comp,
-                                  enum etl_encoding enc, etl_decode_sink sink,
-                                  void *arg, struct etl_err *err) ETL_MUSTCHECK;
+                                  enum etl_encoding enc, struct etl_stage *next,
+                                  struct etl_err *err) ETL_MUSTCHECK;
 
 /* Free the decoder and everything it holds; NULL is accepted. */
 void etl_decode_free(struct etl_decode *d);
@@ -116,12 +112,12 @@ void etl_decode_free(struct etl_decode *d);
 void etl_decode_reset(struct etl_decode *d);
 
 /*
- * Feed the next 'n' bytes of the raw file.  Output goes to the sink before
+ * Feed the next 'n' bytes of the raw file.  Output goes to the next link before
  * this returns, except up to ETL_DECODE_SNIFF bytes held while sniffing and
  * a few bytes of an unfinished character.  Returns 0, or -1 with 'err' set
- * (ETL_E_DATA for bad input, ETL_E_NOMEM, or the sink's error); after an
- * error only etl_decode_reset() or etl_decode_free() may follow.  Text
- * before the bad byte has been handed to the sink.
+ * (ETL_E_DATA for bad input, ETL_E_NOMEM, or the next link's error); after
+ * an error only etl_decode_reset() or etl_decode_free() may follow.  Text
+ * before the bad byte has been pushed on.
  */
 int etl_decode_feed(struct etl_decode *d, const void *p, size_t n,
                     struct etl_err *err) ETL_MUSTCHECK;
@@ -129,6 +125,7 @@ int etl_decode_feed(struct etl_decode *d, const void *p, size_t n,
 /*
  * The file ended: flush what is held and check that nothing is truncated
  * (a compressed stream, a character).  Returns 0 or -1 as etl_decode_feed().
+ * The next link is not finished (the link's finish() does that).
  */
 int etl_decode_finish(struct etl_decode *d, struct etl_err *err) ETL_MUSTCHECK;
 
@@ -142,5 +139,15 @@ uint64_t etl_decode_offset(const struct etl_decode *d);
 
 /* Heap bytes held by the decoder, zlib's state included (for tests). */
 size_t etl_decode_footprint(const struct etl_decode *d);
+
+/*
+ * The decoder as a link of a chain: its process() takes byte chunks of the
+ * raw file (etl_decode_feed; any other chunk type is ETL_E_INTERNAL), its
+ * finish() is etl_decode_finish() then etl_stage_finish_next().  The link
+ * belongs to the decoder (name "decode", ctx the decoder, next as given to
+ * etl_decode_new(); the caller may change 'next' and 'name').
+ */
+struct etl_stage *etl_decode_link(struct etl_decode *d);
+extern const struct etl_stage_kind etl_decode_link_kind;
 
 #endif

@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "etl/catalog.h"
 #include "etl/daemon.h"
 #include "etl/schedule.h"
 #include "etl/err.h"
@@ -26,6 +25,7 @@
 #include "etl/migrate.h"
 #include "etl/pg.h"
 #include "etl/pipeline.h"
+#include "etl/resource.h"
 #include "etl/runner.h"
 #include "etl/status.h"
 
@@ -203,7 +203,12 @@ cmd_check(const struct globals *g, int argc, char **argv)
         return EXIT_USAGE;
     }
     printf("%s: ok\n", cfg->path);
-    printf("catalog: %s\nspool: %s\n", cfg->catalog_dir, cfg->spool_dir);
+    for (size_t i = 0; i < cfg->nresources; i++) {
+        const struct etl_resource *r = &cfg->resources[i];
+
+        printf("%s: %s\n", r->name, r->source != NULL ? r->source : "loaded");
+    }
+    printf("spool: %s\n", cfg->spool_dir);
     for (size_t i = 0; i < cfg->npipelines; i++) {
         const struct etl_pipeline *p = cfg->pipelines[i];
 
@@ -259,15 +264,26 @@ cmd_migrate(const struct globals *g, int argc, char **argv)
         return EXIT_USAGE;
     }
     db = etl_pg_connect(etl_run_conninfo(cfg, g->db), "ewc-etl migrate", &err);
-    if (db == NULL || etl_migrate(db, &applied, &err) < 0 ||
-        etl_migrate_catalog(db, cfg->catalog, &err) < 0) {
+    if (db == NULL || etl_migrate(db, &applied, &err) < 0) {
         print_err(&err);
         rc = EXIT_NOSTART;
     } else {
         printf("migrations: %d applied\n", applied);
-        printf("catalog: %zu regions, %zu indicators, %zu units, %zu pairings\n",
-               cfg->catalog->nregions, cfg->catalog->nindicators,
-               cfg->catalog->nunits, cfg->catalog->npairings);
+        /* then what the resources keep in the database (the dimensions) */
+        for (size_t i = 0; i < cfg->nresources && rc == EXIT_OK; i++) {
+            const struct etl_resource *r = &cfg->resources[i];
+            char summary[256] = "";
+
+            if (r->kind == NULL || r->kind->sync == NULL) {
+                continue;
+            }
+            if (r->kind->sync(r->ptr, db, summary, sizeof(summary), &err) < 0) {
+                print_err(&err);
+                rc = EXIT_NOSTART;
+            } else {
+                printf("%s: %s\n", r->name, summary);
+            }
+        }
     }
     etl_pg_close(db);
     etl_config_free(cfg);

@@ -2,16 +2,14 @@
  * migrate.h
  *    Numbered schema migrations (sql/NNN_name.sql, embedded in the binary at
  *    build time) applied once each, in order, each in its own transaction
- *    with its row in ledger.migration; then the dimension tables are
- *    refreshed from the configuration's catalog.
+ *    with its row in ledger.migration.  The dimension tables are the
+ *    domain's (etl/ewc/dimensions.c), written after the migrations.
  */
 #ifndef ETL_MIGRATE_H
 #define ETL_MIGRATE_H
 
 #include "err.h"
 #include "pg.h"
-
-struct etl_catalog;
 
 struct etl_migration {
     int version;
@@ -26,9 +24,5 @@ extern const struct etl_migration etl_migrations[];   /* ends with version 0 */
  * Serialised by an advisory lock, so two concurrent migrates are safe.
  */
 int etl_migrate(struct pg_conn *db, int *applied, struct etl_err *err) ETL_MUSTCHECK;
-
-/* Replace the dimension tables' rows with the catalog's, in one transaction. */
-int etl_migrate_catalog(struct pg_conn *db, const struct etl_catalog *cat,
-                        struct etl_err *err) ETL_MUSTCHECK;
 
 #endif

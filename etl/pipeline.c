@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
 #include "graph.h"
+#include "resource.h"
 #include "schedule.h"
 
 const char *const etl_file_status_names[] = { "pending", "unchanged", "loaded", "failed" };
 
+/* The engine's own top-level keys; each resource kind adds its own. */
 static const struct etl_key top_keys[] = {
-    { "catalog", ETL_KEY_STR, true, "the directory of the region/indicator/unit catalogs" },
     { "spool", ETL_KEY_STR, false, "where downloaded files are kept, by content hash" },
     { "database", ETL_KEY_STR, false, "libpq connection string, without a password" },
     { "pipelines", ETL_KEY_MAP, true, "the pipelines, by name" },
@@ -37,7 +37,7 @@ static const struct etl_key pipeline_keys[] = {
     { 0 }
 };
 
-#define PIPELINE_MAX_KEYS 64
+#define PIPELINE_MAX_KEYS 64      /* keys of a stage, or top-level keys */
 
 static void
 stage_free(struct etl_stage *st)
@@ -80,8 +80,7 @@ etl_config_free(struct etl_config *cfg)
         pipeline_free(cfg->pipelines[i]);
     }
     free(cfg->pipelines);
-    etl_catalog_free(cfg->catalog);
-    free(cfg->catalog_dir);
+    etl_resources_free(cfg);
     free(cfg->spool_dir);
     free(cfg->database);
     free(cfg->path);
@@ -98,12 +97,6 @@ etl_config_pipeline(struct etl_config *cfg, const char *name)
         }
     }
     return NULL;
-}
-
-const struct etl_catalog *
-etl_stage_catalog(const struct etl_stage *st)
-{
-    return st->pipeline->config->catalog;
 }
 
 struct etl_file *
@@ -417,6 +410,7 @@ struct etl_config *
 etl_config_load(const char *path, struct etl_err *err)
 {
     const struct etl_node *root, *pipes, *n;
+    struct etl_key keys[PIPELINE_MAX_KEYS];
     struct etl_config *cfg;
     const char *s;
 
@@ -436,7 +430,8 @@ etl_config_load(const char *path, struct etl_err *err)
         etl_err_where(err, "%s", path);
         goto fail;
     }
-    if (etl_node_check(root, top_keys, "the configuration", err) < 0) {
+    if (etl_resource_keys(top_keys, etl_resource_kinds, keys, PIPELINE_MAX_KEYS, err) < 0 ||
+        etl_node_check(root, keys, "the configuration", err) < 0) {
         goto fail;
     }
     n = etl_node_get(root, "database");
@@ -449,8 +444,6 @@ etl_config_load(const char *path, struct etl_err *err)
         }
     }
     if ((n != NULL && (cfg->database = strdup(n->str)) == NULL) ||
-        etl_node_str(root, "catalog", NULL, &s, err) < 0 ||
-        (cfg->catalog_dir = etl_path_relative(path, s)) == NULL ||
         etl_node_str(root, "spool", "/var/lib/ewc-etl/spool", &s, err) < 0 ||
         (cfg->spool_dir = etl_path_relative(path, s)) == NULL) {
         etl_err_set(err, ETL_E_NOMEM, "out of memory");
@@ -461,8 +454,7 @@ etl_config_load(const char *path, struct etl_err *err)
         etl_node_fail(pipes, err, ETL_E_CONFIG, "no pipelines defined");
         goto fail;
     }
-    cfg->catalog = etl_catalog_load(cfg->catalog_dir, err);
-    if (cfg->catalog == NULL) {
+    if (etl_resources_load(cfg, root, etl_resource_kinds, err) < 0) {
         goto fail;
     }
     cfg->pipelines = calloc(pipes->n, sizeof(*cfg->pipelines));

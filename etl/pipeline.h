@@ -18,7 +18,7 @@
 #include "err.h"
 #include "stage.h"
 
-struct etl_catalog;
+struct etl_resource;
 struct etl_schedule;
 struct pg_conn;
 
@@ -40,10 +40,10 @@ struct etl_pipeline {
 struct etl_config {
     struct etl_doc *doc;
     char *path;                     /* the YAML file */
-    char *catalog_dir;              /* resolved against the YAML's directory */
     char *spool_dir;
     char *database;                 /* libpq conninfo from the YAML, or NULL */
-    struct etl_catalog *catalog;    /* loaded with the config */
+    struct etl_resource *resources; /* loaded with the config (resource.h) */
+    size_t nresources;
     struct etl_pipeline **pipelines;
     size_t npipelines;
 };
@@ -128,13 +128,10 @@ struct etl_job {
     bool dedupe;
 };
 
-/* Load and check the YAML, resolve every pipeline's graph, load the catalog. */
+/* Load and check the YAML, load its resources, resolve every pipeline's graph. */
 struct etl_config *etl_config_load(const char *path, struct etl_err *err) ETL_MUSTCHECK;
 void etl_config_free(struct etl_config *cfg);
 struct etl_pipeline *etl_config_pipeline(struct etl_config *cfg, const char *name);
-
-/* The catalog of the configuration a stage belongs to (for normalize, validate). */
-const struct etl_catalog *etl_stage_catalog(const struct etl_stage *st);
 
 /* Append a file to the run; returns it (zeroed but for 'url'), NULL on ENOMEM. */
 struct etl_file *etl_run_add_file(struct etl_run *run, const char *url, struct etl_err *err);

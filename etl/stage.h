@@ -10,8 +10,8 @@
  *        after all of their needs are done;
  *      - row kinds (parse, normalize, validate, load) chain into one
  *        streaming worker per file: begin() when a file starts, process()
- *        for each chunk (bytes for parse, row batches after), finish() at the
- *        end of the file, abort() when the file failed;
+ *        for each chunk (bytes for the first, then whatever each produces),
+ *        finish() at the end of the file, abort() when the file failed;
  *      - fetch produces files: its run() appends etl_file entries to the run.
  *    A row stage pushes its output on with etl_stage_push() and, in
  *    finish(), calls etl_stage_finish_next() after flushing.
@@ -25,6 +25,12 @@
  *    refusal wins.  A failure is never read from its text: a kind declares
  *    in its descriptor what a failure with a given SQLSTATE means
  *    (on_unique_violation), and the worker acts on err->sqlstate and that.
+ *
+ *    The engine does not know what a chunk carries beyond bytes: a chunk is
+ *    a type tag and a pointer/length, as astreamer's members (PostgreSQL
+ *    src/include/fe_utils/astreamer.h).  The spool's bytes are the engine's
+ *    own type; any other (the domain's row batches, etl/ewc/row.h) is
+ *    defined by the code that produces it.
  */
 #ifndef ETL_STAGE_H
 #define ETL_STAGE_H
@@ -34,7 +40,6 @@
 #include <stdint.h>
 #include "config.h"
 #include "err.h"
-#include "row.h"
 
 struct etl_run;
 struct etl_job;
@@ -59,12 +64,40 @@ struct etl_verdict {
     char reason[256];           /* ETL_VERDICT_REFUSED: why, for the ledger and the log */
 };
 
-/* One chunk on its way down a file's chain: bytes or a batch of rows. */
-struct etl_chunk {
-    const char *bytes;          /* ETL_FLOW_FILE: raw file bytes */
-    size_t len;
-    struct etl_batch *batch;    /* ETL_FLOW_ROWS */
+/*
+ * The type of a chunk other than bytes.  Types are told apart by address,
+ * so whoever defines one needs no number from a central list.
+ */
+struct etl_chunk_type {
+    const char *name;           /* "rows": for messages */
 };
+
+/*
+ * One chunk on its way down a file's chain.  A byte chunk (what the first
+ * stage of a chain is fed from the spool) is a zeroed chunk with 'bytes'
+ * and 'len' set:
+ *
+ *     struct etl_chunk c = { .bytes = block, .len = n };
+ *
+ * Any other chunk has a type and 'data'; what 'data' and 'len' mean is the
+ * type's (see its header).  The chunk and what it points to are the
+ * pusher's: valid only during the process() call.
+ */
+struct etl_chunk {
+    const struct etl_chunk_type *type;  /* NULL: raw bytes */
+    union {
+        const char *bytes;              /* type NULL: 'len' bytes, read-only */
+        void *data;                     /* otherwise */
+    };
+    size_t len;
+};
+
+/* The name of a chunk's type, for messages: "bytes" for a byte chunk. */
+static inline const char *
+etl_chunk_type_name(const struct etl_chunk *c)
+{
+    return c->type != NULL ? c->type->name : "bytes";
+}
 
 struct etl_stage {
     const struct etl_stage_kind *kind;

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "etl/buf.h"
+#include "etl/ewc/row.h"
 #include "etl/log.h"
 #include "etl/pg.h"
 #include "etl/pipeline.h"
@@ -305,8 +306,11 @@ static int
 load_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
 {
     struct load *ld = st->ctx;
-    struct etl_batch *b = in->batch;
+    struct etl_batch *b = etl_chunk_batch(st, in, err);
 
+    if (b == NULL) {
+        return -1;
+    }
     for (size_t i = 0; i < b->n; i++) {
         const struct etl_row *r = &b->rows[i];
 

@@ -23,16 +23,17 @@
  *
  *    Per row: hash lookups in the catalog and parsing on the stack; nothing
  *    is allocated.  Next door: validate.c checks the normalized rows,
- *    etl/num.c, etl/period.c and etl/catalog.c do the work.
+ *    etl/ewc/num.c, etl/ewc/period.c and etl/ewc/catalog.c do the work.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "etl/catalog.h"
 #include "etl/date.h"
-#include "etl/num.h"
-#include "etl/period.h"
+#include "etl/ewc/catalog.h"
+#include "etl/ewc/ewc.h"
+#include "etl/ewc/num.h"
+#include "etl/ewc/period.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
 #include "etl/text.h"
@@ -345,8 +346,11 @@ normalize_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *er
 {
     const struct normalize *nz = st->ctx;
     const struct etl_catalog *cat = etl_stage_catalog(st);
-    struct etl_batch *batch = in->batch;
+    struct etl_batch *batch = etl_chunk_batch(st, in, err);
 
+    if (batch == NULL) {
+        return -1;
+    }
     if (cat == NULL) {
         return etl_err_set(err, ETL_E_INTERNAL, "stage %s has no catalog", st->name);
     }

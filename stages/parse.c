@@ -1,11 +1,13 @@
 /*
  * parse.c
  *    The parse_csv stage: raw bytes of a spooled file in, batches of rows
- *    out.  decode.c inflates and turns the bytes into UTF-8, csv.c cuts the
- *    text into records, and this file maps the header to the canonical
- *    columns and fills struct etl_row (line, raw text, trimmed fields f[]).
- *    It reads plain CSV/TSV and SDMX-CSV 1.0 and 2.0 (see below): one kind,
- *    "parse_csv", for both, the header telling which (format: auto).
+ *    out, through a chain of links (parse.h): etl/decode.c inflates and
+ *    turns the bytes into UTF-8, etl/csv.c cuts the text into records, and
+ *    the row builder (parse_rows.c) maps the header to the canonical columns
+ *    and fills struct etl_row (line, raw text, trimmed fields f[]).  It
+ *    reads plain CSV/TSV and SDMX-CSV 1.0 and 2.0 (parse_sdmx.c): one kind,
+ *    "parse_csv", for both, the header telling which (format: auto).  This
+ *    file reads the YAML keys, builds the chain and is the stage kind.
  *
  *    YAML keys:
  *      delimiter         auto (default) | "," | "\t" | ";" | tab | comma |
@@ -37,119 +39,22 @@
  *    File-level errors (ETL_E_DATA) have 'where' "line N"; the runner adds
  *    the file.
  *
- *    SDMX-CSV (the statistics agencies' exchange format):
- *      - detected from the first non-blank record (after decoding, names
- *        compared case-insensitively): DATAFLOW as column 1 is SDMX-CSV 1.0;
- *        STRUCTURE (or STRUCTURE[;], with a sub-field separator) as column 1
- *        is 2.0, and then column 2 must be STRUCTURE_ID (a file error
- *        otherwise);
- *      - the component columns map to the canonical ones by their SDMX IDs,
- *        the "columns" key playing no part: REF_AREA -> region,
- *        COUNTERPART_AREA -> partner, INDICATOR -> indicator, TIME_PERIOD ->
- *        period, OBS_VALUE -> value, UNIT_MEASURE -> unit, OBS_COMMENT (or
- *        else COMMENT) -> note; UNIT_MULT, OBS_STATUS and (2.0 only) ACTION
- *        are read here; every other column (DATAFLOW, FREQ, DECIMALS, ...)
- *        is ignored.  REF_AREA, INDICATOR, TIME_PERIOD and OBS_VALUE are
- *        required.  Header cells "ID: name" (labels=both) match by their ID;
- *        with labels=name (STRUCTURE_NAME as column 3) the name column after
- *        each mapped column is skipped;
- *      - coded values written "ID: name" (labels=both) keep their ID: in
- *        REF_AREA, COUNTERPART_AREA, INDICATOR, TIME_PERIOD, UNIT_MEASURE,
- *        UNIT_MULT, OBS_STATUS and ACTION;
- *      - ACTION: empty, I, A or R -> loaded; D -> row->deleted (the load
- *        stage skips and counts it); anything else -> rejected row
- *        'unknown ACTION "X"';
- *      - OBS_STATUS: empty or A -> exact; E -> ETL_Q_ESTIMATE; P ->
- *        ETL_Q_PROVISIONAL; M -> missing (the value is dropped: normalize
- *        takes a blank value as missing); anything else -> rejected row
- *        'unknown OBS_STATUS "X"'.  An OBS_VALUE of NaN or #N/A is missing
- *        too;
- *      - UNIT_MULT (a power of ten, an integer from -24 to 24, e.g. 8 for
- *        亿) multiplies OBS_VALUE here, exactly (etl_num_shift), so that the
- *        value text is in UNIT_MEASURE's base unit: 220 with UNIT_MULT 8 is
- *        "22000000000".  An OBS_VALUE that is a plain decimal (sign, digits,
- *        point, an exponent as in 1.5E3) is rewritten that way with or
- *        without UNIT_MULT; any other OBS_VALUE with a UNIT_MULT is a
- *        rejected row, without one it is left to normalize.
- *    Codes in REF_AREA ("440000"), INDICATOR ("cadres_exchanged") and
- *    UNIT_MEASURE ("CNY") are looked up by normalize in the catalog.
- *
  *    Memory: one batch of ETL_BATCH_ROWS rows and one text arena for its
  *    fields and raw texts, both reused batch after batch; the decoder's and
  *    tokenizer's fixed buffers.  Nothing is allocated per row and nothing
  *    grows with the file (the arena grows only to hold one longest record).
  *
- *    Next door: etl/decode.c, etl/csv.c; normalize.c takes the rows.
+ *    Next door: parse_rows.c, parse_sdmx.c, etl/decode.c, etl/csv.c;
+ *    normalize.c takes the rows.
  */
+#include "parse.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "etl/buf.h"
-#include "etl/csv.h"
-#include "etl/decode.h"
-#include "etl/num.h"
 #include "etl/pipeline.h"
-#include "etl/stage.h"
-
-/* First size of the text arena of a batch: 512 rows of ~500 bytes. */
-#define PARSE_ARENA_MIN (256 * 1024)
-/* Limits of max_record_bytes: a header must fit; 64 MiB is absurd already. */
-#define PARSE_RECORD_MIN 1024L
-#define PARSE_RECORD_MAX (64L * 1024 * 1024)
-/* Longest header name compared (folded); longer ones match nothing. */
-#define PARSE_NAME_MAX 256
-/* UNIT_MULT range: SDMX's CL_UNIT_MULT stays well inside; a value of 64
-   characters (ETL_VALUE_MAX) leaves room for 24 zeros. */
-#define PARSE_UNIT_MULT_MAX 24
-/* Texts quoted in reject reasons are cut to this many bytes. */
-#define PARSE_QUOTE 60
-
-enum parse_format {
-    PARSE_FORMAT_AUTO = 0,
-    PARSE_FORMAT_CSV,
-    PARSE_FORMAT_SDMX
-};
-
-/* SDMX-only columns, numbered after the canonical ones in map[]. */
-enum {
-    PARSE_COL_UNIT_MULT = ETL_NCOLS,
-    PARSE_COL_OBS_STATUS,
-    PARSE_COL_ACTION,
-    PARSE_NMAP
-};
-
-/* A header name one canonical column answers to. */
-struct parse_name {
-    char *fold;                     /* folded for matching (owned) */
-    const char *shown;              /* as written (static or the YAML's) */
-    const struct etl_node *node;    /* the YAML value, NULL for a default */
-};
-
-struct parse {
-    struct etl_stage *st;
-    char delim;                     /* 0: sniff */
-    enum etl_compression comp;
-    enum etl_encoding enc;
-    size_t max_record;
-    enum parse_format format;
-    struct parse_name *names[ETL_NCOLS];
-    size_t nnames[ETL_NCOLS];
-
-    struct etl_decode *dec;
-    struct etl_csv *csv;
-    struct etl_batch *batch;
-    char *arena;                    /* field and raw texts of the batch */
-    size_t arena_len, arena_cap;
-
-    /* per file */
-    bool have_header;
-    int sdmx;                       /* SDMX-CSV version: 10, 20; 0 = CSV */
-    int map[PARSE_NMAP];            /* field index of each column, -1 */
-    size_t nheader;                 /* fields in the header */
-    bool downstream;                /* the error came from a later stage */
-};
 
 static const struct etl_key parse_keys[] = {
     { "delimiter", ETL_KEY_STR, false,
@@ -176,46 +81,10 @@ static const char *const parse_defaults[ETL_NCOLS][6] = {
     [ETL_COL_NOTE] = { "备注", "note", "notes", NULL },
 };
 
-static const enum etl_col parse_required[] = {
-    ETL_COL_REGION, ETL_COL_INDICATOR, ETL_COL_PERIOD, ETL_COL_VALUE
-};
-
-/* The SDMX-CSV columns read (see the file header), by their folded IDs. */
-struct parse_sdmx_name {
-    const char *fold;               /* lower case, as parse_fold() makes it */
-    const char *shown;              /* the SDMX ID */
-    int col;                        /* enum etl_col or PARSE_COL_* */
-    int rank;                       /* of two names for a column, the higher wins */
-    int version;                    /* lowest SDMX-CSV version having it */
-};
-
-static const struct parse_sdmx_name parse_sdmx_names[] = {
-    { "ref_area", "REF_AREA", ETL_COL_REGION, 0, 10 },
-    { "counterpart_area", "COUNTERPART_AREA", ETL_COL_PARTNER, 0, 10 },
-    { "indicator", "INDICATOR", ETL_COL_INDICATOR, 0, 10 },
-    { "time_period", "TIME_PERIOD", ETL_COL_PERIOD, 0, 10 },
-    { "obs_value", "OBS_VALUE", ETL_COL_VALUE, 0, 10 },
-    { "unit_measure", "UNIT_MEASURE", ETL_COL_UNIT, 0, 10 },
-    { "obs_comment", "OBS_COMMENT", ETL_COL_NOTE, 1, 10 },
-    { "comment", "COMMENT", ETL_COL_NOTE, 0, 10 },
-    { "unit_mult", "UNIT_MULT", PARSE_COL_UNIT_MULT, 0, 10 },
-    { "obs_status", "OBS_STATUS", PARSE_COL_OBS_STATUS, 0, 10 },
-    { "action", "ACTION", PARSE_COL_ACTION, 0, 20 },
-};
-#define PARSE_NSDMX (sizeof(parse_sdmx_names) / sizeof(parse_sdmx_names[0]))
-
-/* Is column 'c' of an SDMX-CSV file coded ("ID: name" values)? */
-static const bool parse_sdmx_coded[PARSE_NMAP] = {
-    [ETL_COL_REGION] = true, [ETL_COL_PARTNER] = true,
-    [ETL_COL_INDICATOR] = true, [ETL_COL_PERIOD] = true,
-    [ETL_COL_UNIT] = true, [PARSE_COL_UNIT_MULT] = true,
-    [PARSE_COL_OBS_STATUS] = true, [PARSE_COL_ACTION] = true,
-};
-
 /* ---- text helpers ------------------------------------------------------- */
 
 /* Trim ASCII spaces, tabs and U+3000 (e3 80 80) from both ends of [*p, +*n). */
-static void
+void
 parse_trim(const char **p, size_t *n)
 {
     const char *s = *p;
@@ -250,7 +119,7 @@ parse_trim(const char **p, size_t *n)
  * trimmed, full-width ASCII (U+FF01..FF5E) and U+3000 to ASCII, ASCII upper
  * case to lower.  Returns the length, or -1 if it does not fit.
  */
-static long
+long
 parse_fold(const char *s, size_t n, char *out)
 {
     size_t o = 0;
@@ -411,29 +280,15 @@ parse_names_check(const struct parse *ps, struct etl_err *err)
     return 0;
 }
 
-static int parse_text(void *arg, const char *p, size_t n, struct etl_err *err);
-static int parse_sdmx_version(const struct parse *ps, const struct etl_csv_record *rec,
-                              size_t *merged, struct etl_err *err);
-static int parse_sdmx_header(struct parse *ps, const struct etl_csv_record *rec,
-                             size_t merged, struct etl_err *err);
-static int parse_record(void *arg, const struct etl_csv_record *rec,
-                        struct etl_err *err);
 static void parse_reset(struct parse *ps);
 
-/* Read the keys, make the decoder, the tokenizer, the batch and the arena. */
+/* Read delimiter, encoding, compression, max_record_bytes and format. */
 static int
-parse_configure(struct etl_stage *st, const struct etl_node *node, struct etl_err *err)
+parse_configure_keys(struct parse *ps, const struct etl_node *node, struct etl_err *err)
 {
-    struct parse *ps = calloc(1, sizeof(*ps));
-    const struct etl_node *columns;
     const char *s;
     long max;
 
-    if (ps == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
-    }
-    st->ctx = ps;
-    ps->st = st;
     if (etl_node_str(node, "delimiter", "auto", &s, err) < 0) {
         return -1;
     }
@@ -484,6 +339,15 @@ parse_configure(struct etl_stage *st, const struct etl_node *node, struct etl_er
         return etl_node_fail(etl_node_get(node, "format"), err, ETL_E_CONFIG,
                              "unknown format \"%s\" (expected auto, csv or sdmx)", s);
     }
+    return 0;
+}
+
+/* The header names of each column: the defaults, replaced by "columns". */
+static int
+parse_configure_names(struct parse *ps, const struct etl_node *node, struct etl_err *err)
+{
+    const struct etl_node *columns;
+
     for (int c = 0; c < ETL_NCOLS; c++) {
         for (size_t i = 0; parse_defaults[c][i] != NULL; i++) {
             if (parse_name_add(ps, (enum etl_col)c, parse_defaults[c][i], NULL,
@@ -509,15 +373,35 @@ parse_configure(struct etl_stage *st, const struct etl_node *node, struct etl_er
             return -1;
         }
     }
-    if (parse_names_check(ps, err) < 0) {
+    return parse_names_check(ps, err);
+}
+
+/*
+ * Read the keys, make the chain (decoder -> tokenizer -> row builder, see
+ * parse.h), the batch and the arena.
+ */
+static int
+parse_configure(struct etl_stage *st, const struct etl_node *node, struct etl_err *err)
+{
+    struct parse *ps = calloc(1, sizeof(*ps));
+
+    if (ps == NULL) {
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+    }
+    st->ctx = ps;
+    ps->st = st;
+    if (parse_configure_keys(ps, node, err) < 0 || parse_configure_names(ps, node, err) < 0) {
         return -1;
     }
-    ps->dec = etl_decode_new(ps->comp, ps->enc, parse_text, ps, err);
-    if (ps->dec == NULL) {
-        return -1;
-    }
-    ps->csv = etl_csv_new(ps->delim, ps->max_record, parse_record, ps, err);
+    ps->rows.kind = &parse_rows_kind;
+    ps->rows.name = st->name;
+    ps->rows.ctx = ps;
+    ps->csv = etl_csv_new(ps->delim, ps->max_record, &ps->rows, err);
     if (ps->csv == NULL) {
+        return -1;
+    }
+    ps->dec = etl_decode_new(ps->comp, ps->enc, etl_csv_link(ps->csv), err);
+    if (ps->dec == NULL) {
         return -1;
     }
     ps->batch = malloc(sizeof(*ps->batch));
@@ -549,573 +433,6 @@ parse_reset(struct parse *ps)
     }
 }
 
-/* Decoded text goes to the tokenizer. */
-static int
-parse_text(void *arg, const char *p, size_t n, struct etl_err *err)
-{
-    struct parse *ps = arg;
-
-    return etl_csv_feed(ps->csv, p, n, err);
-}
-
-/* Hand the batch to the next stage and start an empty one. */
-static int
-parse_flush(struct parse *ps, struct etl_err *err)
-{
-    struct etl_chunk chunk;
-
-    memset(&chunk, 0, sizeof(chunk));
-    chunk.batch = ps->batch;
-    ps->downstream = true;
-    if (etl_stage_push(ps->st, &chunk, err) < 0) {
-        return -1;
-    }
-    ps->downstream = false;
-    ps->batch->n = 0;
-    ps->arena_len = 0;
-    return 0;
-}
-
-/* Do all fields of 'rec' trim to nothing? */
-static bool
-parse_blank(const struct etl_csv_record *rec)
-{
-    for (size_t i = 0; i < rec->nfields; i++) {
-        const char *p = rec->fields[i];
-        size_t n = rec->lens[i];
-
-        parse_trim(&p, &n);
-        if (n > 0) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Names of column 'c' as a list for a message. */
-static void
-parse_name_list(const struct parse *ps, enum etl_col c, char *out, size_t size)
-{
-    size_t o = 0;
-
-    out[0] = '\0';
-    for (size_t i = 0; i < ps->nnames[c] && o < size; i++) {
-        int k = snprintf(out + o, size - o, "%s%s", i > 0 ? ", " : "",
-                         ps->names[c][i].shown);
-
-        if (k < 0) {
-            break;
-        }
-        o += (size_t)k;
-    }
-}
-
-/* The first record that is not blank: map its fields to the columns. */
-static int
-parse_header(struct parse *ps, const struct etl_csv_record *rec, struct etl_err *err)
-{
-    char fold[PARSE_NAME_MAX];
-
-    if (rec->bad != NULL) {
-        etl_err_set(err, ETL_E_DATA, "invalid header: %s", rec->bad);
-        etl_err_where(err, "line %lu", rec->line);
-        return -1;
-    }
-    if (ps->format != PARSE_FORMAT_CSV) {
-        size_t merged;
-
-        ps->sdmx = parse_sdmx_version(ps, rec, &merged, err);
-        if (ps->sdmx < 0) {
-            ps->sdmx = 0;
-            return -1;
-        }
-        if (ps->sdmx > 0) {
-            return parse_sdmx_header(ps, rec, merged, err);
-        }
-    }
-    for (size_t i = 0; i < rec->nfields; i++) {
-        if (parse_fold(rec->fields[i], rec->lens[i], fold) <= 0) {
-            continue;
-        }
-        for (int c = 0; c < ETL_NCOLS; c++) {
-            for (size_t j = 0; j < ps->nnames[c]; j++) {
-                int prev = ps->map[c];
-
-                if (strcmp(fold, ps->names[c][j].fold) != 0) {
-                    continue;
-                }
-                if (prev >= 0) {
-                    etl_err_set(err, ETL_E_DATA, "column \"%s\" is named twice in the "
-                                "header: \"%s\" (field %d) and \"%s\" (field %zu)",
-                                etl_col_names[c], rec->fields[prev], prev + 1,
-                                rec->fields[i], i + 1);
-                    etl_err_where(err, "line %lu", rec->line);
-                    return -1;
-                }
-                ps->map[c] = (int)i;
-            }
-        }
-    }
-    for (size_t k = 0; k < sizeof(parse_required) / sizeof(parse_required[0]); k++) {
-        enum etl_col c = parse_required[k];
-        char list[200];
-
-        if (ps->map[c] >= 0) {
-            continue;
-        }
-        parse_name_list(ps, c, list, sizeof(list));
-        etl_err_set(err, ETL_E_DATA,
-                    "missing column \"%s\" (expected a header named one of: %s)",
-                    etl_col_names[c], list);
-        etl_err_detail(err, "the header is \"%s\"", rec->raw);
-        etl_err_where(err, "line %lu", rec->line);
-        return -1;
-    }
-    ps->have_header = true;
-    ps->nheader = rec->nfields;
-    return 0;
-}
-
-/* Copy [p, +n) into the arena as a NUL-terminated text (room was made). */
-static const char *
-parse_keep(struct parse *ps, const char *p, size_t n)
-{
-    char *s = ps->arena + ps->arena_len;
-
-    memcpy(s, p, n);
-    s[n] = '\0';
-    ps->arena_len += n + 1;
-    return s;
-}
-
-/* ---- SDMX-CSV ------------------------------------------------------------ */
-
-/*
- * The length of [p, +n) without a label: "ID: name" (SDMX labels=both)
- * gives the length of "ID".  Texts without ": " keep their length.
- */
-static size_t
-parse_label_cut(const char *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (p[i] == ':' && p[i + 1] == ' ') {
-            while (i > 0 && (p[i - 1] == ' ' || p[i - 1] == '\t')) {
-                i--;
-            }
-            return i;
-        }
-    }
-    return n;
-}
-
-/* Field 'i' of a header, trimmed, without its label, folded into 'fold'. */
-static long
-parse_sdmx_fold(const struct etl_csv_record *rec, size_t i, char *fold)
-{
-    const char *p = rec->fields[i];
-    size_t n = rec->lens[i];
-
-    parse_trim(&p, &n);
-    return parse_fold(p, parse_label_cut(p, n), fold);
-}
-
-/*
- * Which SDMX-CSV version a header announces: 10 (DATAFLOW first), 20
- * (STRUCTURE or STRUCTURE[x] first, then STRUCTURE_ID), 0 for none (a CSV
- * header, with format auto).  *merged: how many fields after the first one
- * belong to it, when the delimiter inside "STRUCTURE[;]" split it (the
- * data records have that many fields fewer).  -1 with ETL_E_DATA, 'where'
- * "line N": a 2.0 header without STRUCTURE_ID, or no SDMX header with
- * format sdmx.
- */
-static int
-parse_sdmx_version(const struct parse *ps, const struct etl_csv_record *rec,
-                   size_t *merged, struct etl_err *err)
-{
-    char fold[PARSE_NAME_MAX];
-    long n = parse_sdmx_fold(rec, 0, fold);
-
-    *merged = 0;
-    if (n > 0 && strcmp(fold, "dataflow") == 0) {
-        return 10;
-    }
-    if (n >= 9 && memcmp(fold, "structure", 9) == 0 && (n == 9 || fold[9] == '[')) {
-        bool closed = n == 9 || fold[n - 1] == ']';
-        size_t id;
-
-        while (!closed && *merged + 1 < rec->nfields) {
-            long m = parse_sdmx_fold(rec, ++*merged, fold);
-
-            closed = m > 0 && fold[m - 1] == ']';
-        }
-        id = 1 + *merged;
-        if (!closed) {
-            etl_err_set(err, ETL_E_DATA, "invalid SDMX-CSV 2.0 header: column 1 "
-                        "opens \"[\" but never closes it");
-            etl_err_detail(err, "the header is \"%s\"", rec->raw);
-            etl_err_where(err, "line %lu", rec->line);
-            return -1;
-        }
-        if (id < rec->nfields && parse_sdmx_fold(rec, id, fold) > 0 &&
-            strcmp(fold, "structure_id") == 0) {
-            return 20;
-        }
-        etl_err_set(err, ETL_E_DATA, "invalid SDMX-CSV 2.0 header: column 2 is "
-                    "\"%s\", expected STRUCTURE_ID",
-                    id < rec->nfields ? rec->fields[id] : "");
-        etl_err_detail(err, "the header is \"%s\"", rec->raw);
-        etl_err_where(err, "line %lu", rec->line);
-        return -1;
-    }
-    if (ps->format == PARSE_FORMAT_SDMX) {
-        etl_err_set(err, ETL_E_DATA, "not an SDMX-CSV header: column 1 is \"%s\", "
-                    "expected DATAFLOW (SDMX-CSV 1.0) or STRUCTURE (2.0)",
-                    rec->fields[0]);
-        etl_err_detail(err, "the header is \"%s\"", rec->raw);
-        etl_err_hint(err, "set format: auto or csv for a plain CSV file");
-        etl_err_where(err, "line %lu", rec->line);
-        return -1;
-    }
-    return 0;
-}
-
-/*
- * Map the columns of an SDMX-CSV header (ps->sdmx set) by their IDs; the
- * first field and 'merged' more are the STRUCTURE or DATAFLOW column.  A
- * column named twice is an error, except the note, where OBS_COMMENT beats
- * COMMENT; a required column missing is an error.  ETL_E_DATA, 'where'
- * "line N".  Field numbers in messages are those of the data records.
- */
-static int
-parse_sdmx_header(struct parse *ps, const struct etl_csv_record *rec,
-                  size_t merged, struct etl_err *err)
-{
-    char fold[PARSE_NAME_MAX];
-    int rank[PARSE_NMAP];
-    bool labels_name = false, skip = false;
-
-    for (int c = 0; c < PARSE_NMAP; c++) {
-        rank[c] = 0;
-    }
-    if (ps->sdmx == 20 && rec->nfields >= 3 + merged &&
-        parse_sdmx_fold(rec, 2 + merged, fold) > 0 &&
-        strcmp(fold, "structure_name") == 0) {
-        labels_name = true;
-    }
-    for (size_t i = 1 + merged; i < rec->nfields; i++) {
-        size_t at = i - merged;     /* the field's index in the data records */
-
-        if (skip) {
-            skip = false;   /* labels=name: the name column of the last one */
-            continue;
-        }
-        if (parse_sdmx_fold(rec, i, fold) <= 0) {
-            continue;
-        }
-        for (size_t k = 0; k < PARSE_NSDMX; k++) {
-            const struct parse_sdmx_name *e = &parse_sdmx_names[k];
-            int prev = ps->map[e->col];
-
-            if (strcmp(fold, e->fold) != 0 || e->version > ps->sdmx) {
-                continue;
-            }
-            skip = labels_name && e->col != PARSE_COL_ACTION;
-            if (prev >= 0 && rank[e->col] == e->rank) {
-                etl_err_set(err, ETL_E_DATA, "column \"%s\" is named twice in the "
-                            "header: \"%s\" (field %d) and \"%s\" (field %zu)",
-                            e->shown, rec->fields[(size_t)prev + merged], prev + 1,
-                            rec->fields[i], at + 1);
-                etl_err_where(err, "line %lu", rec->line);
-                return -1;
-            }
-            if (prev < 0 || rank[e->col] < e->rank) {
-                ps->map[e->col] = (int)at;
-                rank[e->col] = e->rank;
-            }
-            break;
-        }
-    }
-    for (size_t k = 0; k < sizeof(parse_required) / sizeof(parse_required[0]); k++) {
-        enum etl_col c = parse_required[k];
-        const char *id = "";
-
-        if (ps->map[c] >= 0) {
-            continue;
-        }
-        for (size_t j = 0; j < PARSE_NSDMX; j++) {
-            if (parse_sdmx_names[j].col == (int)c) {
-                id = parse_sdmx_names[j].shown;
-                break;
-            }
-        }
-        etl_err_set(err, ETL_E_DATA, "missing column \"%s\" (SDMX-CSV %s needs "
-                    "REF_AREA, INDICATOR, TIME_PERIOD and OBS_VALUE)", id,
-                    ps->sdmx == 10 ? "1.0" : "2.0");
-        etl_err_detail(err, "the header is \"%s\"", rec->raw);
-        etl_err_where(err, "line %lu", rec->line);
-        return -1;
-    }
-    ps->have_header = true;
-    ps->nheader = rec->nfields - merged;
-    return 0;
-}
-
-/* How many bytes of [p, +n) to quote in a reason: whole characters. */
-static int
-parse_qlen(const char *p, size_t n)
-{
-    if (n > PARSE_QUOTE) {
-        n = PARSE_QUOTE;
-        while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80) {
-            n--;
-        }
-    }
-    return (int)n;
-}
-
-/*
- * An SDMX-only field of a record (UNIT_MULT, OBS_STATUS, ACTION): trimmed,
- * without its label, in [*p, +*n).  False if the file has no such column.
- */
-static bool
-parse_sdmx_field(const struct parse *ps, const struct etl_csv_record *rec, int col,
-                 const char **p, size_t *n)
-{
-    int i = ps->map[col];
-
-    if (i < 0 || (size_t)i >= rec->nfields) {
-        return false;
-    }
-    *p = rec->fields[i];
-    *n = rec->lens[i];
-    parse_trim(p, n);
-    *n = parse_label_cut(*p, *n);
-    return true;
-}
-
-/*
- * An OBS_VALUE that is a plain decimal ([+-] digits [. digits] [e[+-]ddd],
- * or [+-] . digits ...) written into 'out' (of 'size' bytes) as etl_num_shift
- * wants it ("-0.5", "12.40"), its exponent in *exp.  Returns 0, -1 when it is
- * no plain decimal, -2 when it does not fit 'size'.
- */
-static int
-parse_decimal(const char *s, char *out, size_t size, int *exp)
-{
-    size_t o = 0, digits = 0;
-    bool neg = false;
-
-    *exp = 0;
-    if (*s == '+' || *s == '-') {
-        neg = *s == '-';
-        s++;
-    }
-    if (neg) {
-        out[o++] = '-';
-    }
-    if (*s == '.') {
-        out[o++] = '0';
-    }
-    for (; *s >= '0' && *s <= '9'; s++, digits++) {
-        if (o + 2 >= size) {
-            return -2;
-        }
-        out[o++] = *s;
-    }
-    if (*s == '.') {
-        s++;
-        if (*s >= '0' && *s <= '9') {
-            out[o++] = '.';
-        }
-        for (; *s >= '0' && *s <= '9'; s++, digits++) {
-            if (o + 2 >= size) {
-                return -2;
-            }
-            out[o++] = *s;
-        }
-    }
-    if (digits == 0) {
-        return -1;
-    }
-    if (*s == 'e' || *s == 'E') {
-        bool eneg = false;
-        int e = 0, k = 0;
-
-        s++;
-        if (*s == '+' || *s == '-') {
-            eneg = *s == '-';
-            s++;
-        }
-        for (; *s >= '0' && *s <= '9' && k < 4; s++, k++) {
-            e = e * 10 + (*s - '0');
-        }
-        if (k == 0 || k > 3) {
-            return -1;
-        }
-        *exp = eneg ? -e : e;
-    }
-    if (*s != '\0') {
-        return -1;
-    }
-    out[o] = '\0';
-    return 0;
-}
-
-/*
- * The SDMX part of a row that is not rejected: ACTION, OBS_STATUS,
- * UNIT_MULT applied to OBS_VALUE.  May reject the row.  The rewritten value
- * goes to the arena (parse_row made room for ETL_VALUE_MAX bytes).
- */
-static void
-parse_sdmx_row(struct parse *ps, const struct etl_csv_record *rec, struct etl_row *row)
-{
-    const char *p, *v = row->f[ETL_COL_VALUE];
-    size_t n;
-    long mult = 0;
-    bool has_mult = false;
-    char num[ETL_VALUE_MAX];
-    struct etl_err e;
-    int exp, rc;
-
-    if (parse_sdmx_field(ps, rec, PARSE_COL_ACTION, &p, &n) && n > 0) {
-        if (n == 1 && *p == 'D') {
-            row->deleted = true;
-        } else if (n != 1 || (*p != 'I' && *p != 'A' && *p != 'R')) {
-            etl_row_reject(row, "unknown ACTION \"%.*s\"", parse_qlen(p, n), p);
-            return;
-        }
-    }
-    if (parse_sdmx_field(ps, rec, PARSE_COL_OBS_STATUS, &p, &n) && n > 0) {
-        if (n == 1 && *p == 'E') {
-            row->qualifier = ETL_Q_ESTIMATE;
-        } else if (n == 1 && *p == 'P') {
-            row->qualifier = ETL_Q_PROVISIONAL;
-        } else if (n == 1 && *p == 'M') {
-            v = "";
-        } else if (n != 1 || *p != 'A') {
-            etl_row_reject(row, "unknown OBS_STATUS \"%.*s\"", parse_qlen(p, n), p);
-            return;
-        }
-    }
-    if (parse_sdmx_field(ps, rec, PARSE_COL_UNIT_MULT, &p, &n) && n > 0) {
-        char *end;
-
-        memcpy(num, p, n < sizeof(num) ? n : sizeof(num) - 1);
-        num[n < sizeof(num) ? n : sizeof(num) - 1] = '\0';
-        mult = strtol(num, &end, 10);
-        if (n >= sizeof(num) || end == num || *end != '\0' ||
-            !((num[0] >= '0' && num[0] <= '9') || num[0] == '-' || num[0] == '+') ||
-            mult < -PARSE_UNIT_MULT_MAX || mult > PARSE_UNIT_MULT_MAX) {
-            etl_row_reject(row, "invalid UNIT_MULT \"%.*s\" (expected an integer "
-                           "from %d to %d)", parse_qlen(p, n), p,
-                           -PARSE_UNIT_MULT_MAX, PARSE_UNIT_MULT_MAX);
-            return;
-        }
-        has_mult = true;
-    }
-    if (v[0] == '\0' || strcmp(v, "NaN") == 0 || strcmp(v, "#N/A") == 0) {
-        row->f[ETL_COL_VALUE] = "";     /* missing */
-        return;
-    }
-    rc = parse_decimal(v, num, sizeof(num), &exp);
-    if (rc == -2) {
-        etl_row_reject(row, "invalid OBS_VALUE \"%.*s\" (longer than %d characters)",
-                       parse_qlen(v, strlen(v)), v, ETL_VALUE_MAX - 1);
-        return;
-    }
-    if (rc < 0) {
-        if (has_mult) {
-            etl_row_reject(row, "invalid OBS_VALUE \"%.*s\" for UNIT_MULT %ld "
-                           "(expected a decimal number)", parse_qlen(v, strlen(v)),
-                           v, mult);
-        }
-        return;     /* normalize judges it */
-    }
-    e.code = ETL_E_NONE;
-    e.msg[0] = '\0';
-    if (etl_num_shift(num, sizeof(num), (int)mult + exp, &e) < 0) {
-        etl_row_reject(row, "%s", e.msg);
-        return;
-    }
-    row->f[ETL_COL_VALUE] = parse_keep(ps, num, strlen(num));
-}
-
-/* A record after the header: one row, maybe rejected. */
-static int
-parse_row(struct parse *ps, const struct etl_csv_record *rec, struct etl_err *err)
-{
-    struct etl_row *row;
-    size_t need = rec->raw_len + 1 + (ps->sdmx > 0 ? ETL_VALUE_MAX : 0);
-
-    for (int c = 0; c < ETL_NCOLS; c++) {
-        if (ps->map[c] >= 0 && (size_t)ps->map[c] < rec->nfields) {
-            need += rec->lens[ps->map[c]] + 1;
-        }
-    }
-    if (need > ps->arena_cap - ps->arena_len) {
-        if (ps->batch->n > 0 && parse_flush(ps, err) < 0) {
-            return -1;
-        }
-        if (need > ps->arena_cap) {
-            /* no row points into it now: it may move */
-            char *a = realloc(ps->arena, need);
-
-            if (a == NULL) {
-                return etl_err_set(err, ETL_E_NOMEM, "out of memory");
-            }
-            ps->arena = a;
-            ps->arena_cap = need;
-        }
-    }
-    row = &ps->batch->rows[ps->batch->n];
-    memset(row, 0, sizeof(*row));
-    row->line = rec->line;
-    row->raw = parse_keep(ps, rec->raw, rec->raw_len);
-    row->raw_len = rec->raw_len;
-    for (int c = 0; c < ETL_NCOLS; c++) {
-        int i = ps->map[c];
-
-        if (i >= 0 && (size_t)i < rec->nfields) {
-            const char *p = rec->fields[i];
-            size_t n = rec->lens[i];
-
-            parse_trim(&p, &n);
-            if (ps->sdmx > 0 && parse_sdmx_coded[c]) {
-                n = parse_label_cut(p, n);
-            }
-            row->f[c] = parse_keep(ps, p, n);
-        }
-    }
-    if (rec->bad != NULL) {
-        etl_row_reject(row, "%s", rec->bad);
-    } else if (rec->nfields != ps->nheader) {
-        etl_row_reject(row, "expected %zu fields, found %zu", ps->nheader,
-                       rec->nfields);
-    } else if (ps->sdmx > 0) {
-        parse_sdmx_row(ps, rec, row);
-    }
-    ps->batch->n++;
-    if (ps->batch->n == ETL_BATCH_ROWS) {
-        return parse_flush(ps, err);
-    }
-    return 0;
-}
-
-/* Each record from the tokenizer. */
-static int
-parse_record(void *arg, const struct etl_csv_record *rec, struct etl_err *err)
-{
-    struct parse *ps = arg;
-
-    if (rec->bad == NULL && parse_blank(rec)) {
-        return 0;
-    }
-    if (!ps->have_header) {
-        return parse_header(ps, rec, err);
-    }
-    return parse_row(ps, rec, err);
-}
-
 /* An error of ours (not of a later stage) gets the line it happened on. */
 static int
 parse_fail(struct parse *ps, struct etl_err *err)
@@ -1126,42 +443,51 @@ parse_fail(struct parse *ps, struct etl_err *err)
     return -1;
 }
 
+/* A file starts: a clean chain whose last link feeds the next stage. */
 static int
 parse_begin(struct etl_stage *st, struct etl_err *err)
 {
+    struct parse *ps = st->ctx;
+
     (void)err;
-    parse_reset(st->ctx);
+    parse_reset(ps);
+    ps->rows.next = st->next;
+    ps->rows.job = st->job;
     return 0;
 }
 
+/* Bytes of the spooled file: into the head of the chain, the decoder. */
 static int
 parse_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
 {
     struct parse *ps = st->ctx;
+    struct etl_stage *head = etl_decode_link(ps->dec);
 
-    if (in->len > 0 && etl_decode_feed(ps->dec, in->bytes, in->len, err) < 0) {
+    if (in->type != NULL) {
+        return etl_err_set(err, ETL_E_INTERNAL, "stage %s (%s) expects bytes, not %s",
+                           st->name, st->kind->name, etl_chunk_type_name(in));
+    }
+    if (in->len > 0 && head->kind->process(head, in, err) < 0) {
         return parse_fail(ps, err);
     }
     return 0;
 }
 
+/*
+ * The end of the file: finishing the head finishes each link in turn, the
+ * row builder last, which flushes and finishes the next stage.
+ */
 static int
 parse_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
 {
     struct parse *ps = st->ctx;
+    struct etl_stage *head = etl_decode_link(ps->dec);
+    int rc = head->kind->finish(head, v, err);
 
-    if (etl_decode_finish(ps->dec, err) < 0 || etl_csv_finish(ps->csv, err) < 0) {
+    if (rc < 0) {
         return parse_fail(ps, err);
     }
-    if (!ps->have_header) {
-        etl_err_set(err, ETL_E_DATA, "no header: the file is empty");
-        etl_err_where(err, "line 1");
-        return -1;
-    }
-    if (ps->batch->n > 0 && parse_flush(ps, err) < 0) {
-        return -1;
-    }
-    return etl_stage_finish_next(st, v, err);
+    return rc;
 }
 
 static void

@@ -1,13 +1,16 @@
 /*
  * registry.c
- *    The one table of stage kinds.  Adding a kind is adding its file in
- *    stages/ and one line here.
+ *    The one table of stage kinds, and the one table of resource kinds:
+ *    where the engine meets the domain.  Adding a kind is adding its file
+ *    in stages/ (or its wing, for a resource) and one line here.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "etl/ewc/ewc.h"
 #include "etl/pipeline.h"
+#include "etl/resource.h"
 #include "etl/stage.h"
 
 extern const struct etl_stage_kind etl_stage_http_fetch;
@@ -24,6 +27,11 @@ const struct etl_stage_kind *const etl_stage_kinds[] = {
     &etl_stage_validate,
     &etl_stage_pg_load,
     &etl_stage_sql,
+    NULL
+};
+
+const struct etl_resource_kind *const etl_resource_kinds[] = {
+    &etl_resource_catalog,
     NULL
 };
 

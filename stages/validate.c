@@ -47,8 +47,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "etl/catalog.h"
-#include "etl/num.h"
+#include "etl/ewc/catalog.h"
+#include "etl/ewc/ewc.h"
+#include "etl/ewc/num.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
 #include "etl/text.h"
@@ -689,8 +690,11 @@ validate_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err
 {
     struct validate *v = st->ctx;
     const struct etl_catalog *cat = etl_stage_catalog(st);
-    struct etl_batch *batch = in->batch;
+    struct etl_batch *batch = etl_chunk_batch(st, in, err);
 
+    if (batch == NULL) {
+        return -1;
+    }
     if (cat == NULL) {
         return etl_err_set(err, ETL_E_INTERNAL, "stage %s has no catalog", st->name);
     }

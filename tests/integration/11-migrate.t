@@ -48,6 +48,21 @@ is "$(q "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnam
 is "$(q "select count(*) from warehouse.region where name_zh like '广西%'")" "1" \
    "catalog rows not duplicated"
 
+# the catalog's sync fails half-way: rolled back, exit 1, the error says so
+q "alter table warehouse.pairing rename to pairing_gone" >/dev/null
+etl migrate
+is_rc 1 "migrate with a dimension table missing: exit 1"
+like "$ETL_ERR" "catalog" "the error names the catalog"
+like "$ETL_ERR" "pairing" "the error names the table"
+like "$ETL_OUT" "migrations: 0 applied" "the migrations themselves were done"
+is "$(q "select count(*) from warehouse.region where name_zh like '广西%'")" "1" \
+   "the dimension tables were rolled back, not emptied"
+q "alter table warehouse.pairing_gone rename to pairing" >/dev/null
+etl migrate
+is_rc 0 "with the table back: exit 0"
+like "$ETL_OUT" "catalog: [0-9]+ regions, [0-9]+ indicators, [0-9]+ units, [0-9]+ pairings" \
+   "migrate says what the catalog put in the dimensions"
+
 # run before migrate in an empty database: a clear error, not a crash
 q "create database empty" >/dev/null
 PGDATABASE=empty etl run

@@ -107,11 +107,14 @@ struct test_record test_record;
 static int
 record_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
 {
-    (void)st;
-    (void)err;
+    struct etl_batch *b = etl_chunk_batch(st, in, err);
+
+    if (b == NULL) {
+        return -1;
+    }
     test_record.batches++;
-    test_record.rows += in->batch->n;
-    test_record.last = in->batch;
+    test_record.rows += b->n;
+    test_record.last = b;
     return 0;
 }
 

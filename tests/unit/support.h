@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "etl/row.h"
+#include "etl/ewc/row.h"
 #include "etl/stage.h"
 
 /* A tests/lib/httpd.py on 127.0.0.1, serving 'root' of its own temp dir. */

@@ -20,9 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "etl/catalog.h"
+#include "etl/ewc/catalog.h"
+#include "etl/ewc/period.h"
 #include "etl/hash.h"
-#include "etl/period.h"
 
 #define SHIPPED "config/catalog"
 

@@ -87,6 +87,58 @@ sink(void *arg, const struct etl_csv_record *rec, struct etl_err *err)
     return 0;
 }
 
+/* The tokenizer's next link: each record chunk to sink(), finishes counted. */
+static int link_finishes;
+
+static int
+sink_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
+{
+    assert_ptr_equal(in->type, &etl_chunk_record_type);
+    assert_int_equal(in->len, ((const struct etl_csv_record *)in->data)->nfields);
+    return sink(st->ctx, in->data, err);
+}
+
+static int
+sink_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
+{
+    (void)st;
+    (void)v;
+    (void)err;
+    link_finishes++;
+    return 0;
+}
+
+static const struct etl_stage_kind sink_kind = {
+    .name = "sink", .process = sink_process, .finish = sink_finish,
+};
+
+/* A tokenizer whose next link renders into 'g'; csv_free() frees both. */
+static struct etl_csv *
+csv_new(char delim, size_t max, struct got *g, struct etl_err *err)
+{
+    struct etl_stage *next = calloc(1, sizeof(*next));
+    struct etl_csv *c;
+
+    assert_non_null(next);
+    next->kind = &sink_kind;
+    next->name = (char *)"sink";
+    next->ctx = g;
+    c = etl_csv_new(delim, max, next, err);
+    if (c == NULL) {
+        free(next);
+    }
+    return c;
+}
+
+static void
+csv_free(struct etl_csv *c)
+{
+    struct etl_stage *next = etl_csv_link(c)->next;
+
+    etl_csv_free(c);
+    free(next);
+}
+
 static uint32_t rng_state = 777;
 
 static uint32_t
@@ -114,7 +166,7 @@ tokenize_cut(const char *in, size_t n, char delim, size_t max, size_t at,
     memset(&g, 0, sizeof(g));
     got_add(&g, "", 0);
     etl_err_clear(&err);
-    c = etl_csv_new(delim, max, sink, &g, &err);
+    c = csv_new(delim, max, &g, &err);
     assert_non_null(c);
     if (at > 0) {
         assert_int_equal(etl_csv_feed(c, in, at, &err), 0);
@@ -134,7 +186,7 @@ tokenize_cut(const char *in, size_t n, char delim, size_t max, size_t at,
     if (used != NULL) {
         *used = etl_csv_delimiter(c);
     }
-    etl_csv_free(c);
+    csv_free(c);
     return g.s;
 }
 
@@ -373,7 +425,7 @@ test_too_many_fields(void **state)
     memcpy(in + n, "\nz\n", 4);
     memset(&g, 0, sizeof(g));
     etl_err_clear(&err);
-    c = etl_csv_new(',', 0, sink, &g, &err);
+    c = csv_new(',', 0, &g, &err);
     assert_int_equal(etl_csv_feed(c, in, n + 3, &err), 0);
     assert_int_equal(etl_csv_finish(c, &err), 0);
     assert_int_equal(g.records, 2);
@@ -387,7 +439,7 @@ test_too_many_fields(void **state)
         }
         assert_int_equal(k, ETL_CSV_MAX_FIELDS);
     }
-    etl_csv_free(c);
+    csv_free(c);
     free(g.s);
     free(in);
 }
@@ -486,7 +538,7 @@ test_sniff_window(void **state)
     /* the line of the next byte is right while sniffing */
     memset(&g, 0, sizeof(g));
     etl_err_clear(&err);
-    c = etl_csv_new(0, 0, sink, &g, &err);
+    c = csv_new(0, 0, &g, &err);
     assert_int_equal(etl_csv_line(c), 1);
     assert_int_equal(etl_csv_feed(c, "a,b\r\nc,d\re\n", 11, &err), 0);
     assert_int_equal(etl_csv_delimiter(c), 0);
@@ -496,7 +548,7 @@ test_sniff_window(void **state)
     assert_int_equal(etl_csv_delimiter(c), ',');
     assert_int_equal(etl_csv_line(c), 4);
     assert_int_equal(g.records, 3);
-    etl_csv_free(c);
+    csv_free(c);
     free(g.s);
     free(in);
 }
@@ -536,7 +588,7 @@ test_sink_error_and_reset(void **state)
     memset(&g, 0, sizeof(g));
     g.fail_at = 2;
     etl_err_clear(&err);
-    c = etl_csv_new(',', 0, sink, &g, &err);
+    c = csv_new(',', 0, &g, &err);
     assert_int_equal(etl_csv_feed(c, "a\nb\nc\n", 6, &err), -1);
     assert_int_equal(err.code, ETL_E_DB);
     assert_string_equal(err.msg, "sink refused at line 2");
@@ -560,7 +612,7 @@ test_sink_error_and_reset(void **state)
     assert_int_equal(etl_csv_feed(c, "p,q\n", 4, &err), 0);
     assert_int_equal(etl_csv_finish(c, &err), 0);
     assert_string_equal(g.s, "1|p,q|[p][q]|\n");
-    etl_csv_free(c);
+    csv_free(c);
     free(g.s);
 }
 
@@ -571,13 +623,59 @@ test_new_errors(void **state)
 
     (void)state;
     etl_err_clear(&err);
-    assert_null(etl_csv_new('"', 0, sink, NULL, &err));
+    assert_null(csv_new('"', 0, NULL, &err));
     assert_int_equal(err.code, ETL_E_INTERNAL);
     assert_string_equal(err.msg, "invalid CSV delimiter 0x22");
     etl_err_clear(&err);
-    assert_null(etl_csv_new('\n', 0, sink, NULL, &err));
+    assert_null(csv_new('\n', 0, NULL, &err));
     assert_string_equal(err.msg, "invalid CSV delimiter 0x0a");
     etl_csv_free(NULL);
+}
+
+/* The tokenizer as a link: bytes in, records out, finish passed on. */
+static void
+test_link(void **state)
+{
+    static const struct etl_chunk_type other = { .name = "rows" };
+    struct got g;
+    struct etl_verdict v = { 0 };
+    struct etl_err err;
+    struct etl_csv *c;
+    struct etl_stage *link;
+    struct etl_chunk text = { .bytes = "a,b\nc", .len = 5 };
+    struct etl_chunk wrong = { .type = &other, .data = &g, .len = 1 };
+
+    (void)state;
+    memset(&g, 0, sizeof(g));
+    etl_err_clear(&err);
+    c = csv_new(',', 0, &g, &err);
+    link = etl_csv_link(c);
+    assert_ptr_equal(link->kind, &etl_csv_link_kind);
+    assert_ptr_equal(link->ctx, c);
+    assert_string_equal(link->name, "csv");
+    link_finishes = 0;
+    assert_int_equal(link->kind->process(link, &text, &err), 0);
+    assert_string_equal(g.s, "1|a,b|[a][b]|\n");
+    assert_int_equal(link_finishes, 0);
+    assert_int_equal(link->kind->finish(link, &v, &err), 0);
+    assert_string_equal(g.s, "1|a,b|[a][b]|\n2|c|[c]|\n");
+    assert_int_equal(link_finishes, 1);
+    /* another chunk type is refused, nothing reaches the next link */
+    assert_int_equal(link->kind->process(link, &wrong, &err), -1);
+    assert_int_equal(err.code, ETL_E_INTERNAL);
+    assert_string_equal(err.msg, "the CSV tokenizer expects bytes, not rows");
+    assert_int_equal(g.records, 2);
+    /* the last record's error stops the finish: the next is not finished */
+    etl_csv_reset(c);
+    etl_err_clear(&err);
+    g.records = 0;
+    g.fail_at = 2;
+    assert_int_equal(link->kind->process(link, &text, &err), 0);
+    assert_int_equal(link->kind->finish(link, &v, &err), -1);
+    assert_string_equal(err.msg, "sink refused at line 2");
+    assert_int_equal(link_finishes, 1);
+    csv_free(c);
+    free(g.s);
 }
 
 /* Many records: the buffers stay at the size of the longest one. */
@@ -593,7 +691,7 @@ test_bounded_memory(void **state)
     (void)state;
     memset(&g, 0, sizeof(g));
     etl_err_clear(&err);
-    c = etl_csv_new(',', 0, sink, &g, &err);
+    c = csv_new(',', 0, &g, &err);
     assert_int_equal(etl_csv_feed(c, "region,indicator,period,value\n", 30, &err), 0);
     before = etl_csv_footprint(c);
     assert_true(before < 4096);
@@ -612,7 +710,7 @@ test_bounded_memory(void **state)
     assert_int_equal(etl_csv_finish(c, &err), 0);
     assert_true(g.records > 200000);
     assert_int_equal(etl_csv_footprint(c), before);
-    etl_csv_free(c);
+    csv_free(c);
     free(g.s);
 }
 
@@ -636,6 +734,7 @@ main(void)
         cmocka_unit_test(test_everything_split),
         cmocka_unit_test(test_sink_error_and_reset),
         cmocka_unit_test(test_new_errors),
+        cmocka_unit_test(test_link),
         cmocka_unit_test(test_bounded_memory),
     };
 

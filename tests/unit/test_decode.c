@@ -47,6 +47,58 @@ sink(void *arg, const char *p, size_t n, struct etl_err *err)
     return 0;
 }
 
+/* The decoder's next link: each byte chunk to sink(), finishes counted. */
+static int link_finishes;
+
+static int
+sink_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
+{
+    assert_null(in->type);
+    return sink(st->ctx, in->bytes, in->len, err);
+}
+
+static int
+sink_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
+{
+    (void)st;
+    (void)v;
+    (void)err;
+    link_finishes++;
+    return 0;
+}
+
+static const struct etl_stage_kind sink_kind = {
+    .name = "sink", .process = sink_process, .finish = sink_finish,
+};
+
+/* A decoder whose next link appends to 'o'; decode_free() frees both. */
+static struct etl_decode *
+decode_new(enum etl_compression comp, enum etl_encoding enc, struct out *o,
+           struct etl_err *err)
+{
+    struct etl_stage *next = calloc(1, sizeof(*next));
+    struct etl_decode *d;
+
+    assert_non_null(next);
+    next->kind = &sink_kind;
+    next->name = (char *)"sink";
+    next->ctx = o;
+    d = etl_decode_new(comp, enc, next, err);
+    if (d == NULL) {
+        free(next);
+    }
+    return d;
+}
+
+static void
+decode_free(struct etl_decode *d)
+{
+    struct etl_stage *next = etl_decode_link(d)->next;
+
+    etl_decode_free(d);
+    free(next);
+}
+
 static void
 out_init(struct out *o)
 {
@@ -88,7 +140,7 @@ run_cut(enum etl_compression comp, enum etl_encoding enc, const void *in,
     int rc = 0;
 
     etl_err_clear(err);
-    d = etl_decode_new(comp, enc, sink, o, err);
+    d = decode_new(comp, enc, o, err);
     assert_non_null(d);
     while (pos < n && rc == 0) {
         size_t k = n - pos;
@@ -118,7 +170,7 @@ run_cut(enum etl_compression comp, enum etl_encoding enc, const void *in,
     if (keep != NULL) {
         *keep = d;
     } else {
-        etl_decode_free(d);
+        decode_free(d);
     }
     return rc;
 }
@@ -247,7 +299,7 @@ test_plain(void **state)
     assert_int_equal(etl_decode_compression(d), ETL_COMPRESSION_NONE);
     assert_int_equal(etl_decode_encoding(d), ETL_ENCODING_UTF8);
     assert_int_equal(etl_decode_offset(d), sizeof(in) - 1);
-    etl_decode_free(d);
+    decode_free(d);
     out_free(&o);
     check_all_cuts(ETL_COMPRESSION_AUTO, ETL_ENCODING_AUTO, in, sizeof(in) - 1,
                    in, sizeof(in) - 1);
@@ -300,7 +352,7 @@ test_bom(void **state)
     assert_int_equal(etl_decode_encoding(d), ETL_ENCODING_UTF8);
     /* offsets count the BOM */
     assert_int_equal(etl_decode_offset(d), sizeof(in) - 1);
-    etl_decode_free(d);
+    decode_free(d);
     out_free(&o);
     check_all_cuts(ETL_COMPRESSION_AUTO, ETL_ENCODING_AUTO, in, sizeof(in) - 1,
                    HDR_UTF8 "\r\n", sizeof(HDR_UTF8 "\r\n") - 1);
@@ -328,7 +380,7 @@ test_gzip(void **state)
     assert_string_equal(o.p, want);
     assert_int_equal(etl_decode_compression(d), ETL_COMPRESSION_GZIP);
     assert_int_equal(etl_decode_offset(d), sizeof(text) - 1);
-    etl_decode_free(d);
+    decode_free(d);
     out_free(&o);
     check_all_cuts(ETL_COMPRESSION_AUTO, ETL_ENCODING_AUTO, z, zn, want,
                    sizeof(want) - 1);
@@ -354,7 +406,7 @@ test_zlib_and_raw_deflate(void **state)
                              CUT_WHOLE, 0, &o, &err, &d), 0);
     assert_string_equal(o.p, text);
     assert_int_equal(etl_decode_compression(d), ETL_COMPRESSION_ZLIB);
-    etl_decode_free(d);
+    decode_free(d);
     out_free(&o);
     check_all_cuts(ETL_COMPRESSION_AUTO, ETL_ENCODING_AUTO, z, zn, text,
                    sizeof(text) - 1);
@@ -367,7 +419,7 @@ test_zlib_and_raw_deflate(void **state)
                              CUT_WHOLE, 0, &o, &err, &d), 0);
     assert_string_equal(o.p, text);
     assert_int_equal(etl_decode_compression(d), ETL_COMPRESSION_DEFLATE);
-    etl_decode_free(d);
+    decode_free(d);
     out_free(&o);
     check_all_cuts(ETL_COMPRESSION_DEFLATE, ETL_ENCODING_AUTO, r, rn, text,
                    sizeof(text) - 1);
@@ -527,7 +579,7 @@ test_gbk(void **state)
                              sizeof(in) - 1, CUT_WHOLE, 0, &o, &err, &d), 0);
     assert_string_equal(o.p, want);
     assert_int_equal(etl_decode_encoding(d), ETL_ENCODING_GB18030);
-    etl_decode_free(d);
+    decode_free(d);
     out_free(&o);
     check_all_cuts(ETL_COMPRESSION_AUTO, ETL_ENCODING_AUTO, in, sizeof(in) - 1,
                    want, sizeof(want) - 1);
@@ -629,7 +681,7 @@ test_utf16_bom(void **state)
     assert_int_equal(run_cut(ETL_COMPRESSION_AUTO, ETL_ENCODING_AUTO, le,
                              sizeof(le) - 1, CUT_WHOLE, 0, &o, &err, &d), 0);
     assert_int_equal(etl_decode_encoding(d), ETL_ENCODING_UTF16LE);
-    etl_decode_free(d);
+    decode_free(d);
     /* odd length: ends inside a character */
     assert_int_equal(run(ETL_COMPRESSION_AUTO, ETL_ENCODING_AUTO, le, sizeof(le) - 2,
                          &o, &err), -1);
@@ -720,7 +772,7 @@ test_auto_late_invalid(void **state)
     assert_int_equal(etl_decode_finish(d, &err), 0);
     assert_string_equal(o.p, HDR_UTF8);
     assert_int_equal(etl_decode_encoding(d), ETL_ENCODING_GB18030);
-    etl_decode_free(d);
+    decode_free(d);
     out_free(&o);
     /* an invalid byte within the window: GB18030 is chosen */
     memcpy(in + 5 + 60000, "\xb5\xd8", 2);
@@ -731,7 +783,7 @@ test_auto_late_invalid(void **state)
     /* c3 a9 is 茅 in GB18030, b5 d8 is 地 */
     assert_memory_equal(o.p, "ab\n\xe8\x8c\x85" "aaa", 9);
     assert_memory_equal(o.p + o.n - 4, "a\xe5\x9c\xb0", 4);
-    etl_decode_free(d);
+    decode_free(d);
     out_free(&o);
     free(in);
 }
@@ -822,7 +874,7 @@ test_auto_edges(void **state)
                              CUT_BYTES, 0, &o, &err, &d), 0);
     assert_string_equal(o.p, "ab\xe6\xb6\x93");
     assert_int_equal(etl_decode_encoding(d), ETL_ENCODING_GB18030);
-    etl_decode_free(d);
+    decode_free(d);
     out_free(&o);
     /* a big GBK piece: the output block fills and iconv goes on */
     for (size_t i = 0; i < n; i += 2) {
@@ -851,7 +903,7 @@ test_reuse(void **state)
     (void)state;
     out_init(&o);
     etl_err_clear(&err);
-    d = etl_decode_new(ETL_COMPRESSION_DEFLATE, ETL_ENCODING_AUTO, sink, &o, &err);
+    d = decode_new(ETL_COMPRESSION_DEFLATE, ETL_ENCODING_AUTO, &o, &err);
     for (int round = 0; round < 3; round++) {
         o.n = 0;
         etl_decode_reset(d);
@@ -866,9 +918,9 @@ test_reuse(void **state)
         assert_string_equal(o.p, text);
         assert_int_equal(etl_decode_compression(d), ETL_COMPRESSION_DEFLATE);
     }
-    etl_decode_free(d);
+    decode_free(d);
     /* GBK, UTF-16 and GBK again: the converter is swapped each time */
-    d = etl_decode_new(ETL_COMPRESSION_AUTO, ETL_ENCODING_AUTO, sink, &o, &err);
+    d = decode_new(ETL_COMPRESSION_AUTO, ETL_ENCODING_AUTO, &o, &err);
     for (int round = 0; round < 2; round++) {
         o.n = 0;
         etl_decode_reset(d);
@@ -882,11 +934,59 @@ test_reuse(void **state)
         assert_string_equal(o.p, "\xe5\x9c\xb0");
         assert_int_equal(etl_decode_encoding(d), ETL_ENCODING_UTF16LE);
     }
-    etl_decode_free(d);
+    decode_free(d);
     etl_decode_free(NULL);
     out_free(&o);
     free(z);
     free(r);
+}
+
+/* The decoder as a link: bytes in, text out, finish passed on. */
+static void
+test_link(void **state)
+{
+    static const struct etl_chunk_type other = { .name = "rows" };
+    struct etl_decode *d;
+    struct etl_stage *link;
+    struct etl_verdict v = { 0 };
+    struct etl_err err;
+    struct out o;
+    struct etl_chunk bom = { .bytes = "\xef\xbb", .len = 2 };
+    struct etl_chunk text = { .bytes = "\xbf" "a,b", .len = 4 };
+    struct etl_chunk wrong = { .type = &other, .data = &o, .len = 1 };
+
+    (void)state;
+    out_init(&o);
+    etl_err_clear(&err);
+    d = decode_new(ETL_COMPRESSION_AUTO, ETL_ENCODING_AUTO, &o, &err);
+    link = etl_decode_link(d);
+    assert_ptr_equal(link->kind, &etl_decode_link_kind);
+    assert_ptr_equal(link->ctx, d);
+    assert_string_equal(link->name, "decode");
+    link_finishes = 0;
+    assert_int_equal(link->kind->process(link, &bom, &err), 0);
+    assert_int_equal(link->kind->process(link, &text, &err), 0);
+    assert_int_equal(link_finishes, 0);
+    assert_int_equal(link->kind->finish(link, &v, &err), 0);
+    assert_string_equal(o.p, "a,b");
+    assert_int_equal(link_finishes, 1);
+    /* another chunk type is refused */
+    assert_int_equal(link->kind->process(link, &wrong, &err), -1);
+    assert_int_equal(err.code, ETL_E_INTERNAL);
+    assert_string_equal(err.msg, "the decoder expects bytes, not rows");
+    /* a truncated stream fails the finish: the next link is not finished */
+    etl_decode_reset(d);
+    etl_err_clear(&err);
+    {
+        struct etl_chunk gz = { .bytes = "\x1f\x8b\x08", .len = 3 };
+
+        assert_int_equal(link->kind->process(link, &gz, &err), 0);
+    }
+    assert_int_equal(link->kind->finish(link, &v, &err), -1);
+    assert_string_equal(err.msg, "truncated gzip stream");
+    assert_int_equal(link_finishes, 1);
+    decode_free(d);
+    out_free(&o);
 }
 
 /* Big compressed input: memory stays where it was after a small file. */
@@ -909,7 +1009,7 @@ test_bounded_memory(void **state)
     z = zpack(text, n, 31, &zn);
     out_init(&o);
     etl_err_clear(&err);
-    d = etl_decode_new(ETL_COMPRESSION_AUTO, ETL_ENCODING_AUTO, sink, &o, &err);
+    d = decode_new(ETL_COMPRESSION_AUTO, ETL_ENCODING_AUTO, &o, &err);
     assert_int_equal(etl_decode_feed(d, z, 100, &err), 0);
     before = etl_decode_footprint(d);
     assert_true(before < 300 * 1024);
@@ -923,7 +1023,7 @@ test_bounded_memory(void **state)
     assert_int_equal(etl_decode_finish(d, &err), 0);
     assert_int_equal(etl_decode_offset(d), n);
     assert_int_equal(etl_decode_footprint(d), before);
-    etl_decode_free(d);
+    decode_free(d);
     out_free(&o);
     free(z);
     free(text);
@@ -952,6 +1052,7 @@ main(void)
         cmocka_unit_test(test_sink_error),
         cmocka_unit_test(test_auto_edges),
         cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_link),
         cmocka_unit_test(test_bounded_memory),
     };
 

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "etl/num.h"
+#include "etl/ewc/num.h"
 
 static void
 expect_num(const char *text, const char *value, enum etl_qualifier q, const char *unit)

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "etl/period.h"
+#include "etl/ewc/period.h"
 
 static void
 expect_at(const char *text, int32_t as_of, enum etl_period_kind kind, int32_t start,

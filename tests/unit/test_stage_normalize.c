@@ -18,8 +18,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "etl/catalog.h"
+#include "etl/ewc/catalog.h"
 #include "etl/pipeline.h"
+#include "etl/resource.h"
 #include "etl/stage.h"
 #include "support.h"
 
@@ -28,6 +29,8 @@ extern const struct etl_stage_kind etl_stage_validate;
 
 static struct etl_catalog *cat;
 static struct etl_config cfg;
+/* the catalog as the configuration's one resource, put by hand */
+static struct etl_resource res = { .name = "catalog" };
 static struct etl_pipeline pl;
 static struct etl_batch batch;
 static struct etl_verdict verdict;   /* the chain's, handed to finish() */
@@ -49,7 +52,9 @@ setup(void **state)
         fprintf(stderr, "cannot load the catalog: %s %s\n", err.where, err.msg);
         return -1;
     }
-    cfg.catalog = cat;
+    res.ptr = cat;
+    cfg.resources = &res;
+    cfg.nresources = 1;
     pl.config = &cfg;
     pl.name = (char *)"test";
     return 0;
@@ -121,7 +126,7 @@ add_row(const char *region, const char *partner, const char *indicator, const ch
 static void
 run(struct fixture *fx)
 {
-    struct etl_chunk chunk = { .batch = &batch };
+    struct etl_chunk chunk = etl_chunk_rows(&batch);
     struct etl_err err;
 
     etl_err_clear(&err);
@@ -449,7 +454,7 @@ test_throughput(void **state)
     struct fixture vfx;
     struct etl_doc *vdoc;
     struct etl_job job;
-    struct etl_chunk chunk = { .batch = &batch };
+    struct etl_chunk chunk = etl_chunk_rows(&batch);
     struct timespec t0, t1;
     /* EWC_PASSES=4000 for a steadier figure (perf record, callgrind) */
     const int passes = getenv("EWC_PASSES") != NULL && atoi(getenv("EWC_PASSES")) > 0 ?
@@ -583,20 +588,48 @@ test_finish_and_empty_batch(void **state)
     free_stage(fx);
 }
 
+/* normalize takes row batches: a byte chunk is an internal error. */
+static void
+test_chunk_type(void **state)
+{
+    struct etl_err err;
+    struct fixture *fx = make_stage("{}", &err);
+    struct etl_chunk chunk = { .bytes = "a,b\n", .len = 4 };
+
+    (void)state;
+    test_record.batches = 0;
+    etl_err_clear(&err);
+    assert_int_equal(etl_stage_normalize.process(&fx->st, &chunk, &err), -1);
+    assert_int_equal(err.code, ETL_E_INTERNAL);
+    assert_string_equal(err.msg, "stage normalize (normalize) expects rows, not bytes");
+    assert_int_equal(test_record.batches, 0);
+    /* a chunk of a type nobody here knows */
+    {
+        static const struct etl_chunk_type other = { .name = "cells" };
+        struct etl_chunk c = { .type = &other, .data = &batch, .len = 1 };
+
+        etl_err_clear(&err);
+        assert_int_equal(etl_stage_normalize.process(&fx->st, &c, &err), -1);
+        assert_string_equal(err.msg, "stage normalize (normalize) expects rows, not cells");
+    }
+    free_stage(fx);
+}
+
 static void
 test_no_catalog(void **state)
 {
     struct etl_err err;
     struct fixture *fx = make_stage("{}", &err);
-    struct etl_chunk chunk = { .batch = &batch };
+    struct etl_chunk chunk = etl_chunk_rows(&batch);
 
     (void)state;
-    cfg.catalog = NULL;
+    cfg.nresources = 0;
     etl_err_clear(&err);
     assert_int_equal(etl_stage_normalize.process(&fx->st, &chunk, &err), -1);
     assert_int_equal(err.code, ETL_E_INTERNAL);
     assert_string_equal(err.msg, "stage normalize has no catalog");
-    cfg.catalog = cat;
+    cfg.nresources = 1;
+    res.ptr = cat;
     free_stage(fx);
 }
 
@@ -637,6 +670,7 @@ main(void)
         cmocka_unit_test(test_long_texts_are_cut),
         cmocka_unit_test(test_as_of_and_strict),
         cmocka_unit_test(test_finish_and_empty_batch),
+        cmocka_unit_test(test_chunk_type),
         cmocka_unit_test(test_no_catalog),
         cmocka_unit_test(test_config_errors),
     };

@@ -28,8 +28,9 @@
 #include "etl/config.h"
 #include "etl/csv.h"
 #include "etl/pipeline.h"
-#include "etl/row.h"
+#include "etl/ewc/row.h"
 #include "etl/stage.h"
+#include "stages/parse.h"
 
 extern const struct etl_stage_kind etl_stage_parse_csv;
 
@@ -77,19 +78,21 @@ static int
 rec_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
 {
     struct recorder *r = st->ctx;
+    struct etl_batch *batch = in->data;
 
-    assert_non_null(in->batch);
-    assert_null(in->bytes);
+    assert_ptr_equal(in->type, &etl_chunk_rows_type);
+    assert_non_null(batch);
+    assert_int_equal(in->len, batch->n);
     r->batches++;
     if (r->fail_batch > 0 && (long)r->batches == r->fail_batch) {
         return etl_err_set(err, ETL_E_DB, "next stage refused batch %zu", r->batches);
     }
-    assert_true(in->batch->n > 0 && in->batch->n <= ETL_BATCH_ROWS);
-    if (in->batch->n > r->max_batch) {
-        r->max_batch = in->batch->n;
+    assert_true(batch->n > 0 && batch->n <= ETL_BATCH_ROWS);
+    if (batch->n > r->max_batch) {
+        r->max_batch = batch->n;
     }
-    for (size_t i = 0; i < in->batch->n; i++) {
-        struct etl_row *row = &in->batch->rows[i];
+    for (size_t i = 0; i < batch->n; i++) {
+        struct etl_row *row = &batch->rows[i];
         char num[32];
 
         /* parse leaves the normalized part zero */
@@ -622,7 +625,7 @@ test_downstream_errors(void **state)
     etl_err_clear(&err);
     assert_int_equal(etl_stage_parse_csv.begin(&f.st, &err), 0);
     {
-        struct etl_chunk c = { .bytes = text, .len = n, .batch = NULL };
+        struct etl_chunk c = { .bytes = text, .len = n };
 
         assert_int_equal(etl_stage_parse_csv.process(&f.st, &c, &err), -1);
     }
@@ -636,7 +639,7 @@ test_downstream_errors(void **state)
     etl_err_clear(&err);
     assert_int_equal(etl_stage_parse_csv.begin(&f.st, &err), 0);
     {
-        struct etl_chunk c = { .bytes = text, .len = n, .batch = NULL };
+        struct etl_chunk c = { .bytes = text, .len = n };
 
         assert_int_equal(etl_stage_parse_csv.process(&f.st, &c, &err), 0);
     }
@@ -650,7 +653,7 @@ test_downstream_errors(void **state)
     etl_err_clear(&err);
     assert_int_equal(etl_stage_parse_csv.begin(&f.st, &err), 0);
     {
-        struct etl_chunk c = { .bytes = text, .len = n, .batch = NULL };
+        struct etl_chunk c = { .bytes = text, .len = n };
 
         assert_int_equal(etl_stage_parse_csv.process(&f.st, &c, &err), 0);
     }
@@ -662,6 +665,42 @@ test_downstream_errors(void **state)
     free(text);
 }
 
+/* parse takes bytes: any other chunk is an internal error, nothing pushed. */
+static void
+test_chunk_type(void **state)
+{
+    struct fx f;
+    struct etl_err err;
+    struct etl_batch *b = calloc(1, sizeof(*b));
+    struct etl_chunk c = etl_chunk_rows(b);
+
+    (void)state;
+    assert_int_equal(fx_open(&f, NOKEYS, &err), 0);
+    assert_int_equal(etl_stage_parse_csv.begin(&f.st, &err), 0);
+    assert_int_equal(etl_stage_parse_csv.process(&f.st, &c, &err), -1);
+    assert_int_equal(err.code, ETL_E_INTERNAL);
+    assert_string_equal(err.msg, "stage parse (parse_csv) expects bytes, not rows");
+    assert_int_equal(f.rec.batches, 0);
+    /* inside, the row builder link takes records only */
+    {
+        struct parse *ps = f.st.ctx;
+        struct etl_chunk bytes = { .bytes = "a,b\n", .len = 4 };
+
+        assert_ptr_equal(ps->rows.kind, &parse_rows_kind);
+        assert_ptr_equal(etl_csv_link(ps->csv)->next, &ps->rows);
+        assert_ptr_equal(etl_decode_link(ps->dec)->next, etl_csv_link(ps->csv));
+        assert_ptr_equal(ps->rows.next, &f.next);
+        etl_err_clear(&err);
+        assert_int_equal(ps->rows.kind->process(&ps->rows, &bytes, &err), -1);
+        assert_int_equal(err.code, ETL_E_INTERNAL);
+        assert_string_equal(err.msg, "the row builder expects records, not bytes");
+        assert_int_equal(f.rec.batches, 0);
+    }
+    etl_stage_parse_csv.abort(&f.st);
+    fx_close(&f);
+    free(b);
+}
+
 /* A file dropped half-way leaves nothing behind for the next one. */
 static void
 test_abort_and_reuse(void **state)
@@ -670,7 +709,7 @@ test_abort_and_reuse(void **state)
     static const char next[] = "\xef\xbb\xbf地区;指标;时期;数值\n甲;乙;丙;丁\n";
     struct fx f;
     struct etl_err err;
-    struct etl_chunk c = { .bytes = half, .len = sizeof(half) - 1, .batch = NULL };
+    struct etl_chunk c = { .bytes = half, .len = sizeof(half) - 1 };
 
     (void)state;
     assert_int_equal(fx_open(&f, NOKEYS, &err), 0);
@@ -1317,6 +1356,7 @@ main(void)
         cmocka_unit_test(test_batches),
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_downstream_errors),
+        cmocka_unit_test(test_chunk_type),
         cmocka_unit_test(test_abort_and_reuse),
         cmocka_unit_test(test_sdmx_10),
         cmocka_unit_test(test_sdmx_20),

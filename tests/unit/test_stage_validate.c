@@ -17,8 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "etl/catalog.h"
+#include "etl/ewc/catalog.h"
 #include "etl/pipeline.h"
+#include "etl/resource.h"
 #include "etl/stage.h"
 #include "support.h"
 
@@ -28,6 +29,8 @@ extern const struct etl_stage_kind etl_stage_validate;
 static struct etl_verdict verdict;
 static struct etl_catalog *cat;
 static struct etl_config cfg;
+/* the catalog as the configuration's one resource, put by hand */
+static struct etl_resource res = { .name = "catalog" };
 static struct etl_pipeline pl;
 static struct etl_batch batch;
 static struct etl_job job;
@@ -49,7 +52,9 @@ setup(void **state)
         fprintf(stderr, "cannot load the catalog: %s %s\n", err.where, err.msg);
         return -1;
     }
-    cfg.catalog = cat;
+    res.ptr = cat;
+    cfg.resources = &res;
+    cfg.nresources = 1;
     pl.config = &cfg;
     return 0;
 }
@@ -133,7 +138,7 @@ add_row(const char *region, const char *partner, const char *indicator, const ch
 static void
 run(struct fixture *fx)
 {
-    struct etl_chunk chunk = { .batch = &batch };
+    struct etl_chunk chunk = etl_chunk_rows(&batch);
     struct etl_err err;
 
     etl_err_clear(&err);
@@ -467,20 +472,39 @@ test_max_ratio_configured(void **state)
     free_stage(fx);
 }
 
+/* validate takes row batches: a byte chunk is an internal error. */
+static void
+test_chunk_type(void **state)
+{
+    struct etl_err err;
+    struct fixture *fx = make_stage("{}", &err);
+    struct etl_chunk chunk = { .bytes = "a,b\n", .len = 4 };
+
+    (void)state;
+    test_record.batches = 0;
+    etl_err_clear(&err);
+    assert_int_equal(etl_stage_validate.process(&fx->st, &chunk, &err), -1);
+    assert_int_equal(err.code, ETL_E_INTERNAL);
+    assert_string_equal(err.msg, "stage validate (validate) expects rows, not bytes");
+    assert_int_equal(test_record.batches, 0);
+    free_stage(fx);
+}
+
 static void
 test_no_catalog(void **state)
 {
     struct etl_err err;
     struct fixture *fx = make_stage("{}", &err);
-    struct etl_chunk chunk = { .batch = &batch };
+    struct etl_chunk chunk = etl_chunk_rows(&batch);
 
     (void)state;
-    cfg.catalog = NULL;
+    cfg.nresources = 0;
     etl_err_clear(&err);
     assert_int_equal(etl_stage_validate.process(&fx->st, &chunk, &err), -1);
     assert_int_equal(err.code, ETL_E_INTERNAL);
     assert_string_equal(err.msg, "stage validate has no catalog");
-    cfg.catalog = cat;
+    cfg.nresources = 1;
+    res.ptr = cat;
     free_stage(fx);
 }
 
@@ -731,24 +755,25 @@ test_catalog_changed(void **state)
     struct etl_err err;
     struct fixture *fx = make_stage("ranges: {enterprises_guided: {max: 10}}\n", &err);
     struct etl_catalog *other;
-    struct etl_chunk chunk = { .batch = &batch };
+    struct etl_chunk chunk = etl_chunk_rows(&batch);
 
     (void)state;
     assert_non_null(fx);
     etl_err_clear(&err);
     other = etl_catalog_load("config/catalog", &err);
     assert_non_null(other);
-    cfg.catalog = other;
+    res.ptr = other;
     batch.n = 0;
     assert_int_equal(etl_stage_validate.process(&fx->st, &chunk, &err), -1);
     assert_int_equal(err.code, ETL_E_INTERNAL);
     assert_string_equal(err.msg, "stage validate: catalog changed since it was configured");
-    cfg.catalog = cat;
+    cfg.nresources = 1;
+    res.ptr = cat;
     etl_catalog_free(other);
     free_stage(fx);
 
     /* ranges and accepted need the catalog at configure time */
-    cfg.catalog = NULL;
+    cfg.nresources = 0;
     assert_null(make_stage("ranges: {enterprises_guided: {max: 10}}\n", &err));
     assert_int_equal(err.code, ETL_E_INTERNAL);
     assert_string_equal(err.msg, "stage validate has no catalog");
@@ -756,7 +781,8 @@ test_catalog_changed(void **state)
     assert_string_equal(err.msg, "stage validate has no catalog");
     fx = make_stage("min_year: 2000\n", &err);
     assert_non_null(fx);
-    cfg.catalog = cat;
+    cfg.nresources = 1;
+    res.ptr = cat;
     free_stage(fx);
 }
 
@@ -898,6 +924,7 @@ main(void)
         cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_reject_ratio),
         cmocka_unit_test(test_max_ratio_configured),
+        cmocka_unit_test(test_chunk_type),
         cmocka_unit_test(test_no_catalog),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_known_codes),

@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "date.h"
-#include "hash.h"
+#include "etl/config.h"
+#include "etl/date.h"
+#include "etl/hash.h"
 #include "period.h"
-#include "text.h"
+#include "etl/text.h"
 
 #define CATALOG_MAX_CHAIN 8     /* successor/predecessor steps followed */
 

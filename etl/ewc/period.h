@@ -12,8 +12,8 @@
 
 #include <stdint.h>
 
-#include "date.h"
-#include "err.h"
+#include "etl/date.h"
+#include "etl/err.h"
 #include "row.h"
 
 /* Longest period text accepted (bytes); longer is an invalid period. */

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
+#include "etl/err.h"
 #include "row.h"
 
 /* Digits kept while parsing; a longer number cannot fit ETL_VALUE_MAX anyway. */

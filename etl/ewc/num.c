@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "text.h"
+#include "etl/text.h"
 
 /* Clip quoted texts in messages to this many bytes (at a character start). */
 #define NUM_QUOTE_MAX 60

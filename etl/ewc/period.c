@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "date.h"
-#include "text.h"
+#include "etl/date.h"
+#include "etl/text.h"
 
 #define PERIOD_QUOTE_MAX 60
 

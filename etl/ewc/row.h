@@ -6,6 +6,9 @@
  *    (struct etl_batch) whose storage is owned by the parse stage and reused
  *    from batch to batch: nothing is allocated per row, and every pointer in
  *    a row dies when the batch is handed back (after process() returns).
+ *
+ *    A batch travels down the chain as a chunk of type etl_chunk_rows_type
+ *    (etl/stage.h): 'data' is the struct etl_batch, 'len' its row count.
  */
 #ifndef ETL_ROW_H
 #define ETL_ROW_H
@@ -13,6 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "etl/err.h"
+#include "etl/stage.h"
 
 /* The canonical columns of DOMAIN.md, in this order. */
 enum etl_col {
@@ -88,6 +94,26 @@ struct etl_batch {
     struct etl_row rows[ETL_BATCH_ROWS];
     size_t n;
 };
+
+/* The chunk type of row batches: data is a struct etl_batch, len its n. */
+extern const struct etl_chunk_type etl_chunk_rows_type;
+
+/* A chunk carrying 'b' (the caller keeps owning it). */
+static inline struct etl_chunk
+etl_chunk_rows(struct etl_batch *b)
+{
+    struct etl_chunk c = { .type = &etl_chunk_rows_type, .data = b, .len = b->n };
+
+    return c;
+}
+
+/*
+ * The batch that chunk 'c' carries to stage 'st', or NULL with 'err' set
+ * (ETL_E_INTERNAL, "stage NAME (KIND) expects rows, not bytes") when 'c' is
+ * of another type.
+ */
+struct etl_batch *etl_chunk_batch(const struct etl_stage *st, const struct etl_chunk *c,
+                                  struct etl_err *err) ETL_MUSTCHECK;
 
 /* Mark a row rejected with a reason (printf-style), unless it already is. */
 void etl_row_reject(struct etl_row *row, const char *fmt, ...)
