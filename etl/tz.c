@@ -1,8 +1,10 @@
 /*
  * tz.c
  *    The zone of a schedule, for glibc's tz code: the checks that it exists
- *    (glibc takes any zone it cannot read for UTC, silently, and reads a bad
- *    TZ string as far as it can) and the switch of TZ around a conversion.
+ *    and that its TZif file is sound (glibc takes any zone it cannot read
+ *    for UTC, silently, and reads a bad TZ string as far as it can; it does
+ *    the conversions, so only the structure is checked here, no tables are
+ *    built) and the switch of TZ around a conversion.
  *    See tz.h.  The user is cron.c.
  */
 #include "tz.h"
@@ -27,6 +29,15 @@
 
 /* A TZif file starts with "TZif", a version byte and a 44-byte header. */
 #define ZONE_HEADER_LEN 44
+
+/* A transition's type index is one byte: at most 256 types. */
+#define ZONE_TYPES_MAX 256
+
+/* Largest UTC offset of a zone file's type: 26 hours (RFC 8536 says under). */
+#define ZONE_OFFSET_MAX (26 * 3600)
+
+/* Longest footer TZ string accepted; tzdata's are under 50 bytes. */
+#define ZONE_FOOTER_MAX 128
 
 /* Longest time zone abbreviation accepted in a TZ string ("<+0530>"). */
 #define ZONE_ABBR_MAX 16
@@ -180,21 +191,182 @@ tz_unknown(const char *name, const char *why, struct etl_err *err)
     return -1;
 }
 
+/* ---- TZif files: the structure glibc takes for UTC when it is wrong ---- */
+
+/* Big-endian integers of a TZif file. */
+static uint32_t
+tzif_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+           (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Transition time i of a data block with 'timesize'-byte times. */
+static int64_t
+tzif_time(const unsigned char *p, uint32_t i, size_t timesize)
+{
+    p += (size_t)i * timesize;
+    if (timesize == 4) {
+        return (int32_t)tzif_be32(p);
+    }
+    return (int64_t)((uint64_t)tzif_be32(p) << 32 | tzif_be32(p + 4));
+}
+
+/* The six counts of a TZif header, in file order. */
+struct tzif_counts {
+    uint32_t isut, isstd, leap, time, type, chars;
+};
+
 /*
- * Check that 'path' can be the zone file of the zone called 'name': a
- * missing, unreadable, odd or huge file is an unknown zone (the reason in
- * the detail), one without a TZif header an invalid zone file.  The file's
- * contents are glibc's to read.
+ * The header at 'off' of a 'len'-byte file and the size of its data block
+ * (*data), which must fit the file.  NULL, or why the file is invalid.
+ */
+static const char *
+tzif_header(const unsigned char *buf, size_t len, size_t off, size_t timesize,
+            struct tzif_counts *n, size_t *data)
+{
+    const unsigned char *h = buf + off;
+    uint64_t size;
+
+    if (len < off || len - off < ZONE_HEADER_LEN) {
+        return "truncated";
+    }
+    if (memcmp(h, "TZif", 4) != 0) {
+        return "not a TZif file";
+    }
+    n->isut = tzif_be32(h + 20);
+    n->isstd = tzif_be32(h + 24);
+    n->leap = tzif_be32(h + 28);
+    n->time = tzif_be32(h + 32);
+    n->type = tzif_be32(h + 36);
+    n->chars = tzif_be32(h + 40);
+    size = (uint64_t)n->time * (timesize + 1) + (uint64_t)n->type * 6 +
+           n->chars + (uint64_t)n->leap * (timesize + 4) + n->isstd + n->isut;
+    if (size > len - off - ZONE_HEADER_LEN) {
+        return "truncated";
+    }
+    *data = (size_t)size;
+    return NULL;
+}
+
+/*
+ * The tables of the data block 'p' that glibc reads: types and
+ * abbreviations to point at, transitions in order, sane offsets, no leap
+ * seconds (the clock ewc-etl reads has none).  NULL, or what is wrong.
+ */
+static const char *
+tzif_tables(const unsigned char *p, const struct tzif_counts *n,
+            size_t timesize)
+{
+    const unsigned char *idx = p + (size_t)n->time * timesize;
+    const unsigned char *type = idx + n->time;
+
+    if (n->leap > 0) {
+        return "leap seconds are not supported";
+    }
+    if (n->type == 0 || n->type > ZONE_TYPES_MAX) {
+        return "bad local time type count";
+    }
+    if (n->chars == 0) {
+        return "bad abbreviation count";
+    }
+    for (uint32_t i = 0; i < n->time; i++) {
+        if (idx[i] >= n->type) {
+            return "bad local time type index";
+        }
+        if (i > 0 && tzif_time(p, i, timesize) <= tzif_time(p, i - 1, timesize)) {
+            return "transition times out of order";
+        }
+    }
+    for (uint32_t i = 0; i < n->type; i++, type += 6) {
+        int32_t utoff = (int32_t)tzif_be32(type);
+
+        if (utoff < -ZONE_OFFSET_MAX || utoff > ZONE_OFFSET_MAX) {
+            return "UTC offset out of range";
+        }
+        if (type[5] >= n->chars) {
+            return "bad abbreviation index";
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The footer of a version 2+ file, the 'rest' bytes after its second data
+ * block: "\n", a TZ string (empty: none), "\n", then the end of the file.
+ * The TZ string must be POSIX syntax (glibc reads a bad one as far as it
+ * can).  0, or -1 with why not in 'why'.
  */
 static int
-tz_check_file(const char *path, const char *name, struct etl_err *err)
+tzif_footer(const unsigned char *p, size_t rest, char *why, size_t size)
 {
-    unsigned char head[ZONE_HEADER_LEN];
+    const char *s = (const char *)p + 1;
+    char tzs[ZONE_FOOTER_MAX];
+    size_t n = rest >= 2 ? rest - 2 : 0;
+
+    if (rest < 2 || p[0] != '\n' || p[rest - 1] != '\n' ||
+        n >= sizeof(tzs) || memchr(s, '\n', n) != NULL ||
+        memchr(s, '\0', n) != NULL) {
+        snprintf(why, size, "bad footer");
+        return -1;
+    }
+    memcpy(tzs, s, n);
+    tzs[n] = '\0';
+    if (n > 0 && !tz_string_ok(tzs)) {
+        snprintf(why, size, "bad TZ string \"%s\"", tzs);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Check the structure of a TZif file 'buf' of 'len' bytes: the counts of
+ * each header fit the file, the tables glibc reads (the second, 64-bit
+ * block of a version 2+ file) and the footer make sense.  0, or -1 with
+ * why the file is invalid in 'why'.
+ */
+static int
+tzif_check(const unsigned char *buf, size_t len, char *why, size_t size)
+{
+    struct tzif_counts n;
+    size_t data, off = ZONE_HEADER_LEN;
+    size_t timesize = 4;
+    const char *bad;
+
+    if ((bad = tzif_header(buf, len, 0, 4, &n, &data)) == NULL &&
+        buf[4] >= '2') {
+        off += data;
+        timesize = 8;
+        if ((bad = tzif_header(buf, len, off, 8, &n, &data)) == NULL) {
+            off += ZONE_HEADER_LEN;
+        }
+    }
+    if (bad == NULL) {
+        bad = tzif_tables(buf + off, &n, timesize);
+    }
+    if (bad != NULL) {
+        snprintf(why, size, "%s", bad);
+        return -1;
+    }
+    return timesize == 8 ? tzif_footer(buf + off + data, len - off - data,
+                                       why, size)
+                         : 0;
+}
+
+/*
+ * Read 'path', the zone file of the zone called 'name', into *buf (*len
+ * bytes; the caller frees it): a missing, unreadable, odd or huge file is
+ * an unknown zone, the reason in the detail.
+ */
+static int
+tz_read_file(const char *path, const char *name, unsigned char **buf,
+             size_t *len, struct etl_err *err)
+{
     FILE *f = fopen(path, "rb");
     char why[sizeof(err->detail)] = "";
     struct stat st;
-    size_t n = 0;
 
+    *buf = NULL;
     if (f == NULL) {
         snprintf(why, sizeof(why), "could not open \"%s\": %s", path,
                  strerror(errno));
@@ -205,23 +377,46 @@ tz_check_file(const char *path, const char *name, struct etl_err *err)
     } else if (st.st_size > ZONE_FILE_MAX) {
         snprintf(why, sizeof(why), "\"%s\" is too large for a zone file",
                  path);
+    } else if ((*buf = malloc((size_t)st.st_size + 1)) == NULL) {
+        fclose(f);
+        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
     } else {
-        n = fread(head, 1, sizeof(head), f);
+        *len = fread(*buf, 1, (size_t)st.st_size, f);
+        if (ferror(f)) {
+            snprintf(why, sizeof(why), "could not read \"%s\"", path);
+            free(*buf);
+            *buf = NULL;
+        }
     }
     fclose(f);
-    if (why[0] != '\0') {
-        return tz_unknown(name, why, err);
+    return why[0] != '\0' ? tz_unknown(name, why, err) : 0;
+}
+
+/*
+ * Check that 'path' can be the zone file of the zone called 'name': see
+ * tz_read_file for an unknown zone; a file that is not TZif, or whose
+ * structure is wrong, is an invalid zone file ("invalid time zone file
+ * \"path\": why", detail: the zone).  Its times are glibc's to read.
+ */
+static int
+tz_check_file(const char *path, const char *name, struct etl_err *err)
+{
+    char why[sizeof(err->msg)];
+    unsigned char *buf;
+    size_t len = 0;
+    int rc;
+
+    if (tz_read_file(path, name, &buf, &len, err) < 0) {
+        return -1;
     }
-    if (n < sizeof(head)) {
-        return etl_err_set(err, ETL_E_CONFIG,
-                           "invalid time zone file \"%s\": truncated", path);
+    rc = tzif_check(buf, len, why, sizeof(why));
+    free(buf);
+    if (rc < 0) {
+        etl_err_set(err, ETL_E_CONFIG, "invalid time zone file \"%s\": %s",
+                    path, why);
+        etl_err_detail(err, "the file of time zone \"%s\"", name);
     }
-    if (memcmp(head, "TZif", 4) != 0) {
-        return etl_err_set(err, ETL_E_CONFIG,
-                           "invalid time zone file \"%s\": not a TZif file",
-                           path);
-    }
-    return 0;
+    return rc;
 }
 
 /* Set the zone's name and the TZ value of its conversions (NULL: unset). */

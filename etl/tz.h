@@ -1,9 +1,10 @@
 /*
  * tz.h
  *    The time zone of a schedule, for glibc's own tz code: etl_tz_load
- *    checks that the zone exists (glibc would take an unknown one for UTC
- *    without a word) and keeps the TZ value that selects it; etl_tz_enter
- *    makes it glibc's local zone (setenv TZ, tzset) for one conversion,
+ *    checks that the zone exists and that its file is sound (glibc would
+ *    take an unknown or broken one for UTC without a word) and keeps the
+ *    TZ value that selects it; etl_tz_enter makes it glibc's local zone
+ *    (setenv TZ, tzset) for one conversion,
  *    etl_tz_leave puts TZ and glibc's zone back.  Setting TZ is not
  *    thread-safe: ewc-etl is single-threaded (its workers are processes).
  *
@@ -27,11 +28,19 @@ struct etl_tz {
  * /usr/share/zoneinfo (no "..", no leading "/"); NULL, the local zone as
  * libc picks it: $TZ (":name", "name", "/path", a POSIX TZ string; empty is
  * UTC), else /etc/localtime, else UTC.  A zone file must be a regular file
- * of at most 256 KiB starting with a TZif header; its contents are glibc's
- * to read.  A $TZ that names no file must be POSIX TZ syntax.  0, or -1
- * with ETL_E_CONFIG ('unknown time zone "x"', detail: why;
- * 'invalid time zone file "path": truncated' or ': not a TZif file'), or
- * ETL_E_NOMEM.  Free with etl_tz_free, after a failure too.
+ * of at most 256 KiB in TZif format, checked for what glibc would read as
+ * UTC without a word: headers whose counts fit the file, at least one type
+ * and one abbreviation byte, type and abbreviation indexes in range,
+ * transitions in ascending order, UTC offsets within 26 hours, no leap
+ * seconds, and in a version 2+ file a final "\n<POSIX TZ string>\n" footer.
+ * Its times are glibc's to read.  A $TZ that names no file must be POSIX
+ * TZ syntax.  0, or -1 with ETL_E_CONFIG ('unknown time zone "x"', detail:
+ * why; or 'invalid time zone file "path": why', detail 'the file of time
+ * zone "x"', why one of "truncated", "not a TZif file", "leap seconds are
+ * not supported", "bad local time type count", "bad abbreviation count",
+ * "bad local time type index", "transition times out of order", "UTC offset
+ * out of range", "bad abbreviation index", "bad footer", 'bad TZ string
+ * "s"'), or ETL_E_NOMEM.  Free with etl_tz_free, after a failure too.
  */
 int etl_tz_load(struct etl_tz *z, const char *tz, struct etl_err *err) ETL_MUSTCHECK;
 void etl_tz_free(struct etl_tz *z);

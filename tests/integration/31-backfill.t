@@ -127,8 +127,16 @@ k1=$BG_PID
 running_backfill() {
     [ "$(q "select count(*) from ledger.run where pid = $1 and kind = 'backfill'")" = 1 ]
 }
+# the server took the delayed answer off its script: b-2021.csv's request
+# arrived and is held there for 20 s
+held_b2021() {
+    python3 - "$HTTP_SCRIPT" <<'PY'
+import json, sys
+sys.exit(json.load(open(sys.argv[1], encoding="utf-8")).get("/b-2021.csv") != [])
+PY
+}
 ok "the backfill started (its run is in the ledger)" -- wait_until 20 running_backfill "$k1"
-sleep 1
+ok "the server holds its request for b-2021.csv" -- wait_until 20 held_b2021
 ok "it is still running (waiting for b-2021.csv)" -- bg_alive "$k1"
 bg_kill "$k1"
 is "$(year_sum 2021)" "$sum2021" "killed while downloading: 2021's contents intact"

@@ -62,6 +62,22 @@ rows_of() {     # rows_of URL: the observations loaded from URL
 run_of() {      # the run of the process PID
     q "select id from ledger.run where pid = $1"
 }
+sig_pending() {     # sig_pending PID SIGNO: the signal awaits delivery
+    local m
+    for m in $(awk '$1 == "SigPnd:" || $1 == "ShdPnd:" { print $2 }' \
+                   "/proc/$1/status" 2>/dev/null); do
+        if (( (16#$m >> ($2 - 1)) & 1 )); then
+            return 0
+        fi
+    done
+    return 1
+}
+# stop_taken PID: its handler has the SIGTERM (delivered, no longer pending;
+# ewc-etl logs nothing then) and the file in flight is still being loaded
+# (its session sleeps in the trigger): the grace has begun
+stop_taken() {
+    ! sig_pending "$1" 15 && sleeping
+}
 
 ## A. one SIGTERM: the grace, then the file in flight is rolled back
 trigger_on
@@ -109,8 +125,9 @@ pb=$BG_PID
 ok "B: ewc-etl is inside slow2.csv's load" -- wait_until 60 sleeping ||
     diag "$(cat "$T/b.err")"
 kill -TERM "$pb"
-sleep 1
-ok "B: one second after the first SIGTERM it still runs (grace)" -- bg_alive "$pb"
+ok "B: the first SIGTERM was taken and slow2.csv's load goes on" -- \
+    wait_until 10 stop_taken "$pb"
+ok "B: after the first SIGTERM it still runs (grace)" -- bg_alive "$pb"
 bg_signal_wait TERM "$pb" 15
 is "$BG_RC" "4" "B: second SIGTERM: exit 4"
 ok "B: exited within 3 s of the second signal ($BG_SECS s)" -- \

@@ -1007,6 +1007,7 @@ put64(struct tzb *z, int64_t v)
 /* A zone for the builder; 'chars' holds NULs, so its length is given. */
 struct tzspec {
     char version;                   /* 0, '2', '3' */
+    uint32_t leap;                  /* leap second records, all zero */
     int ntrans;
     int64_t trans[4];
     uint8_t idx[4];
@@ -1028,7 +1029,7 @@ tz_block(struct tzb *z, const struct tzspec *s, int timesize)
     put(z, pad, 15);
     put32(z, 0);
     put32(z, 0);
-    put32(z, 0);
+    put32(z, s->leap);
     put32(z, (uint32_t)s->ntrans);
     put32(z, (uint32_t)s->ntypes);
     put32(z, (uint32_t)s->nchars);
@@ -1047,6 +1048,9 @@ tz_block(struct tzb *z, const struct tzspec *s, int timesize)
         put(z, rest, 2);
     }
     put(z, s->chars, s->nchars);
+    for (uint32_t i = 0; i < s->leap * (uint32_t)(timesize + 4); i++) {
+        put(z, "", 1);
+    }
 }
 
 /* Write $TZDIR/name: the spec, cut to 'cut' bytes if not 0. */
@@ -1097,7 +1101,10 @@ static int
 tzdir_teardown(void **state)
 {
     static const char *const names[] = {
-        "Good", "V1", "Rule", "Magic", "Short", "Big", "Empty", NULL
+        "Good", "V1", "Rule", "Magic", "Short", "Big", "Empty", "Cut",
+        "Data1", "Data2", "Magic2", "Leap", "NoTypes", "Types", "NoChars",
+        "Index", "Order", "V1Order", "Offset", "OffsetW", "Abbr", "NoFooter",
+        "Unended", "Trailing", "BadRule", "NulRule", NULL
     };
     char path[256];
 
@@ -1109,6 +1116,115 @@ tzdir_teardown(void **state)
     rmdir(tzdir);
     unsetenv("TZDIR");
     return 0;
+}
+
+/* Write $TZDIR/name as raw bytes. */
+static void
+tz_write_raw(const char *name, const void *b, size_t n)
+{
+    char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", tzdir, name);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+}
+
+/*
+ * Every way the structure of a TZif file can be wrong that glibc would
+ * take for UTC without a word: counts that do not fit the file, tables
+ * that point outside themselves, times out of order, absurd offsets,
+ * a missing, unended or bad footer.
+ */
+static void
+tz_write_bad(void)
+{
+    struct tzspec s;
+    struct tzb z;
+
+    /* "Good" is 74 bytes of version 1 block, 82 of version 2, "\n\n" */
+    tz_write("Cut", &good, 100);            /* in the second header */
+    tz_write("Data1", &good, 60);           /* in the first data block */
+    tz_write("Data2", &good, 130);          /* in the second data block */
+    z.n = 0;
+    tz_block(&z, &good, 4);
+    put(&z, "TZxx", 4);
+    for (int i = 0; i < 40; i++) {
+        put(&z, "", 1);
+    }
+    tz_write_raw("Magic2", z.b, z.n);
+    s = good;
+    s.leap = 1;
+    tz_write("Leap", &s, 0);
+    s = good;
+    s.ntrans = 0;
+    s.ntypes = 0;
+    tz_write("NoTypes", &s, 0);
+    /* 257 types: one more than a byte of index can reach */
+    z.n = 0;
+    put(&z, "TZif", 4);
+    for (int i = 0; i < 15 + 1 + 12 + 4; i++) {
+        put(&z, "", 1);
+    }
+    put32(&z, 257);
+    put32(&z, 1);
+    for (int i = 0; i < 257 * 6 + 1; i++) {
+        put(&z, "", 1);
+    }
+    tz_write_raw("Types", z.b, z.n);
+    s = good;
+    s.nchars = 0;
+    tz_write("NoChars", &s, 0);
+    s = good;
+    s.idx[1] = 2;
+    tz_write("Index", &s, 0);
+    s = good;
+    s.trans[1] = -5;
+    tz_write("Order", &s, 0);
+    s.version = 0;
+    s.footer = NULL;
+    tz_write("V1Order", &s, 0);
+    s = good;
+    s.utoff[1] = 26 * 3600 + 1;
+    tz_write("Offset", &s, 0);
+    s = good;
+    s.utoff[0] = -26 * 3600 - 1;
+    tz_write("OffsetW", &s, 0);
+    s = good;
+    s.abbr[1] = 8;
+    tz_write("Abbr", &s, 0);
+    s = good;
+    s.footer = NULL;
+    tz_write("NoFooter", &s, 0);
+    tz_write("Unended", &good, 157);        /* the last "\n" cut */
+    z.n = 0;
+    tz_block(&z, &good, 4);
+    tz_block(&z, &good, 8);
+    put(&z, "\nUTC0\nUTC0\n", 11);
+    tz_write_raw("Trailing", z.b, z.n);
+    s = good;
+    s.footer = "CET-1CEST,M3.5.0";
+    tz_write("BadRule", &s, 0);
+    z.n = 0;
+    tz_block(&z, &good, 4);
+    tz_block(&z, &good, 8);
+    put(&z, "\nUTC0\0x\n", 8);
+    tz_write_raw("NulRule", z.b, z.n);
+}
+
+/* The last error's detail names zone 'name' (the one 'tz' loaded). */
+static void
+expect_zone_detail(const char *tz, const char *name)
+{
+    struct etl_err err;
+    char want[512];
+
+    etl_err_clear(&err);
+    assert_null(etl_cron_parse("@daily", tz, NULL, &err));
+    snprintf(want, sizeof(want), "the file of time zone \"%s\"", name);
+    assert_string_equal(err.detail, want);
 }
 
 static void
@@ -1167,7 +1283,7 @@ test_tzif_files(void **state)
     assert_non_null(f);
     fclose(f);
     tz_write("Short", &good, 30);
-
+    tz_write_bad();
     {
         static const struct {
             const char *name, *why;
@@ -1175,12 +1291,32 @@ test_tzif_files(void **state)
             { "Magic", "not a TZif file" },
             { "Empty", "truncated" },
             { "Short", "truncated" },
+            { "Cut", "truncated" },
+            { "Data1", "truncated" },
+            { "Data2", "truncated" },
+            { "Magic2", "not a TZif file" },
+            { "Leap", "leap seconds are not supported" },
+            { "NoTypes", "bad local time type count" },
+            { "Types", "bad local time type count" },
+            { "NoChars", "bad abbreviation count" },
+            { "Index", "bad local time type index" },
+            { "Order", "transition times out of order" },
+            { "V1Order", "transition times out of order" },
+            { "Offset", "UTC offset out of range" },
+            { "OffsetW", "UTC offset out of range" },
+            { "Abbr", "bad abbreviation index" },
+            { "NoFooter", "bad footer" },
+            { "Unended", "bad footer" },
+            { "Trailing", "bad footer" },
+            { "BadRule", "bad TZ string \"CET-1CEST,M3.5.0\"" },
+            { "NulRule", "bad footer" },
         };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
             snprintf(want, sizeof(want), "invalid time zone file \"%s/%s\": %s",
                      tzdir, bad[i].name, bad[i].why);
             expect_error("@daily", bad[i].name, ETL_E_CONFIG, want);
+            expect_zone_detail(bad[i].name, bad[i].name);
         }
     }
 
@@ -1213,6 +1349,19 @@ test_tzif_files(void **state)
                  "invalid time zone file \"%s/Magic\": not a TZif file",
                  tzdir);
         expect_error("@daily", NULL, ETL_E_CONFIG, want);
+        with_tz("Offset");
+        snprintf(want, sizeof(want),
+                 "invalid time zone file \"%s/Offset\": "
+                 "UTC offset out of range", tzdir);
+        expect_error("@daily", NULL, ETL_E_CONFIG, want);
+        expect_zone_detail(NULL, "Offset");
+        /* a path: the zone is called by it */
+        snprintf(path, sizeof(path), "%s/Order", tzdir);
+        with_tz(path);
+        snprintf(want, sizeof(want), "invalid time zone file \"%s\": "
+                 "transition times out of order", path);
+        expect_error("@daily", NULL, ETL_E_CONFIG, want);
+        expect_zone_detail(NULL, path);
         with_tz(saved);
         free(saved);
     }
