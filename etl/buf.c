@@ -59,7 +59,7 @@ buf_grow(struct etl_buf *b, size_t extra, struct etl_err *err)
     }
     p = realloc(b->data, cap);
     if (p == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     b->data = p;
     b->cap = cap;

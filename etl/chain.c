@@ -47,7 +47,7 @@ chain_stream(struct etl_stage *head, struct etl_job *job, struct etl_verdict *v,
     block = malloc(ETL_CHAIN_READ_BYTES);
     if (block == NULL) {
         close(fd);
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     memset(&chunk, 0, sizeof(chunk));
     while ((n = read(fd, block, ETL_CHAIN_READ_BYTES)) != 0) {

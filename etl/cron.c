@@ -400,7 +400,7 @@ etl_cron_parse(const char *expr, const char *tz, enum etl_cron_part *bad,
             return c;
         }
     } else if (c == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
     }
     if (bad != NULL) {
         *bad = part;

@@ -414,7 +414,7 @@ etl_daemon_run(struct etl_config *cfg, const struct etl_daemon_opts *opts, struc
     if (slots == NULL || nslots == 0) {
         slots_free(slots, nslots);
         etl_config_free(cfg);
-        return slots == NULL ? etl_err_set(err, ETL_E_NOMEM, "out of memory")
+        return slots == NULL ? etl_err_nomem(err)
                              : etl_err_set(err, ETL_E_CONFIG, "no pipeline has a schedule");
     }
     etl_log(ETL_LOG_NOTICE, "daemon started: %zu scheduled pipeline%s", nslots,

@@ -108,7 +108,7 @@ etl_decode_new(enum etl_compression comp, enum etl_encoding enc,
     struct etl_decode *d = calloc(1, sizeof(*d));
 
     if (d == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     d->comp = comp;
@@ -123,7 +123,7 @@ etl_decode_new(enum etl_compression comp, enum etl_encoding enc,
     d->out = malloc(DECODE_BLOCK);
     if (d->zout == NULL || d->hold == NULL || d->out == NULL) {
         etl_decode_free(d);
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     etl_decode_reset(d);

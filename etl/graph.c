@@ -47,7 +47,7 @@ cycle_error(const struct etl_graph_node *nodes, size_t n, const bool *placed,
     if (path == NULL || seen == NULL) {
         free(path);
         free(seen);
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return fail_at(fail, ETL_GRAPH_NOMEM, 0, ETL_GRAPH_NO_NEED);
     }
     while (cur < n && placed[cur]) {
@@ -123,7 +123,7 @@ etl_graph_order(const struct etl_graph_node *nodes, size_t n, size_t *order,
     }
     placed = calloc(n ? n : 1, sizeof(*placed));
     if (placed == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return fail_at(fail, ETL_GRAPH_NOMEM, 0, ETL_GRAPH_NO_NEED);
     }
     while (done < n) {

@@ -318,7 +318,7 @@ http_header_cb(char *p, size_t size, size_t nmemb, void *ud)
 
 nomem:
     x->failed = true;
-    etl_err_set(&x->cb_err, ETL_E_NOMEM, "out of memory");
+    etl_err_nomem(&x->cb_err);
     return 0;
 }
 
@@ -427,14 +427,14 @@ xfer_start(struct http_xfer *x, CURLM *multi, struct etl_err *err)
         struct curl_slist *l = curl_slist_append(x->hdrs, o->headers[i]);
 
         if (l == NULL) {
-            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(err);
         }
         x->hdrs = l;
     }
     if ((r->etag != NULL && !hdr_add(&x->hdrs, "If-None-Match", r->etag)) ||
         (r->last_modified != NULL &&
          !hdr_add(&x->hdrs, "If-Modified-Since", r->last_modified))) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
 
 #define SETOPT(opt, val) \
@@ -740,7 +740,7 @@ etl_http_fetch(struct etl_http_req *reqs, size_t n, const struct etl_http_opts *
         if (multi != NULL) {
             curl_multi_cleanup(multi);
         }
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)xs;
     ndone = fetch_queue(xs, reqs, n, opts);

@@ -170,7 +170,7 @@ z_inflate(struct etl_decode *d, const unsigned char *p, size_t n,
             break;
         case Z_MEM_ERROR:
             d->failed = true;
-            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(err);
         case Z_NEED_DICT:
             d->failed = true;
             return etl_err_set(err, ETL_E_DATA,

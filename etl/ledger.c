@@ -200,7 +200,7 @@ etl_ledger_runs_alive(struct pg_conn *db, const char *pipeline, int64_t run_id, 
         *ids = calloc((size_t)rows, sizeof(**ids));
         if (*ids == NULL) {
             PQclear(res);
-            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(err);
         }
     }
     for (int i = 0; i < rows; i++) {
@@ -325,7 +325,7 @@ etl_ledger_sources_read(struct pg_conn *db, const char *pipeline, struct etl_led
     s->v = calloc((size_t)rows, sizeof(*s->v));
     if (s->v == NULL) {
         etl_ledger_sources_free(s);
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     for (int i = 0; i < rows; i++) {
         s->v[i].url = PQgetvalue(s->res, i, 0);
@@ -502,7 +502,7 @@ etl_ledger_task_claim(struct pg_conn *db, int64_t run_id, int64_t *task_id, char
         (f->last_modified == NULL && !PQgetisnull(res, 0, 8))) {
         PQclear(res);
         etl_file_clear(f);
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     PQclear(res);
     *got = true;

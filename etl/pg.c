@@ -19,7 +19,7 @@ etl_pg_connect(const char *conninfo, const char *appname, struct etl_err *err)
 
     db = calloc(1, sizeof(*db));
     if (db == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     /* expand_dbname=1: 'dbname' may be a full conninfo string or URI */

@@ -109,7 +109,7 @@ etl_run_add_file(struct etl_run *run, const char *url, struct etl_err *err)
         struct etl_file *p = realloc(run->files, cap * sizeof(*p));
 
         if (p == NULL) {
-            etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            etl_err_nomem(err);
             return NULL;
         }
         run->files = p;
@@ -119,7 +119,7 @@ etl_run_add_file(struct etl_run *run, const char *url, struct etl_err *err)
     memset(f, 0, sizeof(*f));
     f->url = strdup(url);
     if (f->url == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     run->nfiles++;
@@ -188,7 +188,7 @@ stage_load(struct etl_pipeline *p, const struct etl_node *node, struct etl_err *
     st = calloc(1, sizeof(*st));
     if (st == NULL || (st->name = strdup(name_node->str)) == NULL) {
         free(st);
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     st->kind = kind;
@@ -201,7 +201,7 @@ stage_load(struct etl_pipeline *p, const struct etl_node *node, struct etl_err *
         st->needs = calloc(n, sizeof(*st->needs));
         if (st->needs == NULL) {
             stage_free(st);
-            etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            etl_err_nomem(err);
             return NULL;
         }
         for (size_t i = 0; i < n; i++) {
@@ -297,7 +297,7 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
     p = calloc(1, sizeof(*p));
     if (p == NULL || (p->name = strdup(key->str)) == NULL) {
         free(p);
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     p->node = node;
@@ -307,7 +307,7 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
         etl_node_str(node, "timezone", NULL, &s, err) < 0 ||
         (s != NULL && (p->timezone = strdup(s)) == NULL) ||
         etl_node_long(node, "workers", 1, 1, 64, &p->workers, err) < 0) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         goto fail;
     }
     if (etl_node_long(node, "jitter", 0, 0, 86400, &p->jitter, err) < 0 ||
@@ -357,7 +357,7 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
     order = calloc(stages->n, sizeof(*order));
     p->stages = calloc(stages->n, sizeof(*p->stages));
     if (loaded == NULL || g == NULL || order == NULL || p->stages == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         goto fail;
     }
     for (size_t i = 0; i < stages->n; i++) {
@@ -417,7 +417,7 @@ etl_config_load(const char *path, struct etl_err *err)
     cfg = calloc(1, sizeof(*cfg));
     if (cfg == NULL || (cfg->path = strdup(path)) == NULL) {
         free(cfg);
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     cfg->doc = etl_doc_load(path, err);
@@ -446,7 +446,7 @@ etl_config_load(const char *path, struct etl_err *err)
     if ((n != NULL && (cfg->database = strdup(n->str)) == NULL) ||
         etl_node_str(root, "spool", "/var/lib/ewc-etl/spool", &s, err) < 0 ||
         (cfg->spool_dir = etl_path_relative(path, s)) == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         goto fail;
     }
     pipes = etl_node_get(root, "pipelines");
@@ -459,7 +459,7 @@ etl_config_load(const char *path, struct etl_err *err)
     }
     cfg->pipelines = calloc(pipes->n, sizeof(*cfg->pipelines));
     if (cfg->pipelines == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         goto fail;
     }
     for (size_t i = 0; i < pipes->n; i++) {

@@ -51,7 +51,7 @@ etl_resources_load(struct etl_config *cfg, const struct etl_node *root,
     }
     cfg->resources = calloc(n, sizeof(*cfg->resources));
     if (cfg->resources == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     for (size_t i = 0; i < n; i++) {
         struct etl_resource *r = &cfg->resources[cfg->nresources];

@@ -51,7 +51,7 @@ etl_schedule_parse(const char *expr, const char *tz, enum etl_cron_part *bad,
         *bad = ETL_CRON_EXPR;
     }
     if (s == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     if (strncmp(expr, "@every ", 7) == 0) {

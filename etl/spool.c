@@ -98,7 +98,7 @@ etl_spool_open(struct etl_spool_file *sf, const char *dir, struct etl_err *err)
     sf->md = EVP_MD_CTX_new();
     if (sf->tmp_path == NULL || sf->md == NULL) {
         etl_spool_abort(sf);
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     if (EVP_DigestInit_ex(sf->md, EVP_sha256(), NULL) != 1) {
         etl_spool_abort(sf);
@@ -206,7 +206,7 @@ etl_spool_commit(struct etl_spool_file *sf, const char *dir, char **path,
     sf->fd = -1;
     final = etl_spool_path(dir, sha256);
     if (final == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         goto fail;
     }
     if (stat(final, &sb) == 0) {

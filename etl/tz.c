@@ -379,7 +379,7 @@ tz_read_file(const char *path, const char *name, unsigned char **buf,
                  path);
     } else if ((*buf = malloc((size_t)st.st_size + 1)) == NULL) {
         fclose(f);
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     } else {
         *len = fread(*buf, 1, (size_t)st.st_size, f);
         if (ferror(f)) {
@@ -424,7 +424,7 @@ static int
 tz_set(struct etl_tz *z, const char *name, const char *tz, struct etl_err *err)
 {
     if ((z->name = strdup(name)) == NULL || (tz != NULL && (z->tz = strdup(tz)) == NULL)) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     return 0;
 }

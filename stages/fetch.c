@@ -208,7 +208,7 @@ fetch_conf_vars(struct fetch_ctx *c, const struct etl_node *vars, struct etl_err
     }
     c->vars = calloc(vars->n > 0 ? vars->n : 1, sizeof(*c->vars));
     if (c->vars == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     for (size_t i = 0; i < vars->n; i++) {
         const struct etl_node *k = vars->keys[i], *v = vars->items[i];
@@ -237,7 +237,7 @@ fetch_conf_vars(struct fetch_ctx *c, const struct etl_node *vars, struct etl_err
         fv->node = v;
         fv->values = calloc(v->n, sizeof(*fv->values));
         if (fv->values == NULL) {
-            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(err);
         }
         c->nvars++;
         for (size_t j = 0; j < v->n; j++) {
@@ -280,7 +280,7 @@ fetch_conf_years(struct fetch_ctx *c, const struct etl_node *years, struct etl_e
     }
     c->years = calloc(cap, sizeof(*c->years));
     if (c->years == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     if (years->type == ETL_NODE_SEQ) {
         if (years->n == 0) {
@@ -362,7 +362,7 @@ fetch_conf_headers(struct fetch_ctx *c, const struct etl_node *h, struct etl_err
     }
     c->headers = calloc(h->n > 0 ? h->n : 1, sizeof(*c->headers));
     if (c->headers == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     for (size_t i = 0; i < h->n; i++) {
         const struct etl_node *k = h->keys[i], *v = h->items[i];
@@ -388,7 +388,7 @@ fetch_conf_headers(struct fetch_ctx *c, const struct etl_node *h, struct etl_err
         n = strlen(k->str) + 2 + strlen(v->str) + 1;
         c->headers[i] = malloc(n);
         if (c->headers[i] == NULL) {
-            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(err);
         }
         snprintf(c->headers[i], n, "%s: %s", k->str, v->str);
         c->nheaders++;
@@ -410,7 +410,7 @@ fetch_conf_urls(struct fetch_ctx *c, const struct etl_node *urls, struct etl_err
     }
     c->tmpls = calloc(n, sizeof(*c->tmpls));
     if (c->tmpls == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     for (size_t i = 0; i < n; i++) {
         const struct etl_node *u = urls->type == ETL_NODE_SEQ ? urls->items[i] : urls;
@@ -423,7 +423,7 @@ fetch_conf_urls(struct fetch_ctx *c, const struct etl_node *urls, struct etl_err
         t->node = u;
         t->vars = calloc(c->nvars > 0 ? c->nvars : 1, sizeof(*t->vars));
         if (t->vars == NULL) {
-            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(err);
         }
         c->ntmpls++;
         if (fetch_tmpl_parse(c, t, err) < 0) {
@@ -446,7 +446,7 @@ fetch_configure(struct etl_stage *st, const struct etl_node *node, struct etl_er
     long l;
 
     if (c == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     st->ctx = c;
     etl_http_opts_init(&c->http);
@@ -574,7 +574,7 @@ fetch_emit(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *
         nu = realloc(*urls, ncap * sizeof(*nu));
         if (nu == NULL) {
             etl_buf_free(&b);
-            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(err);
         }
         *urls = nu;
         *cap = ncap;
@@ -611,7 +611,7 @@ fetch_expand(const struct fetch_ctx *c, int run_year, struct fetch_url **out, si
 
     pick = calloc(c->nvars > 0 ? c->nvars : 1, sizeof(*pick));
     if (pick == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     for (size_t ti = 0; ti < c->ntmpls; ti++) {
         const struct fetch_tmpl *t = &c->tmpls[ti];
@@ -691,7 +691,7 @@ fetch_offline(struct etl_stage *st, struct etl_run *run, const struct fetch_url 
         } else if ((f->spool_path = etl_spool_path(spool_dir, p->sha256)) == NULL ||
                    !dup_opt(&f->etag, p->etag) ||
                    !dup_opt(&f->last_modified, p->last_modified)) {
-            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(err);
         } else if (stat(f->spool_path, &sb) < 0) {
             f->status = ETL_FILE_FAILED;
             etl_err_set(&f->err, ETL_E_IO, "%s: not in the spool", urls[i].url);
@@ -735,7 +735,7 @@ fetch_file_fill(struct etl_file *f, struct etl_http_req *r, const struct etl_led
     if ((f->etag == NULL && !dup_opt(&f->etag, p != NULL ? p->etag : NULL)) ||
         (f->last_modified == NULL &&
          !dup_opt(&f->last_modified, p != NULL ? p->last_modified : NULL))) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     if (r->not_modified) {
         f->status = ETL_FILE_UNCHANGED;
@@ -743,7 +743,7 @@ fetch_file_fill(struct etl_file *f, struct etl_http_req *r, const struct etl_led
             etl_strlcpy(f->sha256, prev_sha, sizeof(f->sha256));
             f->spool_path = etl_spool_path(spool_dir, prev_sha);
             if (f->spool_path == NULL) {
-                return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+                return etl_err_nomem(err);
             }
             if (stat(f->spool_path, &sb) == 0) {
                 f->bytes = sb.st_size;
@@ -798,7 +798,7 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
     }
     reqs = calloc(n > 0 ? n : 1, sizeof(*reqs));
     if (reqs == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {

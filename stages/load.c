@@ -158,7 +158,7 @@ load_configure(struct etl_stage *st, const struct etl_node *node, struct etl_err
     double tol;
 
     if (ld == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     etl_buf_init(&ld->out, LOAD_MAX_LINE + LOAD_SEND_BYTES);
     etl_buf_init(&ld->rej, LOAD_MAX_LINE);

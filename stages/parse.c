@@ -171,7 +171,7 @@ parse_name_add(struct parse *ps, enum etl_col c, const char *shown,
     }
     v = realloc(ps->names[c], (ps->nnames[c] + 1) * sizeof(*v));
     if (v == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     ps->names[c] = v;
     v += ps->nnames[c];
@@ -179,7 +179,7 @@ parse_name_add(struct parse *ps, enum etl_col c, const char *shown,
     v->node = node;
     v->fold = strdup(fold);
     if (v->fold == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     ps->nnames[c]++;
     return 0;
@@ -386,7 +386,7 @@ parse_configure(struct etl_stage *st, const struct etl_node *node, struct etl_er
     struct parse *ps = calloc(1, sizeof(*ps));
 
     if (ps == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     st->ctx = ps;
     ps->st = st;
@@ -407,7 +407,7 @@ parse_configure(struct etl_stage *st, const struct etl_node *node, struct etl_er
     ps->batch = malloc(sizeof(*ps->batch));
     ps->arena = malloc(PARSE_ARENA_MIN);
     if (ps->batch == NULL || ps->arena == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     ps->arena_cap = PARSE_ARENA_MIN;
     parse_reset(ps);

@@ -167,7 +167,7 @@ parse_row(struct parse *ps, const struct etl_csv_record *rec, struct etl_err *er
             char *a = realloc(ps->arena, need);
 
             if (a == NULL) {
-                return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+                return etl_err_nomem(err);
             }
             ps->arena = a;
             ps->arena_cap = need;

@@ -39,20 +39,20 @@ sql_configure(struct etl_stage *st, const struct etl_node *node, struct etl_err 
     }
     s = calloc(1, sizeof(*s));
     if (s == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     st->ctx = s;
     if (file != NULL) {
         s->path = etl_path_relative(node->file, file->str);
         if (s->path == NULL) {
-            return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+            return etl_err_nomem(err);
         }
         if (stat(s->path, &sb) < 0) {
             etl_node_fail(file, err, ETL_E_CONFIG, "SQL file \"%s\" not found", s->path);
             return -1;
         }
     } else if ((s->text = strdup(text->str)) == NULL) {
-        return etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        return etl_err_nomem(err);
     }
     return 0;
 }

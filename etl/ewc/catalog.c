@@ -126,13 +126,6 @@ intern(const char *const *set, const char *s)
     return NULL;
 }
 
-/* Set ETL_E_NOMEM; returns -1. */
-static int
-nomem(struct etl_err *err)
-{
-    return etl_err_nomem(err);
-}
-
 /* The empty hash tables of a new catalog. */
 static int
 new_tables(struct etl_catalog *c, struct etl_err *err)
@@ -144,7 +137,7 @@ new_tables(struct etl_catalog *c, struct etl_err *err)
 
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         if ((*t[i] = etl_hash_new(ETL_HASH_NOCASE)) == NULL) {
-            return nomem(err);
+            return etl_err_nomem(err);
         }
     }
     return 0;
@@ -161,7 +154,7 @@ get_str(const struct etl_node *map, const char *key, char **out, struct etl_err 
         return 0;
     }
     if ((*out = strdup(v->str)) == NULL) {
-        return nomem(err);
+        return etl_err_nomem(err);
     }
     return 0;
 }
@@ -232,7 +225,7 @@ open_file(struct loader *ld, const char *name, const struct etl_key *keys,
     char *path = malloc(strlen(ld->dir) + 1 + strlen(name) + 1);
 
     if (path == NULL) {
-        return nomem(err);
+        return etl_err_nomem(err);
     }
     sprintf(path, "%s/%s", ld->dir, name);
     ld->doc = etl_doc_load(path, err);
@@ -279,7 +272,7 @@ add_word(struct etl_catalog *c, struct etl_unit_word *w, const struct etl_node *
         return etl_node_fail(at, err, ETL_E_CONFIG, "unit word \"%s\" given twice", w->word);
     }
     if (etl_hash_put(c->word_names, w->word, strlen(w->word), (size_t)(w - c->words)) < 0) {
-        return nomem(err);
+        return etl_err_nomem(err);
     }
     c->nwords++;
     return 0;
@@ -302,7 +295,7 @@ load_units(struct loader *ld, struct etl_err *err)
     c->units = calloc(nu + 1, sizeof(*c->units));
     c->words = calloc(nw + nu + 1, sizeof(*c->words));
     if (c->units == NULL || c->words == NULL) {
-        return nomem(err);
+        return etl_err_nomem(err);
     }
     for (size_t i = 0; i < nu; i++) {
         const struct etl_node *m = units->items[i];
@@ -321,7 +314,7 @@ load_units(struct loader *ld, struct etl_err *err)
             return -1;
         }
         if ((u->kind = strdup(kind)) == NULL) {
-            return nomem(err);
+            return etl_err_nomem(err);
         }
         u->generic = generic;
         if (etl_hash_get(c->unit_codes, u->code, strlen(u->code), &v)) {
@@ -329,7 +322,7 @@ load_units(struct loader *ld, struct etl_err *err)
                                  "unit \"%s\" given twice", u->code);
         }
         if (etl_hash_put(c->unit_codes, u->code, strlen(u->code), i) < 0) {
-            return nomem(err);
+            return etl_err_nomem(err);
         }
     }
     for (size_t i = 0; i < nw; i++) {
@@ -378,7 +371,7 @@ load_units(struct loader *ld, struct etl_err *err)
             continue;
         }
         if ((w->word = strdup(c->units[i].code)) == NULL) {
-            return nomem(err);
+            return etl_err_nomem(err);
         }
         w->units[0] = &c->units[i];
         w->nunits = 1;
@@ -412,7 +405,7 @@ add_indicator_name(struct etl_catalog *c, size_t idx, const char *name,
                              name, c->indicators[idx].code, c->indicators[v].code);
     }
     if (etl_hash_put(c->indicator_names, name, strlen(name), idx) < 0) {
-        return nomem(err);
+        return etl_err_nomem(err);
     }
     return 0;
 }
@@ -431,7 +424,7 @@ load_indicators(struct loader *ld, struct etl_err *err)
     }
     list = seq(ld->doc->root, "indicators", &n);
     if ((c->indicators = calloc(n + 1, sizeof(*c->indicators))) == NULL) {
-        return nomem(err);
+        return etl_err_nomem(err);
     }
     for (size_t i = 0; i < n; i++) {
         const struct etl_node *m = list->items[i], *al;
@@ -459,7 +452,7 @@ load_indicators(struct loader *ld, struct etl_err *err)
         ind->unit_def = &c->units[v];
         al = seq(m, "aliases", &na);
         if (na > 0 && (ind->aliases = calloc(na, sizeof(*ind->aliases))) == NULL) {
-            return nomem(err);
+            return etl_err_nomem(err);
         }
         for (size_t j = 0; j < na; j++) {
             if (al->items[j]->type != ETL_NODE_SCALAR) {
@@ -467,7 +460,7 @@ load_indicators(struct loader *ld, struct etl_err *err)
                                      "an alias must be a string");
             }
             if ((ind->aliases[j] = strdup(al->items[j]->str)) == NULL) {
-                return nomem(err);
+                return etl_err_nomem(err);
             }
             ind->naliases++;
         }
@@ -553,7 +546,7 @@ add_region_name(struct etl_catalog *c, size_t idx, const char *name,
         }
     }
     if (etl_hash_put(c->region_names, name, strlen(name), idx) < 0) {
-        return nomem(err);
+        return etl_err_nomem(err);
     }
     return 0;
 }
@@ -583,7 +576,7 @@ read_region(const struct etl_node *m, struct etl_region *r, struct etl_err *err)
         return -1;
     }
     if (r->short_zh == NULL && (r->short_zh = strdup(r->name_zh)) == NULL) {
-        return nomem(err);
+        return etl_err_nomem(err);
     }
     if (r->valid_to != 0 && r->valid_to <= r->valid_from) {
         return etl_node_fail(etl_node_get(m, "valid_to"), err, ETL_E_CONFIG,
@@ -610,7 +603,7 @@ read_region(const struct etl_node *m, struct etl_region *r, struct etl_err *err)
     }
     al = seq(m, "alternates", &na);
     if (na > 0 && (r->alternates = calloc(na, sizeof(*r->alternates))) == NULL) {
-        return nomem(err);
+        return etl_err_nomem(err);
     }
     for (size_t j = 0; j < na; j++) {
         if (al->items[j]->type != ETL_NODE_SCALAR) {
@@ -618,7 +611,7 @@ read_region(const struct etl_node *m, struct etl_region *r, struct etl_err *err)
                                  "an alternate name must be a string");
         }
         if ((r->alternates[j] = strdup(al->items[j]->str)) == NULL) {
-            return nomem(err);
+            return etl_err_nomem(err);
         }
         r->nalternates++;
     }
@@ -641,7 +634,7 @@ link_regions(struct loader *ld, struct etl_err *err)
                                  "region code %s given twice", r->code);
         }
         if (etl_hash_put(c->region_codes, r->code, 6, i) < 0) {
-            return nomem(err);
+            return etl_err_nomem(err);
         }
     }
     for (size_t i = 0; i < c->nregions; i++) {
@@ -727,7 +720,7 @@ load_nicknames(struct loader *ld, struct etl_err *err)
 
     list = seq(ld->doc->root, "nicknames", &n);
     if ((c->nicknames = calloc(n + 1, sizeof(*c->nicknames))) == NULL) {
-        return nomem(err);
+        return etl_err_nomem(err);
     }
     for (size_t i = 0; i < n; i++) {
         const struct etl_node *m = list->items[i];
@@ -747,7 +740,7 @@ load_nicknames(struct loader *ld, struct etl_err *err)
                                  "nickname \"%s\" given twice", k->name);
         }
         if (etl_hash_put(c->nickname_names, k->name, strlen(k->name), i) < 0) {
-            return nomem(err);
+            return etl_err_nomem(err);
         }
     }
     return 0;
@@ -768,7 +761,7 @@ load_regions(struct loader *ld, struct etl_err *err)
     c->regions = calloc(n + 1, sizeof(*c->regions));
     ld->rnodes = calloc(n + 1, sizeof(*ld->rnodes));
     if (c->regions == NULL || ld->rnodes == NULL) {
-        return nomem(err);
+        return etl_err_nomem(err);
     }
     for (size_t i = 0; i < n; i++) {
         ld->rnodes[i] = list->items[i];
@@ -827,11 +820,11 @@ add_pairs(struct loader *ld, const struct etl_node *stage, const char *level,
             }
         }
         if ((p->stage = strdup(sname)) == NULL) {
-            return nomem(err);
+            return etl_err_nomem(err);
         }
         c->npairings++;
         if (etl_hash_put(c->pairing_keys, p->key, 12, (size_t)(p - c->pairings)) < 0) {
-            return nomem(err);
+            return etl_err_nomem(err);
         }
     }
     return 0;
@@ -859,7 +852,7 @@ load_pairings(struct loader *ld, struct etl_err *err)
         total += k;
     }
     if ((c->pairings = calloc(total + 1, sizeof(*c->pairings))) == NULL) {
-        return nomem(err);
+        return etl_err_nomem(err);
     }
     for (size_t i = 0; i < ns; i++) {
         const struct etl_node *m = stages->items[i];
@@ -893,7 +886,7 @@ etl_catalog_load(const char *dir, struct etl_err *err)
     memset(&ld, 0, sizeof(ld));
     ld.dir = dir;
     if ((ld.c = calloc(1, sizeof(*ld.c))) == NULL) {
-        nomem(err);
+        etl_err_nomem(err);
         return NULL;
     }
     rc = new_tables(ld.c, err);

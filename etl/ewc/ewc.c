@@ -38,7 +38,7 @@ catalog_resource_load(const struct etl_node *root, const char *path, char **sour
     }
     dir = etl_path_relative(path, s);
     if (dir == NULL) {
-        etl_err_set(err, ETL_E_NOMEM, "out of memory");
+        etl_err_nomem(err);
         return NULL;
     }
     cat = etl_catalog_load(dir, err);
