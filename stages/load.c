@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "etl/buf.h"
+#include "etl/date.h"
 #include "etl/ewc/row.h"
 #include "etl/log.h"
 #include "etl/pg.h"
@@ -232,29 +233,14 @@ load_begin(struct etl_stage *st, struct etl_err *err)
     return etl_pg_copy_begin(job->db, load_copy_sql, err);
 }
 
-/* 20210101 -> "2021-01-01" (dates from normalize are in 0001..9999) */
-static void
-fmt_date(char out[11], int32_t d)
-{
-    unsigned v = d > 0 ? (unsigned)d : 0;
-    static const int pos[8] = { 0, 1, 2, 3, 5, 6, 8, 9 };
-
-    for (int i = 7; i >= 0; i--) {
-        out[pos[i]] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    out[4] = out[7] = '-';
-    out[10] = '\0';
-}
-
 static int
 load_row(struct load *ld, const struct etl_row *r, bool with_raw, struct etl_err *err)
 {
     char start[11], end[11], line[24];
     struct etl_buf *b = &ld->out;
 
-    fmt_date(start, r->period.start);
-    fmt_date(end, r->period.end);
+    etl_date_format(start, r->period.start);
+    etl_date_format(end, r->period.end);
     snprintf(line, sizeof(line), "%lu", r->line);
     if (etl_copy_field(b, r->indicator, false, err) < 0 ||
         etl_copy_field(b, r->region, false, err) < 0 ||

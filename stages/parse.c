@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "etl/pipeline.h"
+#include "etl/text.h"
 
 static const struct etl_key parse_keys[] = {
     { "delimiter", ETL_KEY_STR, false,
@@ -83,72 +84,51 @@ static const char *const parse_defaults[ETL_NCOLS][6] = {
 
 /* ---- text helpers ------------------------------------------------------- */
 
-/* Trim ASCII spaces, tabs and U+3000 (e3 80 80) from both ends of [*p, +*n). */
+/* Trim blanks (etl_text_blank) from both ends of [*p, +*n). */
 void
 parse_trim(const char **p, size_t *n)
 {
-    const char *s = *p;
-    size_t len = *n;
+    const char *b = *p, *e = *p + *n;
 
-    for (;;) {
-        if (len > 0 && (s[0] == ' ' || s[0] == '\t')) {
-            s++;
-            len--;
-        } else if (len >= 3 && memcmp(s, "\xe3\x80\x80", 3) == 0) {
-            s += 3;
-            len -= 3;
-        } else {
-            break;
-        }
-    }
-    for (;;) {
-        if (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
-            len--;
-        } else if (len >= 3 && memcmp(s + len - 3, "\xe3\x80\x80", 3) == 0) {
-            len -= 3;
-        } else {
-            break;
-        }
-    }
-    *p = s;
-    *n = len;
+    etl_text_trim(&b, &e);
+    *p = b;
+    *n = (size_t)(e - b);
 }
 
 /*
  * Fold a header name for matching into 'out' (of PARSE_NAME_MAX bytes):
- * trimmed, full-width ASCII (U+FF01..FF5E) and U+3000 to ASCII, ASCII upper
- * case to lower.  Returns the length, or -1 if it does not fit.
+ * trimmed, full-width ASCII (U+FF01..FF5E) and U+3000 to ASCII
+ * (etl_text_fold), ASCII upper case to lower; other characters are kept
+ * as they are.  Returns the length, or -1 if it does not fit.
  */
 long
 parse_fold(const char *s, size_t n, char *out)
 {
+    const char *e;
     size_t o = 0;
 
     parse_trim(&s, &n);
-    for (size_t i = 0; i < n;) {
-        unsigned char b = (unsigned char)s[i];
-        unsigned ch = b;
+    e = s + n;
+    while (s < e) {
+        size_t len;
+        int ch = etl_text_fold(s, e, &len);
 
-        if (b == 0xef && i + 2 < n) {
-            unsigned b1 = (unsigned char)s[i + 1], b2 = (unsigned char)s[i + 2];
-            unsigned cp = ((b & 0x0fu) << 12) | ((b1 & 0x3fu) << 6) | (b2 & 0x3fu);
-
-            if (cp >= 0xff01 && cp <= 0xff5e) {
-                ch = cp - 0xfee0;
-                i += 2;
+        if (ch < 0) {
+            if (o + len >= PARSE_NAME_MAX) {
+                return -1;
             }
-        } else if (b == 0xe3 && i + 2 < n && memcmp(s + i, "\xe3\x80\x80", 3) == 0) {
-            ch = ' ';
-            i += 2;
+            memcpy(out + o, s, len);
+            o += len;
+        } else {
+            if (o + 1 >= PARSE_NAME_MAX) {
+                return -1;
+            }
+            if (ch >= 'A' && ch <= 'Z') {
+                ch += 'a' - 'A';
+            }
+            out[o++] = (char)ch;
         }
-        i++;
-        if (ch >= 'A' && ch <= 'Z') {
-            ch += 'a' - 'A';
-        }
-        if (o + 1 >= PARSE_NAME_MAX) {
-            return -1;
-        }
-        out[o++] = (char)ch;
+        s += len;
     }
     out[o] = '\0';
     return (long)o;

@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "etl/ewc/num.h"
+#include "etl/text.h"
 
 /* The SDMX-CSV columns read (see the file header), by their folded IDs. */
 struct parse_sdmx_name {
@@ -91,15 +92,18 @@ parse_sdmx_coded(int col)
 
 /*
  * The length of [p, +n) without a label: "ID: name" (SDMX labels=both)
- * gives the length of "ID".  Texts without ": " keep their length.
+ * gives the length of "ID", without the blanks before the colon.  Texts
+ * without ": " keep their length.
  */
 size_t
 parse_label_cut(const char *p, size_t n)
 {
     for (size_t i = 0; i + 1 < n; i++) {
         if (p[i] == ':' && p[i + 1] == ' ') {
-            while (i > 0 && (p[i - 1] == ' ' || p[i - 1] == '\t')) {
-                i--;
+            size_t k;
+
+            while ((k = etl_text_blank_before(p, p + i)) > 0) {
+                i -= k;
             }
             return i;
         }

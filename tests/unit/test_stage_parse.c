@@ -466,7 +466,9 @@ test_rows_and_rejects(void **state)
           "四川,d\"e,2021,5\r\n"                    /* stray quote */
           "  甘肃　, e ,2021,　6　\r\n"             /* trimmed */
           "重庆,\"f\"g,2021,7\r\n"                  /* text after quote */
-          "青海,\"h,2021,8\r\n",                    /* unterminated at EOF */
+          "青海,\"h,2021,8\r\n",                    /* unterminated at EOF; the
+                                                   * field is trimmed of the
+                                                   * CR LF like any blank */
           "3|广东,a,2021,1|region=广东;indicator=a;period=2021;value=1;|\n"
           "4|广西,b,2021|region=广西;indicator=b;period=2021;|expected 4 fields, found 3\n"
           "5|云南,c,2021,3,extra|region=云南;indicator=c;period=2021;value=3;|"
@@ -478,8 +480,33 @@ test_rows_and_rejects(void **state)
           "11|  甘肃　, e ,2021,　6　|region=甘肃;indicator=e;period=2021;value=6;|\n"
           "12|重庆,\"f\"g,2021,7|region=重庆;indicator=fg;period=2021;value=7;|"
           "unexpected character after closing quote at line 12, column 7\n"
-          "13|青海,\"h,2021,8\\r\\n|region=青海;indicator=h,2021,8\\r\\n;|"
+          "13|青海,\"h,2021,8\\r\\n|region=青海;indicator=h,2021,8;|"
           "unterminated quoted field starting at line 13\n");
+}
+
+/*
+ * Header names fold with the text module: every blank trims (U+00A0 and
+ * U+3000 too), full-width ASCII folds and upper case lowers; a byte EF
+ * that does not start a full-width form is kept as it is, not read as one.
+ */
+static void
+test_fold_header_names(void **state)
+{
+    char out[PARSE_NAME_MAX];
+
+    (void)state;
+    assert_int_equal(parse_fold("\xc2\xa0 Region\xe3\x80\x80\r\n", 14, out), 6);
+    assert_string_equal(out, "region");
+    assert_int_equal(parse_fold("\xef\xbc\xb0\xef\xbd\x85riod", 10, out), 6);
+    assert_string_equal(out, "period");
+    /* EF BC 21 is no UTF-8 sequence (21 is no continuation byte): kept,
+     * not read as U+FF21 (Ａ) */
+    assert_int_equal(parse_fold("\xef\xbc!", 3, out), 3);
+    assert_memory_equal(out, "\xef\xbc!", 3);
+    /* U+FF00 sits before the folded range */
+    assert_int_equal(parse_fold("\xef\xbc\x80", 3, out), 3);
+    assert_memory_equal(out, "\xef\xbc\x80", 3);
+    assert_int_equal(parse_fold(" \t ", 3, out), 0);
 }
 
 static void
@@ -1349,6 +1376,7 @@ main(void)
         cmocka_unit_test(test_missing_column),
         cmocka_unit_test(test_header_errors),
         cmocka_unit_test(test_rows_and_rejects),
+        cmocka_unit_test(test_fold_header_names),
         cmocka_unit_test(test_long_record),
         cmocka_unit_test(test_delimiter_and_encoding_keys),
         cmocka_unit_test(test_gzip_gbk),
