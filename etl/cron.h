@@ -68,9 +68,9 @@ enum etl_cron_part {
  * "name", "/path" or a POSIX TZ string such as "CET-1CEST,M3.5.0,M10.5.0/3";
  * empty is UTC), else /etc/localtime, else UTC; the $TZ text is kept.
  * glibc takes a zone it cannot read for UTC without a word, so the zone is
- * checked here: the file must exist, be a regular file and start with a
- * TZif header, a $TZ string must be POSIX TZ syntax.  The file's contents
- * are glibc's to read, at each conversion.
+ * checked first by etl_tz_load (tz.h): the file must be a regular TZif
+ * file whose structure glibc would accept, a $TZ string must be POSIX TZ
+ * syntax.  The times are glibc's to read, at each conversion.
  *
  * Returns a schedule the caller frees with etl_cron_free, or NULL with
  * 'err' set, ETL_E_CONFIG (the caller adds file:line:col):
@@ -85,11 +85,11 @@ enum etl_cron_part {
  *   unknown schedule macro "@often"        unexpected "x" after @daily
  *   unknown time zone "Mars/Base"          (detail: the file and why)
  *   invalid time zone file "/usr/share/zoneinfo/x": truncated
- *     (also: not a TZif file)
+ *     (also: not a TZif file, leap seconds are not supported, ...: tz.h)
  * '*bad' (if 'bad' is not NULL) says which part was wrong; the expression
- * is checked first.  ETL_E_NOMEM when out of memory.  Costs: a stat and a 44-byte read of
- * the zone file, three allocations (the schedule, the zone's name and the
- * TZ value).
+ * is checked first.  ETL_E_NOMEM when out of memory.  Costs: a stat and
+ * one read of the zone file (at most 256 KiB), three allocations (the
+ * schedule, the zone's name and the TZ value).
  */
 struct etl_cron *etl_cron_parse(const char *expr, const char *tz,
                                 enum etl_cron_part *bad,
