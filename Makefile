@@ -85,7 +85,7 @@ $(BIN): $(BUILD)/etl/main.o $(BUILD)/libetl.a
 
 $(BUILD)/tests/support.o: tests/unit/support.c tests/unit/support.h
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(FINAL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(FINAL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/support.o $(BUILD)/libetl.a
 	@mkdir -p $(dir $@)
@@ -146,4 +146,4 @@ install: $(BIN)
 clean:
 	rm -rf build build-asan ewc-etl
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/etl/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/etl/main.d $(BUILD)/tests/support.d

@@ -204,6 +204,206 @@ find_indicator(const struct etl_catalog *cat, const struct normalize *nz, const 
     return etl_catalog_indicator(cat, buf, unit, unit_len);
 }
 
+/* ---- units -------------------------------------------------------------- */
+
+/*
+ * A unit a row states somewhere: a word and where it was written.  Every
+ * place a publisher writes one is read (normalize_value); none is dropped.
+ */
+struct unit_said {
+    const char *word;
+    size_t len;
+    const struct etl_unit_word *w;  /* the catalog's word */
+    char where[96];                 /* "the unit column", "the header \"数值（万元）\"" */
+};
+
+/* Most units one row can state: cell, unit column, name, header, 4 defaults. */
+#define NORMALIZE_UNITS_MAX 8
+
+/*
+ * Add unit word [p, +n) stated in 'where' (printf-style) to 'said'; a word
+ * the catalog does not know or that does not fit the indicator rejects the
+ * row (-1).  'soft': a table's default, whose words serve several kinds of
+ * unit ("单位：亿元、个"): one that does not fit is not this row's, skipped.
+ */
+static int
+unit_add(const struct etl_catalog *cat, struct etl_row *row, const struct etl_indicator *ind,
+         struct unit_said *said, size_t *n, const char *p, size_t len, bool soft,
+         const char *where)
+{
+    const struct etl_unit_word *w = etl_catalog_unit_word(cat, p, len);
+
+    if (w == NULL) {
+        if (soft) {
+            etl_row_reject(row, "unknown unit \"%.*s\" in %s", qlen(p, len), p, where);
+        } else {
+            etl_row_reject(row, "unknown unit \"%.*s\"%s%s", qlen(p, len), p,
+                           where[0] != '\0' ? " in " : "", where);
+        }
+        return -1;
+    }
+    if (ind != NULL && !etl_catalog_unit_fits(w, ind->unit_def)) {
+        if (soft) {
+            return 0;
+        }
+        etl_row_reject(row, "unit \"%.*s\" (%s)%s%s does not fit indicator %s (%s)",
+                       qlen(p, len), p, w->units[0]->code, where[0] != '\0' ? " of " : "",
+                       where, ind->code, ind->unit_def->code);
+        return -1;
+    }
+    if (*n == NORMALIZE_UNITS_MAX) {
+        return 0;                   /* the first ones decide already */
+    }
+    said[*n] = (struct unit_said){ .word = p, .len = len, .w = w };
+    snprintf(said[*n].where, sizeof(said[*n].where), "%s", where);
+    (*n)++;
+    return 0;
+}
+
+/*
+ * The table's default units (a unit line "单位：亿元、个", the YAML's unit:):
+ * words separated by 、 , ， ; or blanks, each a statement for the rows
+ * whose indicator it fits.
+ */
+static int
+unit_defaults(const struct etl_catalog *cat, struct etl_row *row, const struct etl_indicator *ind,
+              struct unit_said *said, size_t *n)
+{
+    const char *p = row->unit_default, *e;
+
+    if (p == NULL) {
+        return 0;
+    }
+    e = p + strlen(p);
+    while (p < e) {
+        const char *q = p;
+        size_t k;
+
+        while (q < e && (k = etl_text_blank(q, e)) == 0 && *q != ',' && *q != ';' &&
+               !(e - q >= 3 && (memcmp(q, "、", 3) == 0 || memcmp(q, "，", 3) == 0 ||
+                                memcmp(q, "；", 3) == 0))) {
+            q++;
+        }
+        if (q > p && unit_add(cat, row, ind, said, n, p, (size_t)(q - p), true,
+                              row->unit_default_from != NULL ? row->unit_default_from
+                                                             : "the table") < 0) {
+            return -1;
+        }
+        if (q >= e) {
+            break;
+        }
+        k = etl_text_blank(q, e);
+        p = q + (k > 0 ? k : (*q == ',' || *q == ';') ? 1 : 3);
+    }
+    return 0;
+}
+
+/*
+ * The value of a row in its canonical unit, from the number 'num' and
+ * every unit the row states: after the number in the cell, in the unit
+ * column, in brackets in the indicator's name ('bu'), in brackets in the
+ * value column's header (row->unit_header), and the table's defaults
+ * (row->unit_default).  The rules:
+ *   - each stated word must be known and fit the indicator (a default word
+ *     that does not fit is another column's, skipped);
+ *   - the words outside the cell must agree on their power of ten: two that
+ *     disagree reject the row, naming both ("万元" of the header
+ *     "数值（万元）" and "亿元" of the unit column);
+ *   - the cell's own scale (its multiplier 万/亿 and word, "926.3万人")
+ *     stands when nothing outside it scales; when something does, a cell
+ *     with a unit word must say the same ("220亿元" under "(亿元)") and a
+ *     bare multiplier ("78.6亿" beside unit 亿元) is ambiguous: the row is
+ *     rejected.  A number is never scaled twice, and never left unscaled.
+ * Sets row->value and row->unit; 0, or -1 with the row rejected.
+ */
+static int
+normalize_value(const struct etl_catalog *cat, struct etl_row *row,
+                const struct etl_indicator *ind, const struct etl_num *num, const char *bu,
+                size_t bul)
+{
+    struct unit_said said[NORMALIZE_UNITS_MAX];
+    size_t n = 0, first = 0;
+    const struct unit_said *cell = NULL, *table = NULL;
+    const char *b, *e;
+    int scale = 0;
+    struct etl_err err;
+    char where[96];
+
+    if (num->unit_len > 0) {
+        if (unit_add(cat, row, ind, said, &n, num->unit, num->unit_len, false, "") < 0) {
+            return -1;
+        }
+        cell = &said[0];
+        first = 1;
+    }
+    field(row, ETL_COL_UNIT, &b, &e);
+    if (b < e && unit_add(cat, row, ind, said, &n, b, (size_t)(e - b), false,
+                          "the unit column") < 0) {
+        return -1;
+    }
+    if (bu != NULL && bul > 0 &&
+        unit_add(cat, row, ind, said, &n, bu, bul, false, "the indicator's name") < 0) {
+        return -1;
+    }
+    if (row->unit_header != NULL) {
+        snprintf(where, sizeof(where), "the header \"%.*s\"",
+                 qlen(row->unit_header_of, strlen(row->unit_header_of)),
+                 row->unit_header_of);
+        if (unit_add(cat, row, ind, said, &n, row->unit_header, strlen(row->unit_header),
+                     false, where) < 0) {
+            return -1;
+        }
+    }
+    if (unit_defaults(cat, row, ind, said, &n) < 0) {
+        return -1;
+    }
+    for (size_t i = first; i < n; i++) {
+        if (table == NULL) {
+            table = &said[i];
+        } else if (said[i].w->pow10 != table->w->pow10) {
+            etl_row_reject(row, "unit \"%.*s\" of %s disagrees with \"%.*s\" of %s",
+                           qlen(table->word, table->len), table->word, table->where,
+                           qlen(said[i].word, said[i].len), said[i].word, said[i].where);
+            return -1;
+        }
+    }
+    memcpy(row->value, num->value, sizeof(row->value));
+    if (table != NULL && table->w->pow10 != 0 &&
+        ((num->mult > 0 && cell == NULL) ||
+         (cell != NULL && num->mult + cell->w->pow10 != table->w->pow10))) {
+        field(row, ETL_COL_VALUE, &b, &e);
+        row->value[0] = '\0';
+        if (cell != NULL) {
+            etl_row_reject(row, "unit \"%.*s\" of the value \"%.*s\" disagrees with "
+                           "\"%.*s\" of %s", qlen(cell->word, cell->len), cell->word,
+                           qlen(b, (size_t)(e - b)), b, qlen(table->word, table->len),
+                           table->word, table->where);
+        } else {
+            etl_row_reject(row, "value \"%.*s\" and unit \"%.*s\" of %s both scale the "
+                           "number", qlen(b, (size_t)(e - b)), b,
+                           qlen(table->word, table->len), table->word, table->where);
+        }
+        return -1;
+    }
+    if (cell != NULL) {
+        scale = cell->w->pow10;
+    } else if (table != NULL && num->mult == 0) {
+        scale = table->w->pow10;
+    }
+    if (ind == NULL) {
+        row->unit = cell != NULL ? cell->w->units[0]->code
+                    : table != NULL ? table->w->units[0]->code : NULL;
+    }
+    err.code = ETL_E_NONE;
+    err.msg[0] = '\0';
+    if (etl_num_shift(row->value, sizeof(row->value), scale, &err) < 0) {
+        row->value[0] = '\0';
+        etl_row_reject(row, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 /*
  * Normalize one row, or reject it with the first problem found.  'row' is
  * not rejected on entry.
@@ -214,11 +414,9 @@ normalize_row(const struct normalize *nz, const struct etl_catalog *cat, struct 
     const struct etl_region *r = NULL, *p = NULL;
     const struct etl_nickname *nick = NULL;
     const struct etl_indicator *ind = NULL;
-    const struct etl_unit_word *w = NULL;
-    const char *b, *e, *ub = NULL, *bu = NULL;
-    size_t ul = 0, bul = 0;
+    const char *b, *e, *bu = NULL;
+    size_t bul = 0;
     char name[NORMALIZE_NAME_MAX];
-    const char *ucol = NULL;    /* the unit came from this column */
     struct etl_num num;
     struct etl_err err;
     int32_t date = 0;
@@ -294,45 +492,7 @@ normalize_row(const struct normalize *nz, const struct etl_catalog *cat, struct 
         row->qualifier = ETL_Q_MISSING;
         return;
     }
-    /* the unit: after the number, else the unit column, else in the name */
-    field(row, ETL_COL_UNIT, &b, &e);
-    if (num.unit_len > 0) {
-        ub = num.unit;
-        ul = num.unit_len;
-    } else if (b < e) {
-        ub = b;
-        ul = (size_t)(e - b);
-        ucol = "unit";
-    } else if (bu != NULL && bul > 0) {
-        ub = bu;
-        ul = bul;
-        ucol = "indicator";
-    }
-    if (ub != NULL) {
-        if ((w = etl_catalog_unit_word(cat, ub, ul)) == NULL) {
-            etl_row_reject(row, "unknown unit \"%.*s\"", qlen(ub, ul), ub);
-            return;
-        }
-        if (ind != NULL && !etl_catalog_unit_fits(w, ind->unit_def)) {
-            etl_row_reject(row, "unit \"%.*s\" (%s) does not fit indicator %s (%s)",
-                           qlen(ub, ul), ub, w->units[0]->code, ind->code,
-                           ind->unit_def->code);
-            return;
-        }
-        if (ucol != NULL && num.mult > 0 && w->pow10 != 0) {
-            field(row, ETL_COL_VALUE, &b, &e);
-            etl_row_reject(row, "value \"%.*s\" and unit \"%.*s\" both scale the number",
-                           qlen(b, (size_t)(e - b)), b, qlen(ub, ul), ub);
-            return;
-        }
-        if (ind == NULL) {
-            row->unit = w->units[0]->code;
-        }
-    }
-    memcpy(row->value, num.value, sizeof(row->value));
-    if (w != NULL && etl_num_shift(row->value, sizeof(row->value), w->pow10, &err) < 0) {
-        row->value[0] = '\0';
-        etl_row_reject(row, "%s", err.msg);
+    if (normalize_value(cat, row, ind, &num, bu, bul) < 0) {
         return;
     }
     if (num.qualifier != ETL_Q_EXACT) {

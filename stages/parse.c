@@ -68,6 +68,18 @@ static const struct etl_key parse_keys[] = {
       "longest record in bytes (default 1048576)" },
     { "format", ETL_KEY_STR, false,
       "auto (default: SDMX-CSV if the header says so), csv or sdmx" },
+    { "layout", ETL_KEY_STR, false,
+      "auto (default: wide when the header says so), long or wide" },
+    { "region", ETL_KEY_STR, false, "the region of every row without a region column" },
+    { "partner", ETL_KEY_STR, false, "the partner of every row without a partner column" },
+    { "indicator", ETL_KEY_STR, false,
+      "the indicator of every row without an indicator column" },
+    { "period", ETL_KEY_STR, false, "the period of every row without a period column" },
+    { "unit", ETL_KEY_STR, false,
+      "the table's default unit(s), e.g. 万元 or 亿元、个" },
+    { "ignore", ETL_KEY_STR_OR_SEQ, false, "header names never read" },
+    { "total_region", ETL_KEY_STR, false,
+      "the region a total row (合计) is about (default 全国)" },
     { NULL, 0, false, NULL }
 };
 
@@ -370,7 +382,8 @@ parse_configure(struct etl_stage *st, const struct etl_node *node, struct etl_er
     }
     st->ctx = ps;
     ps->st = st;
-    if (parse_configure_keys(ps, node, err) < 0 || parse_configure_names(ps, node, err) < 0) {
+    if (parse_configure_keys(ps, node, err) < 0 || parse_configure_names(ps, node, err) < 0 ||
+        parse_shape_configure(ps, node, err) < 0) {
         return -1;
     }
     ps->rows.kind = &parse_rows_kind;
@@ -411,6 +424,7 @@ parse_reset(struct parse *ps)
     for (int c = 0; c < PARSE_NMAP; c++) {
         ps->map[c] = -1;
     }
+    parse_shape_reset(ps);
 }
 
 /* An error of ours (not of a later stage) gets the line it happened on. */
@@ -489,6 +503,7 @@ parse_destroy(struct etl_stage *st)
     for (int c = 0; c < ETL_NCOLS; c++) {
         parse_names_clear(ps, (enum etl_col)c);
     }
+    parse_shape_free(ps);
     etl_decode_free(ps->dec);
     etl_csv_free(ps->csv);
     free(ps->batch);

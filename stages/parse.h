@@ -38,6 +38,37 @@
 /* Texts quoted in reject reasons are cut to this many bytes. */
 #define PARSE_QUOTE 60
 
+/* Records looked at for a header before the file is given up on. */
+#define PARSE_HEADER_SCAN 40
+/* Bytes of preamble lines and footnotes kept as a file's notes. */
+#define PARSE_NOTES_MAX 4096
+
+enum parse_layout {
+    PARSE_LAYOUT_AUTO = 0,          /* long, or wide when the header says so */
+    PARSE_LAYOUT_LONG,              /* one observation per record */
+    PARSE_LAYOUT_WIDE               /* one observation per value cell */
+};
+
+/*
+ * A value column of a wide table: its header is a period ("2021年"), an
+ * indicator ("新增引导企业(家)") or, declared wide, any other name.
+ */
+struct parse_wide {
+    size_t field;                   /* index of the column in a record */
+    const char *header;             /* the header as written (file text) */
+    const char *indicator;          /* the header as the indicator, or NULL */
+    const char *period;             /* the header as the period, or NULL */
+    const char *unit;               /* the unit in the header's brackets, or NULL */
+};
+
+/* What a table says once for all of its rows: YAML keys and preamble. */
+struct parse_given {
+    const char *f[ETL_NCOLS];       /* region, period, indicator constants, or NULL */
+    const char *from[ETL_NCOLS];    /* where each came from: "the YAML", "the title" */
+    const char *unit;               /* default unit(s): "万元" or "亿元、个", or NULL */
+    const char *unit_from;          /* "the unit line", "the YAML" */
+};
+
 enum parse_format {
     PARSE_FORMAT_AUTO = 0,
     PARSE_FORMAT_CSV,
@@ -77,7 +108,32 @@ struct parse {
     char *arena;                    /* field and raw texts of the batch */
     size_t arena_len, arena_cap;
 
+    /* the table's shape (parse_shape.c): YAML, then per file */
+    enum parse_layout layout_cfg;   /* the YAML's "layout" */
+    struct parse_given cfg;         /* the YAML's region/period/indicator/unit */
+    char **ignore;                  /* header names never read (folded, owned) */
+    size_t nignore;
+    const char *total_region;       /* what a 合计 row is about: "全国" or the YAML's */
+
     /* per file */
+    enum parse_layout layout;       /* LONG or WIDE once the header is found */
+    struct parse_given given;       /* cfg, then what the preamble added */
+    const char *hunit[ETL_NCOLS];   /* a unit in a mapped column's header brackets */
+    const char *hname[ETL_NCOLS];   /* that header, as written */
+    struct parse_wide *wide;        /* the value columns of a wide table */
+    size_t nwide, wide_cap;
+    char *ftext;                    /* the file's header and preamble texts */
+    size_t ftext_len, ftext_cap;
+    size_t scanned;                 /* records looked at for the header */
+    size_t best_hits;               /* columns the best header candidate named */
+    struct etl_err best;            /* why the best candidate is no header */
+    bool have_best;
+    const char *raw_kept;           /* the record's raw text in the arena, or NULL */
+    unsigned long raw_seq;          /* the record it was kept for */
+    unsigned long rec_seq;          /* records seen */
+    char notes[PARSE_NOTES_MAX];    /* preamble and footnote lines, one per line */
+    size_t notes_len;
+    size_t notes_dropped;           /* lines that did not fit */
     bool have_header;
     int sdmx;                       /* SDMX-CSV version: 10, 20; 0 = CSV */
     int map[PARSE_NMAP];            /* field index of each column, -1 */
@@ -91,6 +147,20 @@ extern const enum etl_col parse_required[PARSE_NREQUIRED];
 
 /* The row builder link's kind: records in, row batches out (parse_rows.c). */
 extern const struct etl_stage_kind parse_rows_kind;
+
+/* parse_shape.c: the header among the first records, preamble and footnotes */
+int parse_shape_record(struct parse *ps, const struct etl_csv_record *rec,
+                       struct etl_err *err);
+int parse_shape_end(struct parse *ps, struct etl_err *err);
+bool parse_shape_footnote(struct parse *ps, const struct etl_csv_record *rec);
+bool parse_shape_total(const char *p, size_t n);
+size_t parse_shape_of_which(const char *p, size_t n);
+void parse_shape_reset(struct parse *ps);
+void parse_shape_free(struct parse *ps);
+int parse_shape_configure(struct parse *ps, const struct etl_node *node, struct etl_err *err);
+/* the header of a canonical-column record: 0, 1 not one, -1 a file error */
+int parse_header_map(struct parse *ps, const struct etl_csv_record *rec, size_t *hits,
+                     struct etl_err *err);
 
 /* parse.c: text helpers */
 void parse_trim(const char **p, size_t *n);

@@ -31,6 +31,7 @@ parse_flush(struct parse *ps, struct etl_err *err)
     ps->downstream = false;
     ps->batch->n = 0;
     ps->arena_len = 0;
+    ps->raw_kept = NULL;
     return 0;
 }
 
@@ -50,90 +51,6 @@ parse_blank(const struct etl_csv_record *rec)
     return true;
 }
 
-/* Names of column 'c' as a list for a message. */
-static void
-parse_name_list(const struct parse *ps, enum etl_col c, char *out, size_t size)
-{
-    size_t o = 0;
-
-    out[0] = '\0';
-    for (size_t i = 0; i < ps->nnames[c] && o < size; i++) {
-        int k = snprintf(out + o, size - o, "%s%s", i > 0 ? ", " : "",
-                         ps->names[c][i].shown);
-
-        if (k < 0) {
-            break;
-        }
-        o += (size_t)k;
-    }
-}
-
-/* The first record that is not blank: map its fields to the columns. */
-static int
-parse_header(struct parse *ps, const struct etl_csv_record *rec, struct etl_err *err)
-{
-    char fold[PARSE_NAME_MAX];
-
-    if (rec->bad != NULL) {
-        etl_err_set(err, ETL_E_DATA, "invalid header: %s", rec->bad);
-        etl_err_where(err, "line %lu", rec->line);
-        return -1;
-    }
-    if (ps->format != PARSE_FORMAT_CSV) {
-        size_t merged;
-
-        ps->sdmx = parse_sdmx_version(ps, rec, &merged, err);
-        if (ps->sdmx < 0) {
-            ps->sdmx = 0;
-            return -1;
-        }
-        if (ps->sdmx > 0) {
-            return parse_sdmx_header(ps, rec, merged, err);
-        }
-    }
-    for (size_t i = 0; i < rec->nfields; i++) {
-        if (parse_fold(rec->fields[i], rec->lens[i], fold) <= 0) {
-            continue;
-        }
-        for (int c = 0; c < ETL_NCOLS; c++) {
-            for (size_t j = 0; j < ps->nnames[c]; j++) {
-                int prev = ps->map[c];
-
-                if (strcmp(fold, ps->names[c][j].fold) != 0) {
-                    continue;
-                }
-                if (prev >= 0) {
-                    etl_err_set(err, ETL_E_DATA, "column \"%s\" is named twice in the "
-                                "header: \"%s\" (field %d) and \"%s\" (field %zu)",
-                                etl_col_names[c], rec->fields[prev], prev + 1,
-                                rec->fields[i], i + 1);
-                    etl_err_where(err, "line %lu", rec->line);
-                    return -1;
-                }
-                ps->map[c] = (int)i;
-            }
-        }
-    }
-    for (size_t k = 0; k < PARSE_NREQUIRED; k++) {
-        enum etl_col c = parse_required[k];
-        char list[200];
-
-        if (ps->map[c] >= 0) {
-            continue;
-        }
-        parse_name_list(ps, c, list, sizeof(list));
-        etl_err_set(err, ETL_E_DATA,
-                    "missing column \"%s\" (expected a header named one of: %s)",
-                    etl_col_names[c], list);
-        etl_err_detail(err, "the header is \"%s\"", rec->raw);
-        etl_err_where(err, "line %lu", rec->line);
-        return -1;
-    }
-    ps->have_header = true;
-    ps->nheader = rec->nfields;
-    return 0;
-}
-
 /* Copy [p, +n) into the arena as a NUL-terminated text (room was made). */
 const char *
 parse_keep(struct parse *ps, const char *p, size_t n)
@@ -146,52 +63,78 @@ parse_keep(struct parse *ps, const char *p, size_t n)
     return s;
 }
 
-/* A record after the header: one row, maybe rejected. */
+/* The texts of one row before they are kept: a label or value per column. */
+struct parse_cells {
+    const char *p[ETL_NCOLS];       /* NULL: no such column */
+    size_t n[ETL_NCOLS];
+    bool kept[ETL_NCOLS];           /* p outlives the batch (a constant): not copied */
+    const char *unit_header, *unit_header_of;
+    bool of_which, total;
+};
+
+/* Room in the arena for 'need' bytes, flushing or growing it.  0 or -1. */
 static int
-parse_row(struct parse *ps, const struct etl_csv_record *rec, struct etl_err *err)
+parse_room(struct parse *ps, size_t need, struct etl_err *err)
+{
+    if (need <= ps->arena_cap - ps->arena_len) {
+        return 0;
+    }
+    if (ps->batch->n > 0 && parse_flush(ps, err) < 0) {
+        return -1;
+    }
+    if (need > ps->arena_cap) {
+        /* no row points into it now: it may move */
+        char *a = realloc(ps->arena, need);
+
+        if (a == NULL) {
+            return etl_err_nomem(err);
+        }
+        ps->arena = a;
+        ps->arena_cap = need;
+    }
+    return 0;
+}
+
+/* Add one row of record 'rec' with texts 'cl'; maybe rejected. */
+static int
+parse_emit(struct parse *ps, const struct etl_csv_record *rec, const struct parse_cells *cl,
+           struct etl_err *err)
 {
     struct etl_row *row;
+    bool raw_kept = ps->raw_kept != NULL && ps->raw_seq == ps->rec_seq;
     size_t need = rec->raw_len + 1 + (ps->sdmx > 0 ? ETL_VALUE_MAX : 0);
 
     for (int c = 0; c < ETL_NCOLS; c++) {
-        if (ps->map[c] >= 0 && (size_t)ps->map[c] < rec->nfields) {
-            need += rec->lens[ps->map[c]] + 1;
+        if (cl->p[c] != NULL && !cl->kept[c]) {
+            need += cl->n[c] + 1;
         }
     }
-    if (need > ps->arena_cap - ps->arena_len) {
-        if (ps->batch->n > 0 && parse_flush(ps, err) < 0) {
-            return -1;
-        }
-        if (need > ps->arena_cap) {
-            /* no row points into it now: it may move */
-            char *a = realloc(ps->arena, need);
-
-            if (a == NULL) {
-                return etl_err_nomem(err);
-            }
-            ps->arena = a;
-            ps->arena_cap = need;
-        }
+    if (raw_kept && need - (rec->raw_len + 1) <= ps->arena_cap - ps->arena_len) {
+        need -= rec->raw_len + 1;       /* the record's raw text is there already */
+    }
+    if (parse_room(ps, need, err) < 0) {
+        return -1;
+    }
+    if (ps->raw_kept == NULL || ps->raw_seq != ps->rec_seq) {
+        ps->raw_kept = parse_keep(ps, rec->raw, rec->raw_len);
+        ps->raw_seq = ps->rec_seq;
     }
     row = &ps->batch->rows[ps->batch->n];
     memset(row, 0, sizeof(*row));
     row->line = rec->line;
-    row->raw = parse_keep(ps, rec->raw, rec->raw_len);
+    row->raw = ps->raw_kept;
     row->raw_len = rec->raw_len;
     for (int c = 0; c < ETL_NCOLS; c++) {
-        int i = ps->map[c];
-
-        if (i >= 0 && (size_t)i < rec->nfields) {
-            const char *p = rec->fields[i];
-            size_t n = rec->lens[i];
-
-            parse_trim(&p, &n);
-            if (ps->sdmx > 0 && parse_sdmx_coded(c)) {
-                n = parse_label_cut(p, n);
-            }
-            row->f[c] = parse_keep(ps, p, n);
+        if (cl->p[c] != NULL) {
+            row->f[c] = cl->kept[c] ? cl->p[c] : parse_keep(ps, cl->p[c], cl->n[c]);
         }
     }
+    row->unit_header = cl->unit_header;
+    row->unit_header_of = cl->unit_header_of;
+    row->unit_default = ps->given.unit;
+    row->unit_default_from = ps->given.unit_from;
+    row->of_which = cl->of_which;
+    row->total = cl->total;
     if (rec->bad != NULL) {
         etl_row_reject(row, "%s", rec->bad);
     } else if (rec->nfields != ps->nheader) {
@@ -205,6 +148,173 @@ parse_row(struct parse *ps, const struct etl_csv_record *rec, struct etl_err *er
         return parse_flush(ps, err);
     }
     return 0;
+}
+
+/* A constant of the table for column c, when the header has no such column. */
+static void
+parse_given(const struct parse *ps, struct parse_cells *cl, enum etl_col c)
+{
+    if (cl->p[c] == NULL && ps->given.f[c] != NULL) {
+        cl->p[c] = ps->given.f[c];
+        cl->n[c] = strlen(ps->given.f[c]);
+        cl->kept[c] = true;
+    }
+}
+
+/* Drop of-which markers from the region and the partner; a total's label
+ * (合计) becomes the region it is about. */
+static void
+parse_label_marks(const struct parse *ps, struct parse_cells *cl)
+{
+    for (int c = ETL_COL_REGION; c <= ETL_COL_PARTNER; c++) {
+        size_t k;
+
+        if (cl->p[c] != NULL && (k = parse_shape_of_which(cl->p[c], cl->n[c])) > 0) {
+            cl->p[c] += k;
+            cl->n[c] -= k;
+            cl->of_which = true;
+        }
+    }
+    if (cl->p[ETL_COL_REGION] != NULL &&
+        parse_shape_total(cl->p[ETL_COL_REGION], cl->n[ETL_COL_REGION])) {
+        cl->p[ETL_COL_REGION] = ps->total_region;
+        cl->n[ETL_COL_REGION] = strlen(ps->total_region);
+        cl->kept[ETL_COL_REGION] = true;
+        cl->total = true;
+    } else if (cl->p[ETL_COL_PARTNER] != NULL &&
+               parse_shape_total(cl->p[ETL_COL_PARTNER], cl->n[ETL_COL_PARTNER])) {
+        /* 广东, 合计: 广东's figure over all of its partners */
+        cl->p[ETL_COL_PARTNER] = "";
+        cl->n[ETL_COL_PARTNER] = 0;
+        cl->kept[ETL_COL_PARTNER] = true;
+        cl->total = true;
+    }
+}
+
+/*
+ * The label columns of a record: trimmed (an SDMX code without its label),
+ * marks read (parse_label_marks) and constants where the header has no
+ * such column.
+ */
+static void
+parse_labels(const struct parse *ps, const struct etl_csv_record *rec, struct parse_cells *cl)
+{
+    memset(cl, 0, sizeof(*cl));
+    for (int c = 0; c < ETL_NCOLS; c++) {
+        int i = ps->map[c];
+
+        if (i >= 0 && (size_t)i < rec->nfields) {
+            const char *p = rec->fields[i];
+            size_t n = rec->lens[i];
+
+            parse_trim(&p, &n);
+            if (ps->sdmx > 0 && parse_sdmx_coded(c)) {
+                n = parse_label_cut(p, n);
+            }
+            cl->p[c] = p;
+            cl->n[c] = n;
+        }
+    }
+    if (ps->sdmx > 0) {
+        return;
+    }
+    parse_label_marks(ps, cl);
+    parse_given(ps, cl, ETL_COL_REGION);
+    parse_given(ps, cl, ETL_COL_PARTNER);
+    parse_given(ps, cl, ETL_COL_INDICATOR);
+    parse_given(ps, cl, ETL_COL_PERIOD);
+}
+
+/* A record of a long table: one row. */
+static int
+parse_row_long(struct parse *ps, const struct etl_csv_record *rec, struct parse_cells *cl,
+               struct etl_err *err)
+{
+    cl->unit_header = ps->hunit[ETL_COL_VALUE];
+    cl->unit_header_of = ps->hname[ETL_COL_VALUE];
+    return parse_emit(ps, rec, cl, err);
+}
+
+/*
+ * A record of a wide table: one row per value cell that is not blank (a
+ * blank cell holds no figure; "—" or "…" is a missing one, loaded as
+ * such).  A malformed record is one rejected row.
+ */
+static int
+parse_row_wide(struct parse *ps, const struct etl_csv_record *rec, struct parse_cells *cl,
+               struct etl_err *err)
+{
+    if (rec->bad != NULL || rec->nfields != ps->nheader) {
+        return parse_emit(ps, rec, cl, err);
+    }
+    for (size_t k = 0; k < ps->nwide; k++) {
+        const struct parse_wide *w = &ps->wide[k];
+        const char *p = rec->fields[w->field];
+        size_t n = rec->lens[w->field];
+        struct parse_cells row = *cl;
+
+        parse_trim(&p, &n);
+        if (n == 0) {
+            continue;
+        }
+        row.p[ETL_COL_VALUE] = p;
+        row.n[ETL_COL_VALUE] = n;
+        if (w->indicator != NULL) {
+            row.p[ETL_COL_INDICATOR] = w->indicator;
+            row.n[ETL_COL_INDICATOR] = strlen(w->indicator);
+            row.kept[ETL_COL_INDICATOR] = true;
+        }
+        if (w->period != NULL) {
+            row.p[ETL_COL_PERIOD] = w->period;
+            row.n[ETL_COL_PERIOD] = strlen(w->period);
+            row.kept[ETL_COL_PERIOD] = true;
+        }
+        row.unit_header = w->unit;
+        row.unit_header_of = w->header;
+        if (parse_emit(ps, rec, &row, err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Is the record only of-which markers and blanks (a "其中：" heading)? */
+static bool
+parse_heading(const struct etl_csv_record *rec, const struct parse_cells *cl)
+{
+    if (!cl->of_which || rec->bad != NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < rec->nfields; i++) {
+        const char *p = rec->fields[i];
+        size_t n = rec->lens[i];
+
+        parse_trim(&p, &n);
+        if (n > 0 && parse_shape_of_which(p, n) != n) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A record after the header: a footnote, or one row or (wide) several. */
+static int
+parse_row(struct parse *ps, const struct etl_csv_record *rec, struct etl_err *err)
+{
+    struct parse_cells cl;
+
+    ps->rec_seq++;
+    if (ps->sdmx == 0 && parse_shape_footnote(ps, rec)) {
+        return 0;
+    }
+    parse_labels(ps, rec, &cl);
+    if (parse_heading(rec, &cl)) {
+        return 0;
+    }
+    if (ps->layout == PARSE_LAYOUT_WIDE) {
+        return parse_row_wide(ps, rec, &cl, err);
+    }
+    return parse_row_long(ps, rec, &cl, err);
 }
 
 /* Each record from the tokenizer: skipped if blank, else header or row. */
@@ -222,7 +332,7 @@ rows_process(struct etl_stage *link, struct etl_chunk *in, struct etl_err *err)
         return 0;
     }
     if (!ps->have_header) {
-        return parse_header(ps, rec, err);
+        return parse_shape_record(ps, rec, err);
     }
     return parse_row(ps, rec, err);
 }
@@ -235,9 +345,7 @@ rows_finish(struct etl_stage *link, struct etl_verdict *v, struct etl_err *err)
     struct parse *ps = link->ctx;
 
     if (!ps->have_header) {
-        etl_err_set(err, ETL_E_DATA, "no header: the file is empty");
-        etl_err_where(err, "line 1");
-        return -1;
+        return parse_shape_end(ps, err);
     }
     if (ps->batch->n > 0 && parse_flush(ps, err) < 0) {
         return -1;

@@ -71,6 +71,18 @@ struct etl_row {
     const char *raw;                /* the record's text (decoded UTF-8), no line end */
     size_t raw_len;
     const char *f[ETL_NCOLS];       /* raw fields, NUL-terminated; NULL if no such column */
+    /*
+     * Units the table states outside the row's own fields (parse): the unit
+     * in the brackets of the value's column header ("数值（万元）",
+     * "新增引导企业(家)"), and the table's default, from a unit line above it
+     * ("单位：亿元、个": one word per kind of unit) or the YAML.  NULL when
+     * none.  normalize applies them with the row's own (stage normalize.c).
+     */
+    const char *unit_header;        /* a unit word */
+    const char *unit_header_of;     /* the header it stands in, for reasons */
+    const char *unit_default;       /* unit words separated by 、 or , */
+    const char *unit_default_from;  /* "the unit line", "the YAML" */
+    bool total;                     /* the table's own total row (合计) */
 
     /* filled by normalize */
     char region[8];                 /* GB/T 2260 code, "000000" for the nation */
@@ -80,7 +92,9 @@ struct etl_row {
     char value[ETL_VALUE_MAX];      /* exact decimal in the canonical unit; "" if missing */
     const char *unit;               /* canonical unit code (catalog-owned) or NULL */
     enum etl_qualifier qualifier;
-    bool of_which;                  /* "#" row: a sub-item, never added into totals */
+    bool of_which;                  /* "#" row: a sub-item, never added into totals
+                                       (parse: a marker in a label column; normalize:
+                                       in the indicator) */
     bool deleted;                   /* SDMX ACTION D: the sender withdraws it; not loaded */
 
     /* set by any stage that rejects the row; a rejected row is not normalized further */

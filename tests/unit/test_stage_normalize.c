@@ -347,17 +347,121 @@ test_rejections(void **state)
     expect_reject(r[7], "unit \"人次\" (person_time) does not fit indicator "
                         "poverty_labour_employed (person)");
     expect_reject(r[8], "unknown unit \"吨\"");
-    expect_reject(r[9], "value \"78.6亿\" and unit \"亿元\" both scale the number");
+    expect_reject(r[9], "value \"78.6亿\" and unit \"亿元\" of the unit column both scale "
+                        "the number");
     expect_reject(r[10], "value 9999999999999999999999999999999999999999999999999999999"
                          "×10^12 does not fit 63 characters");
     assert_string_equal(r[10]->value, "");
-    expect_reject(r[11], "unit \"家\" (enterprise) does not fit indicator paired_schools "
-                         "(school)");
-    expect_reject(r[12], "unknown unit \"kg\"");
-    expect_reject(r[13], "unknown unit \"吨\"");
+    expect_reject(r[11], "unit \"家\" (enterprise) of the unit column does not fit "
+                         "indicator paired_schools (school)");
+    expect_reject(r[12], "unknown unit \"kg\" in the unit column");
+    expect_reject(r[13], "unknown unit \"吨\" in the indicator's name");
     expect_reject(r[14], "unit \"%\" (pct) does not fit indicator investment_in_place (CNY)");
     expect_reject(r[15], "3 fields, expected 4");
     assert_string_equal(r[15]->region, "999999");
+    free_stage(fx);
+}
+
+/*
+ * Units stated outside the row's own fields: the value column's header
+ * ("数值（万元）"), the table's unit line or the YAML ("单位：亿元、个": a
+ * word per kind of unit).  Each is applied; two that disagree reject the
+ * row naming both; a number is never scaled twice.
+ */
+static void
+test_units_outside_the_row(void **state)
+{
+    struct etl_err err;
+    struct fixture *fx = make_stage("{}", &err);
+    struct etl_row *r[14];
+
+    (void)state;
+    batch.n = 0;
+    /* the header's unit: 813 in 数值（亿元） is 81,300,000,000 yuan */
+    r[0] = add_row("全国", NULL, "采购和帮助销售西部农副产品", "2021", "813", NULL);
+    r[0]->unit_header = "亿元";
+    r[0]->unit_header_of = "数值（亿元）";
+    /* the unit line's words: the one that fits each indicator */
+    r[1] = add_row("全国", NULL, "实际到位投资额", "2022H1", "3,423,000", NULL);
+    r[1]->unit_default = "万元、个";
+    r[1]->unit_default_from = "the unit line";
+    r[2] = add_row("全国", NULL, "共建产业园区", "2021", "482", NULL);
+    r[2]->unit_default = "万元、个";
+    r[2]->unit_default_from = "the unit line";
+    /* a default that fits nothing of the row is another column's */
+    r[3] = add_row("全国", NULL, "新增引导企业", "2021", "2193", NULL);
+    r[3]->unit_default = "万元";
+    r[3]->unit_default_from = "the unit line";
+    /* header and unit column disagree: a reject naming both */
+    r[4] = add_row("全国", NULL, "实际到位投资额", "2021", "3", "亿元");
+    r[4]->unit_header = "万元";
+    r[4]->unit_header_of = "数值（万元）";
+    /* header and unit line disagree */
+    r[5] = add_row("全国", NULL, "实际到位投资额", "2021", "3", NULL);
+    r[5]->unit_header = "万元";
+    r[5]->unit_header_of = "数值（万元）";
+    r[5]->unit_default = "亿元";
+    r[5]->unit_default_from = "the unit line";
+    /* a cell with its own unit that says the same as the header: once */
+    r[6] = add_row("全国", NULL, "实际到位投资额", "2021", "220亿元", NULL);
+    r[6]->unit_header = "亿元";
+    r[6]->unit_header_of = "金额(亿元)";
+    /* ... and one that says otherwise */
+    r[7] = add_row("全国", NULL, "实际到位投资额", "2021", "220万元", NULL);
+    r[7]->unit_header = "亿元";
+    r[7]->unit_header_of = "金额(亿元)";
+    /* a bare multiplier under a scaling header is ambiguous */
+    r[8] = add_row("全国", NULL, "吸纳脱贫劳动力就业", "2021", "926.3万", NULL);
+    r[8]->unit_header = "万人";
+    r[8]->unit_header_of = "人数(万人)";
+    /* a multiplier under a header that names the unit only: 9,263,000 persons */
+    r[9] = add_row("全国", NULL, "吸纳脱贫劳动力就业", "2021", "926.3万", NULL);
+    r[9]->unit_header = "人";
+    r[9]->unit_header_of = "人数(人)";
+    /* an unknown word in a header is a reject, not a unit dropped */
+    r[10] = add_row("全国", NULL, "实际到位投资额", "2021", "1", NULL);
+    r[10]->unit_header = "万吨";
+    r[10]->unit_header_of = "数值(万吨)";
+    /* a header unit that does not fit the indicator */
+    r[11] = add_row("全国", NULL, "新增引导企业", "2021", "1", NULL);
+    r[11]->unit_header = "亿元";
+    r[11]->unit_header_of = "数值(亿元)";
+    /* the YAML and the unit line both given: words of both, must agree */
+    r[12] = add_row("全国", NULL, "实际到位投资额", "2021", "2", NULL);
+    r[12]->unit_default = "亿元、万元";
+    r[12]->unit_default_from = "the YAML and the unit line";
+    /* the unit column says 万元 and the unit line 万元: agreed, once */
+    r[13] = add_row("全国", NULL, "实际到位投资额", "2021", "2", "万元");
+    r[13]->unit_default = "万元";
+    r[13]->unit_default_from = "the unit line";
+    run(fx);
+    expect_row(r[0], "000000", "", "agri_products_sold", ETL_PERIOD_YEAR, 20210101, 20220101,
+               "81300000000", "CNY", ETL_Q_EXACT);
+    expect_row(r[1], "000000", "", "investment_in_place", ETL_PERIOD_HALF, 20220101,
+               20220701, "34230000000", "CNY", ETL_Q_EXACT);
+    expect_row(r[2], "000000", "", "industrial_parks_cobuilt", ETL_PERIOD_YEAR, 20210101,
+               20220101, "482", "park", ETL_Q_EXACT);
+    expect_row(r[3], "000000", "", "enterprises_guided", ETL_PERIOD_YEAR, 20210101,
+               20220101, "2193", "enterprise", ETL_Q_EXACT);
+    expect_reject(r[4], "unit \"亿元\" of the unit column disagrees with \"万元\" of the "
+                        "header \"数值（万元）\"");
+    expect_reject(r[5], "unit \"万元\" of the header \"数值（万元）\" disagrees with "
+                        "\"亿元\" of the unit line");
+    expect_row(r[6], "000000", "", "investment_in_place", ETL_PERIOD_YEAR, 20210101,
+               20220101, "22000000000", "CNY", ETL_Q_EXACT);
+    expect_reject(r[7], "unit \"元\" of the value \"220万元\" disagrees with \"亿元\" of the "
+                        "header \"金额(亿元)\"");
+    expect_reject(r[8], "value \"926.3万\" and unit \"万人\" of the header \"人数(万人)\" "
+                        "both scale the number");
+    expect_row(r[9], "000000", "", "poverty_labour_employed", ETL_PERIOD_YEAR, 20210101,
+               20220101, "9263000", "person", ETL_Q_EXACT);
+    expect_reject(r[10], "unknown unit \"万吨\" in the header \"数值(万吨)\"");
+    expect_reject(r[11], "unit \"亿元\" (CNY) of the header \"数值(亿元)\" does not fit "
+                         "indicator enterprises_guided (enterprise)");
+    expect_reject(r[12], "unit \"亿元\" of the YAML and the unit line disagrees with "
+                         "\"万元\" of the YAML and the unit line");
+    expect_row(r[13], "000000", "", "investment_in_place", ETL_PERIOD_YEAR, 20210101,
+               20220101, "20000", "CNY", ETL_Q_EXACT);
     free_stage(fx);
 }
 
@@ -665,6 +769,7 @@ main(void)
         cmocka_unit_test(test_pairs_and_codes),
         cmocka_unit_test(test_missing_and_qualifiers),
         cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_units_outside_the_row),
         cmocka_unit_test(test_of_which),
         cmocka_unit_test(test_throughput),
         cmocka_unit_test(test_long_texts_are_cut),
