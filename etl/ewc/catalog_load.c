@@ -194,93 +194,102 @@ add_word(struct etl_catalog *c, struct etl_unit_word *w, const struct etl_node *
     return 0;
 }
 
-/* units.yaml: the units, their words, and each unit code as a word. */
+/*
+ * Unit m of units.yaml into c->units[i] (strings copied, freed with the
+ * catalog even on failure), and its code into c->unit_codes.  A code given
+ * twice is an error at the second one.
+ */
 static int
-load_units(struct loader *ld, struct etl_err *err)
+read_unit(struct etl_catalog *c, const struct etl_node *m, size_t i,
+          struct etl_err *err)
 {
-    struct etl_catalog *c = ld->c;
-    const struct etl_node *units, *words;
-    size_t nu, nw;
+    struct etl_unit *u = &c->units[i];
+    const char *kind;
+    bool generic;
     size_t v;
 
-    if (catalog_open_file(ld, "units.yaml", units_root_keys, err) < 0) {
+    if (etl_node_check(m, unit_keys, "unit", err) < 0 ||
+        catalog_get_enum(m, "kind", unit_kinds, &kind, err) < 0 ||
+        etl_node_bool(m, "generic", false, &generic, err) < 0) {
         return -1;
     }
-    units = catalog_seq(ld->doc->root, "units", &nu);
-    words = catalog_seq(ld->doc->root, "words", &nw);
-    c->units = calloc(nu + 1, sizeof(*c->units));
-    c->words = calloc(nw + nu + 1, sizeof(*c->words));
-    if (c->units == NULL || c->words == NULL) {
+    c->nunits++;
+    if (catalog_get_str(m, "code", &u->code, err) < 0 ||
+        catalog_get_str(m, "name_zh", &u->name_zh, err) < 0 ||
+        catalog_get_str(m, "name_en", &u->name_en, err) < 0) {
+        return -1;
+    }
+    if ((u->kind = strdup(kind)) == NULL) {
         return etl_err_nomem(err);
     }
-    for (size_t i = 0; i < nu; i++) {
-        const struct etl_node *m = units->items[i];
-        struct etl_unit *u = &c->units[i];
-        const char *kind;
-        bool generic;
-
-        if (etl_node_check(m, unit_keys, "unit", err) < 0 ||
-            catalog_get_enum(m, "kind", unit_kinds, &kind, err) < 0 ||
-            etl_node_bool(m, "generic", false, &generic, err) < 0) {
-            return -1;
-        }
-        c->nunits++;
-        if (catalog_get_str(m, "code", &u->code, err) < 0 ||
-            catalog_get_str(m, "name_zh", &u->name_zh, err) < 0 ||
-            catalog_get_str(m, "name_en", &u->name_en, err) < 0) {
-            return -1;
-        }
-        if ((u->kind = strdup(kind)) == NULL) {
-            return etl_err_nomem(err);
-        }
-        u->generic = generic;
-        if (etl_hash_get(c->unit_codes, u->code, strlen(u->code), &v)) {
-            return etl_node_fail(etl_node_get(m, "code"), err, ETL_E_CONFIG,
-                                 "unit \"%s\" given twice", u->code);
-        }
-        if (etl_hash_put(c->unit_codes, u->code, strlen(u->code), i) < 0) {
-            return etl_err_nomem(err);
-        }
+    u->generic = generic;
+    if (etl_hash_get(c->unit_codes, u->code, strlen(u->code), &v)) {
+        return etl_node_fail(etl_node_get(m, "code"), err, ETL_E_CONFIG,
+                             "unit \"%s\" given twice", u->code);
     }
-    for (size_t i = 0; i < nw; i++) {
-        const struct etl_node *m = words->items[i], *un;
-        struct etl_unit_word *w = &c->words[c->nwords];
-        long pow10;
-        size_t k;
+    if (etl_hash_put(c->unit_codes, u->code, strlen(u->code), i) < 0) {
+        return etl_err_nomem(err);
+    }
+    return 0;
+}
 
-        if (etl_node_check(m, word_keys, "unit word", err) < 0 ||
-            etl_node_long(m, "pow10", 0, -24, 24, &pow10, err) < 0 ||
-            catalog_get_str(m, "word", &w->word, err) < 0) {
-            return -1;
-        }
-        w->pow10 = (int)pow10;
-        un = etl_node_get(m, "unit");
-        k = un->type == ETL_NODE_SEQ ? un->n : 1;
-        if (k == 0 || k > ETL_WORD_UNITS) {
+/*
+ * Word m of units.yaml into the next slot of c->words, indexed and
+ * counted; the units it names must be read already.  On failure the slot
+ * is left empty (its copy of the word freed), as it is not counted.
+ */
+static int
+read_word(struct etl_catalog *c, const struct etl_node *m, struct etl_err *err)
+{
+    const struct etl_node *un;
+    struct etl_unit_word *w = &c->words[c->nwords];
+    long pow10;
+    size_t k;
+    size_t v;
+
+    if (etl_node_check(m, word_keys, "unit word", err) < 0 ||
+        etl_node_long(m, "pow10", 0, -24, 24, &pow10, err) < 0 ||
+        catalog_get_str(m, "word", &w->word, err) < 0) {
+        return -1;
+    }
+    w->pow10 = (int)pow10;
+    un = etl_node_get(m, "unit");
+    k = un->type == ETL_NODE_SEQ ? un->n : 1;
+    if (k == 0 || k > ETL_WORD_UNITS) {
+        free(w->word);
+        w->word = NULL;
+        return etl_node_fail(un, err, ETL_E_CONFIG, "a unit word names 1 to %d units",
+                             ETL_WORD_UNITS);
+    }
+    for (size_t j = 0; j < k; j++) {
+        const struct etl_node *s = un->type == ETL_NODE_SEQ ? un->items[j] : un;
+
+        if (s->type != ETL_NODE_SCALAR || !etl_hash_get(c->unit_codes, s->str,
+                                                   strlen(s->str), &v)) {
             free(w->word);
             w->word = NULL;
-            return etl_node_fail(un, err, ETL_E_CONFIG, "a unit word names 1 to %d units",
-                                 ETL_WORD_UNITS);
+            return etl_node_fail(s, err, ETL_E_CONFIG, "unknown unit \"%s\"",
+                                 s->type == ETL_NODE_SCALAR ? s->str : "");
         }
-        for (size_t j = 0; j < k; j++) {
-            const struct etl_node *s = un->type == ETL_NODE_SEQ ? un->items[j] : un;
-
-            if (s->type != ETL_NODE_SCALAR || !etl_hash_get(c->unit_codes, s->str,
-                                                       strlen(s->str), &v)) {
-                free(w->word);
-                w->word = NULL;
-                return etl_node_fail(s, err, ETL_E_CONFIG, "unknown unit \"%s\"",
-                                     s->type == ETL_NODE_SCALAR ? s->str : "");
-            }
-            w->units[w->nunits++] = &c->units[v];
-        }
-        if (add_word(c, w, etl_node_get(m, "word"), err) < 0) {
-            free(w->word);
-            w->word = NULL;
-            return -1;
-        }
+        w->units[w->nunits++] = &c->units[v];
     }
-    /* every unit code is a word of its unit */
+    if (add_word(c, w, etl_node_get(m, "word"), err) < 0) {
+        free(w->word);
+        w->word = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Every unit code that is not a word already becomes a word of its unit,
+ * in the next slots of c->words (allocated for them by load_units()).
+ */
+static int
+add_code_words(struct etl_catalog *c, struct etl_err *err)
+{
+    size_t v;
+
     for (size_t i = 0; i < c->nunits; i++) {
         struct etl_unit_word *w = &c->words[c->nwords];
 
@@ -297,6 +306,45 @@ load_units(struct loader *ld, struct etl_err *err)
             w->word = NULL;
             return -1;
         }
+    }
+    return 0;
+}
+
+/*
+ * units.yaml: the units, their words, and each unit code as a word.
+ * Returns 0, or -1 with 'err' set (at the offending node); what was read
+ * belongs to the catalog either way.
+ */
+static int
+load_units(struct loader *ld, struct etl_err *err)
+{
+    struct etl_catalog *c = ld->c;
+    const struct etl_node *units, *words;
+    size_t nu, nw;
+
+    if (catalog_open_file(ld, "units.yaml", units_root_keys, err) < 0) {
+        return -1;
+    }
+    units = catalog_seq(ld->doc->root, "units", &nu);
+    words = catalog_seq(ld->doc->root, "words", &nw);
+    c->units = calloc(nu + 1, sizeof(*c->units));
+    c->words = calloc(nw + nu + 1, sizeof(*c->words));
+    if (c->units == NULL || c->words == NULL) {
+        return etl_err_nomem(err);
+    }
+    for (size_t i = 0; i < nu; i++) {
+        if (read_unit(c, units->items[i], i, err) < 0) {
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < nw; i++) {
+        if (read_word(c, words->items[i], err) < 0) {
+            return -1;
+        }
+    }
+    /* every unit code is a word of its unit */
+    if (add_code_words(c, err) < 0) {
+        return -1;
     }
     catalog_close_file(ld);
     return 0;
@@ -327,71 +375,77 @@ add_indicator_name(struct etl_catalog *c, size_t idx, const char *name,
     return 0;
 }
 
-/* indicators.yaml: needs the units; of_which is resolved after all are read. */
+/*
+ * Indicator m of indicators.yaml into c->indicators[i] (strings copied,
+ * freed with the catalog even on failure): its unit resolved, its code,
+ * names and aliases indexed.  of_which is checked by check_of_which().
+ */
 static int
-load_indicators(struct loader *ld, struct etl_err *err)
+read_indicator(struct etl_catalog *c, const struct etl_node *m, size_t i,
+               struct etl_err *err)
 {
-    struct etl_catalog *c = ld->c;
-    const struct etl_node *list;
-    size_t n;
+    struct etl_indicator *ind = &c->indicators[i];
+    const struct etl_node *al;
+    size_t na;
+    bool additive;
     size_t v;
 
-    if (catalog_open_file(ld, "indicators.yaml", indicators_root_keys, err) < 0) {
+    if (etl_node_check(m, indicator_keys, "indicator", err) < 0 ||
+        etl_node_bool(m, "additive", false, &additive, err) < 0) {
         return -1;
     }
-    list = catalog_seq(ld->doc->root, "indicators", &n);
-    if ((c->indicators = calloc(n + 1, sizeof(*c->indicators))) == NULL) {
+    c->nindicators++;
+    if (catalog_get_str(m, "code", &ind->code, err) < 0 ||
+        catalog_get_str(m, "name_zh", &ind->name_zh, err) < 0 ||
+        catalog_get_str(m, "name_en", &ind->name_en, err) < 0 ||
+        catalog_get_str(m, "unit", &ind->unit, err) < 0 ||
+        catalog_get_str(m, "of_which", &ind->of_which, err) < 0) {
+        return -1;
+    }
+    ind->additive = additive;
+    if (!etl_hash_get(c->unit_codes, ind->unit, strlen(ind->unit), &v)) {
+        return etl_node_fail(etl_node_get(m, "unit"), err, ETL_E_CONFIG,
+                             "unknown unit \"%s\" of indicator %s", ind->unit, ind->code);
+    }
+    ind->unit_def = &c->units[v];
+    al = catalog_seq(m, "aliases", &na);
+    if (na > 0 && (ind->aliases = calloc(na, sizeof(*ind->aliases))) == NULL) {
         return etl_err_nomem(err);
     }
-    for (size_t i = 0; i < n; i++) {
-        const struct etl_node *m = list->items[i], *al;
-        struct etl_indicator *ind = &c->indicators[i];
-        size_t na;
-        bool additive;
-
-        if (etl_node_check(m, indicator_keys, "indicator", err) < 0 ||
-            etl_node_bool(m, "additive", false, &additive, err) < 0) {
-            return -1;
+    for (size_t j = 0; j < na; j++) {
+        if (al->items[j]->type != ETL_NODE_SCALAR) {
+            return etl_node_fail(al->items[j], err, ETL_E_CONFIG,
+                                 "an alias must be a string");
         }
-        c->nindicators++;
-        if (catalog_get_str(m, "code", &ind->code, err) < 0 ||
-            catalog_get_str(m, "name_zh", &ind->name_zh, err) < 0 ||
-            catalog_get_str(m, "name_en", &ind->name_en, err) < 0 ||
-            catalog_get_str(m, "unit", &ind->unit, err) < 0 ||
-            catalog_get_str(m, "of_which", &ind->of_which, err) < 0) {
-            return -1;
-        }
-        ind->additive = additive;
-        if (!etl_hash_get(c->unit_codes, ind->unit, strlen(ind->unit), &v)) {
-            return etl_node_fail(etl_node_get(m, "unit"), err, ETL_E_CONFIG,
-                                 "unknown unit \"%s\" of indicator %s", ind->unit, ind->code);
-        }
-        ind->unit_def = &c->units[v];
-        al = catalog_seq(m, "aliases", &na);
-        if (na > 0 && (ind->aliases = calloc(na, sizeof(*ind->aliases))) == NULL) {
+        if ((ind->aliases[j] = strdup(al->items[j]->str)) == NULL) {
             return etl_err_nomem(err);
         }
-        for (size_t j = 0; j < na; j++) {
-            if (al->items[j]->type != ETL_NODE_SCALAR) {
-                return etl_node_fail(al->items[j], err, ETL_E_CONFIG,
-                                     "an alias must be a string");
-            }
-            if ((ind->aliases[j] = strdup(al->items[j]->str)) == NULL) {
-                return etl_err_nomem(err);
-            }
-            ind->naliases++;
-        }
-        if (add_indicator_name(c, i, ind->code, etl_node_get(m, "code"), err) < 0 ||
-            add_indicator_name(c, i, ind->name_zh, etl_node_get(m, "name_zh"), err) < 0 ||
-            add_indicator_name(c, i, ind->name_en, etl_node_get(m, "name_en"), err) < 0) {
+        ind->naliases++;
+    }
+    if (add_indicator_name(c, i, ind->code, etl_node_get(m, "code"), err) < 0 ||
+        add_indicator_name(c, i, ind->name_zh, etl_node_get(m, "name_zh"), err) < 0 ||
+        add_indicator_name(c, i, ind->name_en, etl_node_get(m, "name_en"), err) < 0) {
+        return -1;
+    }
+    for (size_t j = 0; j < ind->naliases; j++) {
+        if (add_indicator_name(c, i, ind->aliases[j], al->items[j], err) < 0) {
             return -1;
         }
-        for (size_t j = 0; j < ind->naliases; j++) {
-            if (add_indicator_name(c, i, ind->aliases[j], al->items[j], err) < 0) {
-                return -1;
-            }
-        }
     }
+    return 0;
+}
+
+/*
+ * The of_which of each indicator names another indicator's code, and an
+ * of-which item is not additive; 'list' holds the indicators' nodes, for
+ * the error's place.
+ */
+static int
+check_of_which(const struct etl_catalog *c, const struct etl_node *list,
+               struct etl_err *err)
+{
+    size_t v;
+
     for (size_t i = 0; i < c->nindicators; i++) {
         const struct etl_indicator *ind = &c->indicators[i];
         const struct etl_node *at = etl_node_get(list->items[i], "of_which");
@@ -408,6 +462,36 @@ load_indicators(struct loader *ld, struct etl_err *err)
             return etl_node_fail(at, err, ETL_E_CONFIG, "indicator %s is an of-which item "
                                  "of %s and cannot be additive", ind->code, ind->of_which);
         }
+    }
+    return 0;
+}
+
+/*
+ * indicators.yaml: needs the units; of_which is resolved after all are
+ * read.  Returns 0, or -1 with 'err' set (at the offending node); what was
+ * read belongs to the catalog either way.
+ */
+static int
+load_indicators(struct loader *ld, struct etl_err *err)
+{
+    struct etl_catalog *c = ld->c;
+    const struct etl_node *list;
+    size_t n;
+
+    if (catalog_open_file(ld, "indicators.yaml", indicators_root_keys, err) < 0) {
+        return -1;
+    }
+    list = catalog_seq(ld->doc->root, "indicators", &n);
+    if ((c->indicators = calloc(n + 1, sizeof(*c->indicators))) == NULL) {
+        return etl_err_nomem(err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (read_indicator(c, list->items[i], i, err) < 0) {
+            return -1;
+        }
+    }
+    if (check_of_which(c, list, err) < 0) {
+        return -1;
     }
     catalog_close_file(ld);
     return 0;
