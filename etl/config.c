@@ -74,6 +74,69 @@ etl_node_fail(const struct etl_node *node, struct etl_err *err,
     return -1;
 }
 
+/*
+ * Append the expansion of the reference "${NAME}" or "${NAME:-default}"
+ * starting at 'ref' (which points at its "$") to 'out'.  's' is the whole
+ * scalar, for messages.  Returns the character after the closing "}", or
+ * NULL with 'err' set: unterminated or malformed reference, unset
+ * variable without a default, out of memory.
+ */
+static const char *
+interpolate_ref(const char *s, const char *ref, struct etl_buf *out,
+                struct etl_err *err)
+{
+    const char *end, *colon, *val;
+    char name[256];
+    size_t nlen;
+
+    end = strchr(ref + 2, '}');
+    if (end == NULL) {
+        etl_err_set(err, ETL_E_CONFIG, "unterminated \"${\" in \"%s\"", s);
+        return NULL;
+    }
+    colon = strstr(ref + 2, ":-");
+    if (colon != NULL && colon > end) {
+        colon = NULL;
+    }
+    nlen = (size_t)((colon != NULL ? colon : end) - (ref + 2));
+    if (nlen == 0 || nlen >= sizeof(name)) {
+        etl_err_set(err, ETL_E_CONFIG, "bad variable reference in \"%s\"", s);
+        return NULL;
+    }
+    memcpy(name, ref + 2, nlen);
+    name[nlen] = '\0';
+    for (size_t i = 0; i < nlen; i++) {
+        if (!(isalnum((unsigned char)name[i]) || name[i] == '_')) {
+            etl_err_set(err, ETL_E_CONFIG, "bad variable name \"%s\"", name);
+            return NULL;
+        }
+    }
+    val = getenv(name);
+    if (val != NULL && val[0] == '\0' && colon != NULL) {
+        val = NULL;     /* ${VAR:-x}: empty counts as unset, as in sh */
+    }
+    if (val != NULL) {
+        if (etl_buf_addstr(out, val, err) < 0) {
+            return NULL;
+        }
+    } else if (colon != NULL) {
+        if (etl_buf_add(out, colon + 2, (size_t)(end - colon - 2), err) < 0) {
+            return NULL;
+        }
+    } else {
+        etl_err_set(err, ETL_E_CONFIG, "environment variable %s is not set", name);
+        etl_err_hint(err, "set it, or give a default: ${%s:-value}", name);
+        return NULL;
+    }
+    return end + 1;
+}
+
+/*
+ * 's' with ${VAR} and ${VAR:-default} replaced from the environment; see
+ * config.h for the forms.  Returns a new string the caller frees, or NULL
+ * with 'err' set (bad reference, unset variable, longer than
+ * CONFIG_MAX_SCALAR, out of memory).
+ */
 char *
 etl_interpolate(const char *s, struct etl_err *err)
 {
@@ -83,9 +146,6 @@ etl_interpolate(const char *s, struct etl_err *err)
     etl_buf_init(&out, CONFIG_MAX_SCALAR);
     while (*p != '\0') {
         const char *dollar = strchr(p, '$');
-        const char *end, *colon, *val;
-        char name[256];
-        size_t nlen;
 
         if (dollar == NULL) {
             if (etl_buf_addstr(&out, p, err) < 0) {
@@ -112,46 +172,10 @@ etl_interpolate(const char *s, struct etl_err *err)
             p = dollar + 1;
             continue;
         }
-        end = strchr(dollar + 2, '}');
-        if (end == NULL) {
-            etl_err_set(err, ETL_E_CONFIG, "unterminated \"${\" in \"%s\"", s);
+        p = interpolate_ref(s, dollar, &out, err);
+        if (p == NULL) {
             goto fail;
         }
-        colon = strstr(dollar + 2, ":-");
-        if (colon != NULL && colon > end) {
-            colon = NULL;
-        }
-        nlen = (size_t)((colon != NULL ? colon : end) - (dollar + 2));
-        if (nlen == 0 || nlen >= sizeof(name)) {
-            etl_err_set(err, ETL_E_CONFIG, "bad variable reference in \"%s\"", s);
-            goto fail;
-        }
-        memcpy(name, dollar + 2, nlen);
-        name[nlen] = '\0';
-        for (size_t i = 0; i < nlen; i++) {
-            if (!(isalnum((unsigned char)name[i]) || name[i] == '_')) {
-                etl_err_set(err, ETL_E_CONFIG, "bad variable name \"%s\"", name);
-                goto fail;
-            }
-        }
-        val = getenv(name);
-        if (val != NULL && val[0] == '\0' && colon != NULL) {
-            val = NULL;     /* ${VAR:-x}: empty counts as unset, as in sh */
-        }
-        if (val != NULL) {
-            if (etl_buf_addstr(&out, val, err) < 0) {
-                goto fail;
-            }
-        } else if (colon != NULL) {
-            if (etl_buf_add(&out, colon + 2, (size_t)(end - colon - 2), err) < 0) {
-                goto fail;
-            }
-        } else {
-            etl_err_set(err, ETL_E_CONFIG, "environment variable %s is not set", name);
-            etl_err_hint(err, "set it, or give a default: ${%s:-value}", name);
-            goto fail;
-        }
-        p = end + 1;
     }
     return etl_buf_take(&out);
 fail:
@@ -219,15 +243,112 @@ parse_fail(struct builder *b)
     return -1;
 }
 
+static struct etl_node *parse_node(struct builder *b, yaml_event_t *ev, int depth);
+
+/*
+ * The scalar node of event 'ev', its text interpolated (etl_interpolate).
+ * Returns the node, or NULL with b->err set, placed at the scalar.  Does
+ * not delete 'ev'.
+ */
+static struct etl_node *
+parse_scalar(struct builder *b, const yaml_event_t *ev)
+{
+    struct etl_node *n;
+    struct etl_err ierr;
+
+    n = node_new(b, ETL_NODE_SCALAR, ev);
+    if (n == NULL) {
+        return NULL;
+    }
+    n->quoted = ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    etl_err_clear(&ierr);
+    n->str = etl_interpolate((const char *)ev->data.scalar.value, &ierr);
+    if (n->str == NULL) {
+        *b->err = ierr.code != ETL_E_NONE ? ierr : *b->err;
+        etl_err_where(b->err, "%s:%u:%u", n->file, n->line, n->col);
+        node_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+/*
+ * The sequence or mapping that starts with event 'ev', its items (and
+ * keys) read from the parser up to the matching end event, each through
+ * parse_node() at 'depth' + 1.  A mapping key must be a scalar.  Returns
+ * the node, or NULL with b->err set; the half-built node is freed.  Does
+ * not delete 'ev'.
+ */
+static struct etl_node *
+parse_collection(struct builder *b, const yaml_event_t *ev, int depth)
+{
+    bool is_map = ev->type == YAML_MAPPING_START_EVENT;
+    yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
+    struct etl_node *n;
+    yaml_event_t child;
+
+    n = node_new(b, is_map ? ETL_NODE_MAP : ETL_NODE_SEQ, ev);
+    if (n == NULL) {
+        return NULL;
+    }
+    for (;;) {
+        struct etl_node *key = NULL, *val;
+
+        if (!yaml_parser_parse(&b->parser, &child)) {
+            parse_fail(b);
+            goto fail;
+        }
+        if (child.type == end) {
+            yaml_event_delete(&child);
+            break;
+        }
+        if (is_map) {
+            if (child.type != YAML_SCALAR_EVENT) {
+                etl_err_set(b->err, ETL_E_CONFIG, "a mapping key must be a plain string");
+                etl_err_where(b->err, "%s:%lu:%lu", b->file,
+                              (unsigned long)child.start_mark.line + 1,
+                              (unsigned long)child.start_mark.column + 1);
+                yaml_event_delete(&child);
+                goto fail;
+            }
+            key = parse_node(b, &child, depth + 1);
+            if (key == NULL) {
+                goto fail;
+            }
+            if (!yaml_parser_parse(&b->parser, &child)) {
+                node_free(key);
+                parse_fail(b);
+                goto fail;
+            }
+        }
+        val = parse_node(b, &child, depth + 1);
+        if (val == NULL) {
+            node_free(key);
+            goto fail;
+        }
+        if (node_append(b, n, key, val) < 0) {
+            node_free(key);
+            node_free(val);
+            goto fail;
+        }
+    }
+    return n;
+fail:
+    node_free(n);
+    return NULL;
+}
+
 /*
  * Parse one node starting with event 'ev' (already taken from the parser;
- * this function deletes it).  Returns the node or NULL with b->err set.
+ * this function deletes it): a scalar, or a collection with all it holds.
+ * Nesting deeper than CONFIG_MAX_DEPTH, aliases and anchors are errors.
+ * Returns the node (the caller owns it) or NULL with b->err set.
  */
 static struct etl_node *
 parse_node(struct builder *b, yaml_event_t *ev, int depth)
 {
     struct etl_node *n = NULL;
-    yaml_event_t child;
 
     if (depth > CONFIG_MAX_DEPTH) {
         etl_err_set(b->err, ETL_E_CONFIG, "nesting deeper than %d levels", CONFIG_MAX_DEPTH);
@@ -238,77 +359,13 @@ parse_node(struct builder *b, yaml_event_t *ev, int depth)
         return NULL;
     }
     switch (ev->type) {
-    case YAML_SCALAR_EVENT: {
-        struct etl_err ierr;
-
-        n = node_new(b, ETL_NODE_SCALAR, ev);
-        if (n == NULL) {
-            break;
-        }
-        n->quoted = ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-                    ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-        etl_err_clear(&ierr);
-        n->str = etl_interpolate((const char *)ev->data.scalar.value, &ierr);
-        if (n->str == NULL) {
-            *b->err = ierr.code != ETL_E_NONE ? ierr : *b->err;
-            etl_err_where(b->err, "%s:%u:%u", n->file, n->line, n->col);
-            node_free(n);
-            n = NULL;
-        }
+    case YAML_SCALAR_EVENT:
+        n = parse_scalar(b, ev);
         break;
-    }
     case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT: {
-        bool is_map = ev->type == YAML_MAPPING_START_EVENT;
-        yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
-
-        n = node_new(b, is_map ? ETL_NODE_MAP : ETL_NODE_SEQ, ev);
-        if (n == NULL) {
-            break;
-        }
-        for (;;) {
-            struct etl_node *key = NULL, *val;
-
-            if (!yaml_parser_parse(&b->parser, &child)) {
-                parse_fail(b);
-                goto fail;
-            }
-            if (child.type == end) {
-                yaml_event_delete(&child);
-                break;
-            }
-            if (is_map) {
-                if (child.type != YAML_SCALAR_EVENT) {
-                    etl_err_set(b->err, ETL_E_CONFIG, "a mapping key must be a plain string");
-                    etl_err_where(b->err, "%s:%lu:%lu", b->file,
-                                  (unsigned long)child.start_mark.line + 1,
-                                  (unsigned long)child.start_mark.column + 1);
-                    yaml_event_delete(&child);
-                    goto fail;
-                }
-                key = parse_node(b, &child, depth + 1);
-                if (key == NULL) {
-                    goto fail;
-                }
-                if (!yaml_parser_parse(&b->parser, &child)) {
-                    node_free(key);
-                    parse_fail(b);
-                    goto fail;
-                }
-            }
-            val = parse_node(b, &child, depth + 1);
-            if (val == NULL) {
-                node_free(key);
-                goto fail;
-            }
-            if (node_append(b, n, key, val) < 0) {
-                node_free(key);
-                node_free(val);
-                goto fail;
-            }
-        }
+    case YAML_MAPPING_START_EVENT:
+        n = parse_collection(b, ev, depth);
         break;
-    }
     case YAML_ALIAS_EVENT:
         etl_err_set(b->err, ETL_E_CONFIG, "YAML aliases are not supported");
         etl_err_where(b->err, "%s:%lu:%lu", b->file,
@@ -335,10 +392,6 @@ parse_node(struct builder *b, yaml_event_t *ev, int depth)
     }
     yaml_event_delete(ev);
     return n;
-fail:
-    yaml_event_delete(ev);
-    node_free(n);
-    return NULL;
 }
 
 struct etl_doc *

@@ -8,7 +8,7 @@
  *
  *    The tree is generic: the pipeline structure (pipelines, stages, needs)
  *    is read by pipeline.c, kind-specific keys by each stage's configure(),
- *    the catalogs by catalog.c.
+ *    the catalogs by catalog_load.c and catalog_regions.c.
  */
 #ifndef ETL_CONFIG_H
 #define ETL_CONFIG_H

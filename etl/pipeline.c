@@ -126,9 +126,15 @@ etl_run_add_file(struct etl_run *run, const char *url, struct etl_err *err)
     return f;
 }
 
-/* Configure one stage from its YAML node. */
-static struct etl_stage *
-stage_load(struct etl_pipeline *p, const struct etl_node *node, struct etl_err *err)
+/*
+ * The kind of stage 'node', after checking that it is a mapping with a
+ * "name" (set in *name_node) and a known "kind", and that it has only the
+ * common keys and its kind's.  Returns NULL with 'err' set (placed at the
+ * node) otherwise.
+ */
+static const struct etl_stage_kind *
+stage_check(const struct etl_node *node, const struct etl_node **name_node,
+            struct etl_err *err)
 {
     static const struct etl_key common[] = {
         { "name", ETL_KEY_STR, true, "the stage's name" },
@@ -136,9 +142,8 @@ stage_load(struct etl_pipeline *p, const struct etl_node *node, struct etl_err *
         { "needs", ETL_KEY_STR_OR_SEQ, false, "the stages it follows" },
     };
     struct etl_key keys[PIPELINE_MAX_KEYS];
-    const struct etl_node *kind_node, *name_node, *needs;
+    const struct etl_node *kind_node;
     const struct etl_stage_kind *kind;
-    struct etl_stage *st;
     size_t nk = 0;
     char what[160];
 
@@ -146,14 +151,15 @@ stage_load(struct etl_pipeline *p, const struct etl_node *node, struct etl_err *
         etl_node_fail(node, err, ETL_E_CONFIG, "a stage must be a mapping");
         return NULL;
     }
-    name_node = etl_node_get(node, "name");
+    *name_node = etl_node_get(node, "name");
     kind_node = etl_node_get(node, "kind");
-    if (name_node == NULL || name_node->type != ETL_NODE_SCALAR) {
+    if (*name_node == NULL || (*name_node)->type != ETL_NODE_SCALAR) {
         etl_node_fail(node, err, ETL_E_CONFIG, "stage has no \"name\"");
         return NULL;
     }
     if (kind_node == NULL || kind_node->type != ETL_NODE_SCALAR) {
-        etl_node_fail(node, err, ETL_E_CONFIG, "stage \"%s\" has no \"kind\"", name_node->str);
+        etl_node_fail(node, err, ETL_E_CONFIG, "stage \"%s\" has no \"kind\"",
+                      (*name_node)->str);
         return NULL;
     }
     kind = etl_stage_kind_find(kind_node->str);
@@ -181,8 +187,57 @@ stage_load(struct etl_pipeline *p, const struct etl_node *node, struct etl_err *
         keys[nk++] = *k;
     }
     memset(&keys[nk], 0, sizeof(keys[nk]));
-    snprintf(what, sizeof(what), "stage \"%s\" (%s)", name_node->str, kind->name);
+    snprintf(what, sizeof(what), "stage \"%s\" (%s)", (*name_node)->str, kind->name);
     if (etl_node_check(node, keys, what, err) < 0) {
+        return NULL;
+    }
+    return kind;
+}
+
+/*
+ * The "needs" of stage 'node' (a name or a list of names) into st->needs;
+ * the names stay owned by the document.  Returns 0, or -1 with 'err' set;
+ * the caller frees 'st' then.
+ */
+static int
+stage_needs(struct etl_stage *st, const struct etl_node *node, struct etl_err *err)
+{
+    const struct etl_node *needs = etl_node_get(node, "needs");
+    size_t n;
+
+    if (needs == NULL) {
+        return 0;
+    }
+    n = needs->type == ETL_NODE_SEQ ? needs->n : 1;
+    st->needs = calloc(n, sizeof(*st->needs));
+    if (st->needs == NULL) {
+        return etl_err_nomem(err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct etl_node *v = needs->type == ETL_NODE_SEQ ? needs->items[i] : needs;
+
+        if (v->type != ETL_NODE_SCALAR) {
+            return etl_node_fail(v, err, ETL_E_CONFIG, "\"needs\" lists stage names");
+        }
+        st->needs[st->nneeds++] = v->str;   /* owned by the document */
+    }
+    return 0;
+}
+
+/*
+ * Configure one stage of pipeline 'p' from its YAML node: keys checked,
+ * needs read, then the kind's configure().  Returns the stage (the caller
+ * frees it with stage_free()), or NULL with 'err' set and placed.
+ */
+static struct etl_stage *
+stage_load(struct etl_pipeline *p, const struct etl_node *node, struct etl_err *err)
+{
+    const struct etl_node *name_node = NULL;
+    const struct etl_stage_kind *kind;
+    struct etl_stage *st;
+
+    kind = stage_check(node, &name_node, err);
+    if (kind == NULL) {
         return NULL;
     }
     st = calloc(1, sizeof(*st));
@@ -194,26 +249,9 @@ stage_load(struct etl_pipeline *p, const struct etl_node *node, struct etl_err *
     st->kind = kind;
     st->node = node;
     st->pipeline = p;
-    needs = etl_node_get(node, "needs");
-    if (needs != NULL) {
-        size_t n = needs->type == ETL_NODE_SEQ ? needs->n : 1;
-
-        st->needs = calloc(n, sizeof(*st->needs));
-        if (st->needs == NULL) {
-            stage_free(st);
-            etl_err_nomem(err);
-            return NULL;
-        }
-        for (size_t i = 0; i < n; i++) {
-            const struct etl_node *v = needs->type == ETL_NODE_SEQ ? needs->items[i] : needs;
-
-            if (v->type != ETL_NODE_SCALAR) {
-                stage_free(st);
-                etl_node_fail(v, err, ETL_E_CONFIG, "\"needs\" lists stage names");
-                return NULL;
-            }
-            st->needs[st->nneeds++] = v->str;   /* owned by the document */
-        }
+    if (stage_needs(st, node, err) < 0) {
+        stage_free(st);
+        return NULL;
     }
     if (kind->configure != NULL && kind->configure(st, node, err) < 0) {
         etl_err_where(err, "%s:%u:%u", node->file, node->line, node->col);
@@ -277,43 +315,27 @@ pipeline_link(struct etl_pipeline *p, struct etl_err *err)
     return 0;
 }
 
-static struct etl_pipeline *
-pipeline_load(struct etl_config *cfg, const struct etl_node *key,
-              const struct etl_node *node, struct etl_err *err)
+/*
+ * The scalar keys of pipeline 'node' into 'p': schedule and timezone
+ * (parsed into p->sched), workers, jitter, catchup and catchup_max.
+ * Returns 0, or -1 with 'err' set and placed at the key.
+ */
+static int
+pipeline_options(struct etl_pipeline *p, const struct etl_node *node, struct etl_err *err)
 {
-    const struct etl_node *stages;
-    struct etl_graph_node *g = NULL;
-    struct etl_stage **loaded = NULL;
-    struct etl_pipeline *p;
-    size_t *order = NULL;
-    struct etl_graph_fail gf;
     const char *s;
-    char what[160];
 
-    snprintf(what, sizeof(what), "pipeline \"%s\"", key->str);
-    if (etl_node_check(node, pipeline_keys, what, err) < 0) {
-        return NULL;
-    }
-    p = calloc(1, sizeof(*p));
-    if (p == NULL || (p->name = strdup(key->str)) == NULL) {
-        free(p);
-        etl_err_nomem(err);
-        return NULL;
-    }
-    p->node = node;
-    p->config = cfg;
     if (etl_node_str(node, "schedule", NULL, &s, err) < 0 ||
         (s != NULL && (p->schedule = strdup(s)) == NULL) ||
         etl_node_str(node, "timezone", NULL, &s, err) < 0 ||
         (s != NULL && (p->timezone = strdup(s)) == NULL) ||
         etl_node_long(node, "workers", 1, 1, 64, &p->workers, err) < 0) {
-        etl_err_nomem(err);
-        goto fail;
+        return etl_err_nomem(err);
     }
     if (etl_node_long(node, "jitter", 0, 0, 86400, &p->jitter, err) < 0 ||
         etl_node_long(node, "catchup_max", 10, 1, 1000, &p->catchup_max, err) < 0 ||
         etl_node_str(node, "catchup", "latest", &s, err) < 0) {
-        goto fail;
+        return -1;
     }
     if (strcmp(s, "none") == 0) {
         p->catchup = ETL_CATCHUP_NONE;
@@ -322,14 +344,12 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
     } else if (strcmp(s, "all") == 0) {
         p->catchup = ETL_CATCHUP_ALL;
     } else {
-        etl_node_fail(etl_node_get(node, "catchup"), err, ETL_E_CONFIG,
-                      "\"catchup\" must be none, latest or all, not \"%s\"", s);
-        goto fail;
+        return etl_node_fail(etl_node_get(node, "catchup"), err, ETL_E_CONFIG,
+                             "\"catchup\" must be none, latest or all, not \"%s\"", s);
     }
     if (p->timezone != NULL && p->schedule == NULL) {
-        etl_node_fail(etl_node_get(node, "timezone"), err, ETL_E_CONFIG,
-                      "\"timezone\" without \"schedule\"");
-        goto fail;
+        return etl_node_fail(etl_node_get(node, "timezone"), err, ETL_E_CONFIG,
+                             "\"timezone\" without \"schedule\"");
     }
     if (p->schedule != NULL) {
         enum etl_cron_part bad = ETL_CRON_EXPR;
@@ -344,13 +364,30 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
                 at = etl_node_get(node, "schedule");
             }
             etl_err_where(err, "%s:%u:%u", at->file, at->line, at->col);
-            goto fail;
+            return -1;
         }
     }
-    stages = etl_node_get(node, "stages");
+    return 0;
+}
+
+/*
+ * The stages of 'p' from the "stages" list: each one configured, then put
+ * in topological order of their needs into p->stages (p owns them from
+ * then on).  Returns 0, or -1 with 'err' set and placed; the stages
+ * configured so far are freed.
+ */
+static int
+pipeline_stages(struct etl_pipeline *p, const struct etl_node *stages, struct etl_err *err)
+{
+    struct etl_graph_node *g = NULL;
+    struct etl_stage **loaded = NULL;
+    size_t *order = NULL;
+    struct etl_graph_fail gf;
+    int rc = -1;
+
     if (stages->n == 0) {
-        etl_node_fail(stages, err, ETL_E_CONFIG, "pipeline \"%s\" has no stages", p->name);
-        goto fail;
+        return etl_node_fail(stages, err, ETL_E_CONFIG, "pipeline \"%s\" has no stages",
+                             p->name);
     }
     loaded = calloc(stages->n, sizeof(*loaded));
     g = calloc(stages->n, sizeof(*g));
@@ -358,12 +395,12 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
     p->stages = calloc(stages->n, sizeof(*p->stages));
     if (loaded == NULL || g == NULL || order == NULL || p->stages == NULL) {
         etl_err_nomem(err);
-        goto fail;
+        goto out;
     }
     for (size_t i = 0; i < stages->n; i++) {
         loaded[i] = stage_load(p, stages->items[i], err);
         if (loaded[i] == NULL) {
-            goto fail;
+            goto out;
         }
         g[i].name = loaded[i]->name;
         g[i].needs = (const char *const *)loaded[i]->needs;
@@ -381,29 +418,56 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
         }
         etl_err_where(err, "%s:%u:%u", at->file, at->line, at->col);
         etl_err_context(err, "pipeline \"%s\"", p->name);
-        goto fail;
+        goto out;
     }
     for (size_t i = 0; i < stages->n; i++) {
         p->stages[i] = loaded[order[i]];
         loaded[order[i]] = NULL;
     }
     p->nstages = stages->n;
-    if (pipeline_link(p, err) < 0) {
-        goto fail;
-    }
-    free(loaded);
-    free(g);
-    free(order);
-    return p;
-fail:
+    rc = 0;
+out:
     for (size_t i = 0; loaded != NULL && i < stages->n; i++) {
         stage_free(loaded[i]);
     }
     free(loaded);
     free(g);
     free(order);
-    pipeline_free(p);
-    return NULL;
+    return rc;
+}
+
+/*
+ * Pipeline 'key' of the configuration from its YAML mapping 'node': its
+ * keys, options and stages, and the row chains linked.  Returns the
+ * pipeline (owned by the caller, freed with pipeline_free()), or NULL with
+ * 'err' set and placed.
+ */
+static struct etl_pipeline *
+pipeline_load(struct etl_config *cfg, const struct etl_node *key,
+              const struct etl_node *node, struct etl_err *err)
+{
+    struct etl_pipeline *p;
+    char what[160];
+
+    snprintf(what, sizeof(what), "pipeline \"%s\"", key->str);
+    if (etl_node_check(node, pipeline_keys, what, err) < 0) {
+        return NULL;
+    }
+    p = calloc(1, sizeof(*p));
+    if (p == NULL || (p->name = strdup(key->str)) == NULL) {
+        free(p);
+        etl_err_nomem(err);
+        return NULL;
+    }
+    p->node = node;
+    p->config = cfg;
+    if (pipeline_options(p, node, err) < 0 ||
+        pipeline_stages(p, etl_node_get(node, "stages"), err) < 0 ||
+        pipeline_link(p, err) < 0) {
+        pipeline_free(p);
+        return NULL;
+    }
+    return p;
 }
 
 struct etl_config *

@@ -555,16 +555,17 @@ unit_of_code(const struct etl_catalog *cat, const char *code)
 /* The position of a catalog entry found by a lookup, -1 if none. */
 #define POS(p, base) ((p) != NULL ? (long)((p) - (base)) : -1L)
 
-/* Apply the rules to one row not yet rejected; the first failing rule rejects it. */
-static void
-validate_row(const struct validate *v, const struct etl_catalog *cat, struct etl_row *row)
-{
-    const char *pt = row->f[ETL_COL_PERIOD] != NULL ? row->f[ETL_COL_PERIOD] : "";
-    const struct etl_indicator *ind = NULL;
-    const struct etl_region *reg = NULL, *par = NULL;
-    const struct etl_unit *unit = NULL;
-    const struct validate_range *rg;
+/* The catalog entries of a row's codes; NULL when not looked up or unknown. */
+struct validate_found {
+    const struct etl_indicator *ind;
+    const struct etl_region *reg, *par;
+    const struct etl_unit *unit;
+};
 
+/* Whether every required column of 'row' is filled; reject it if not. */
+static bool
+validate_required(const struct validate *v, struct etl_row *row)
+{
     for (int c = 0; c < ETL_NCOLS; c++) {
         if (v->required[c] && is_empty(row, c)) {
             const char *raw = row->f[c];
@@ -574,114 +575,182 @@ validate_row(const struct validate *v, const struct etl_catalog *cat, struct etl
             } else {
                 etl_row_reject(row, "missing %s", etl_col_names[c]);
             }
-            return;
+            return false;
         }
     }
+    return true;
+}
 
-    /* the catalog entries of the row's codes: a name is not a code */
+/*
+ * The catalog entries of the row's codes into 'f', looked up only where a
+ * rule needs them: a name is not a code.
+ */
+static void
+validate_lookup(const struct validate *v, const struct etl_catalog *cat,
+                const struct etl_row *row, struct validate_found *f)
+{
+    memset(f, 0, sizeof(*f));
     if (row->region[0] != '\0' && (v->known_codes || v->accept[ACC_REGION].ok != NULL ||
                                    (v->pair_valid && row->partner[0] != '\0'))) {
-        reg = etl_catalog_region_code(cat, row->region);
+        f->reg = etl_catalog_region_code(cat, row->region);
     }
     if (row->partner[0] != '\0' && (v->known_codes || v->accept[ACC_PARTNER].ok != NULL ||
                                     v->pair_valid)) {
-        par = etl_catalog_region_code(cat, row->partner);
+        f->par = etl_catalog_region_code(cat, row->partner);
     }
     if (row->indicator != NULL) {
-        ind = indicator_of_code(cat, row->indicator);
+        f->ind = indicator_of_code(cat, row->indicator);
     }
     if (row->unit != NULL && (v->known_codes || v->accept[ACC_UNIT].ok != NULL)) {
-        unit = unit_of_code(cat, row->unit);
+        f->unit = unit_of_code(cat, row->unit);
     }
+}
 
-    if (v->known_codes) {
-        if (row->region[0] != '\0' && reg == NULL) {
-            etl_row_reject(row, "unknown region code \"%.*s\"", qlen(row->region),
-                           row->region);
-            return;
-        }
-        if (row->partner[0] != '\0' && par == NULL) {
-            etl_row_reject(row, "unknown partner code \"%.*s\"", qlen(row->partner),
-                           row->partner);
-            return;
-        }
-        if (row->indicator != NULL && ind == NULL) {
-            etl_row_reject(row, "unknown indicator code \"%.*s\"", qlen(row->indicator),
-                           row->indicator);
-            return;
-        }
-        if (row->unit != NULL && unit == NULL) {
-            etl_row_reject(row, "unknown unit code \"%.*s\"", qlen(row->unit), row->unit);
-            return;
-        }
+/* Rule known_codes: every code of the row is in the catalog; reject it if not. */
+static bool
+validate_known(const struct validate *v, struct etl_row *row,
+               const struct validate_found *f)
+{
+    if (!v->known_codes) {
+        return true;
     }
+    if (row->region[0] != '\0' && f->reg == NULL) {
+        etl_row_reject(row, "unknown region code \"%.*s\"", qlen(row->region),
+                       row->region);
+        return false;
+    }
+    if (row->partner[0] != '\0' && f->par == NULL) {
+        etl_row_reject(row, "unknown partner code \"%.*s\"", qlen(row->partner),
+                       row->partner);
+        return false;
+    }
+    if (row->indicator != NULL && f->ind == NULL) {
+        etl_row_reject(row, "unknown indicator code \"%.*s\"", qlen(row->indicator),
+                       row->indicator);
+        return false;
+    }
+    if (row->unit != NULL && f->unit == NULL) {
+        etl_row_reject(row, "unknown unit code \"%.*s\"", qlen(row->unit), row->unit);
+        return false;
+    }
+    return true;
+}
 
-    if ((row->region[0] != '\0' &&
-         !accepted(v, ACC_REGION, POS(reg, cat->regions), row->region, row)) ||
-        (row->partner[0] != '\0' &&
-         !accepted(v, ACC_PARTNER, POS(par, cat->regions), row->partner, row)) ||
-        (row->indicator != NULL &&
-         !accepted(v, ACC_INDICATOR, POS(ind, cat->indicators), row->indicator, row)) ||
-        (row->unit != NULL && !accepted(v, ACC_UNIT, POS(unit, cat->units), row->unit, row)) ||
-        (row->period.kind != ETL_PERIOD_NONE &&
-         !accepted(v, ACC_PERIOD_KIND, row->period.kind,
-                   etl_period_kind_names[row->period.kind], row)) ||
-        !accepted(v, ACC_QUALIFIER, row->qualifier, etl_qualifier_names[row->qualifier],
-                  row)) {
-        return;
-    }
+/* The accepted sets, column by column; accepted() rejects the row. */
+static bool
+validate_accepted(const struct validate *v, const struct etl_catalog *cat,
+                  struct etl_row *row, const struct validate_found *f)
+{
+    return !((row->region[0] != '\0' &&
+              !accepted(v, ACC_REGION, POS(f->reg, cat->regions), row->region, row)) ||
+             (row->partner[0] != '\0' &&
+              !accepted(v, ACC_PARTNER, POS(f->par, cat->regions), row->partner, row)) ||
+             (row->indicator != NULL &&
+              !accepted(v, ACC_INDICATOR, POS(f->ind, cat->indicators), row->indicator,
+                        row)) ||
+             (row->unit != NULL &&
+              !accepted(v, ACC_UNIT, POS(f->unit, cat->units), row->unit, row)) ||
+             (row->period.kind != ETL_PERIOD_NONE &&
+              !accepted(v, ACC_PERIOD_KIND, row->period.kind,
+                        etl_period_kind_names[row->period.kind], row)) ||
+             !accepted(v, ACC_QUALIFIER, row->qualifier,
+                       etl_qualifier_names[row->qualifier], row));
+}
 
-    if (row->period.kind != ETL_PERIOD_NONE) {
-        if (row->period.start / 10000 < v->min_year) {
-            etl_row_reject(row, "period \"%.*s\" before min_year %ld", qlen(pt), pt,
-                           v->min_year);
-            return;
-        }
-        if (last_year(&row->period) > v->max_year) {
-            etl_row_reject(row, "period \"%.*s\" after max_year %ld", qlen(pt), pt,
-                           v->max_year);
-            return;
-        }
+/* Rules min_year and max_year on the row's period; reject it if outside. */
+static bool
+validate_years(const struct validate *v, struct etl_row *row)
+{
+    const char *pt = row->f[ETL_COL_PERIOD] != NULL ? row->f[ETL_COL_PERIOD] : "";
+
+    if (row->period.kind == ETL_PERIOD_NONE) {
+        return true;
     }
+    if (row->period.start / 10000 < v->min_year) {
+        etl_row_reject(row, "period \"%.*s\" before min_year %ld", qlen(pt), pt,
+                       v->min_year);
+        return false;
+    }
+    if (last_year(&row->period) > v->max_year) {
+        etl_row_reject(row, "period \"%.*s\" after max_year %ld", qlen(pt), pt,
+                       v->max_year);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Rules non_negative (additive indicators) and ranges (per indicator) on
+ * the row's value, 'ind' its indicator or NULL; reject the row if broken.
+ */
+static bool
+validate_value(const struct validate *v, const struct etl_catalog *cat,
+               struct etl_row *row, const struct etl_indicator *ind)
+{
+    const struct validate_range *rg;
 
     if (v->non_negative && ind != NULL && ind->additive && etl_num_sign(row->value) < 0) {
         etl_row_reject(row, "negative value %s of additive indicator %s", row->value,
                        row->indicator);
-        return;
+        return false;
     }
-
     if (v->ranges != NULL && ind != NULL && row->value[0] != '\0' &&
         row->qualifier != ETL_Q_MISSING && (rg = &v->ranges[ind - cat->indicators])->set) {
         if (rg->has_min && etl_num_cmp(row->value, rg->min) < 0) {
             etl_row_reject(row, "value %s of %s below minimum %s", row->value, ind->code,
                            rg->min);
-            return;
+            return false;
         }
         if (rg->has_max && etl_num_cmp(row->value, rg->max) > 0) {
             etl_row_reject(row, "value %s of %s above maximum %s", row->value, ind->code,
                            rg->max);
-            return;
+            return false;
         }
     }
+    return true;
+}
 
+/* Rule pair_valid: region and partner are paired in the period; reject if not. */
+static void
+validate_pairing(const struct validate *v, const struct etl_catalog *cat,
+                 struct etl_row *row, const struct validate_found *f)
+{
     if (v->pair_valid && row->partner[0] != '\0' && row->region[0] != '\0' &&
         etl_catalog_paired(cat, row->region, row->partner, row->period.start,
                            row->period.end) == NULL) {
         int y0 = row->period.start / 10000, y1 = last_year(&row->period);
+        const char *rn = region_name(f->reg, row->region);
+        const char *pn = region_name(f->par, row->partner);
 
         if (row->period.kind == ETL_PERIOD_NONE) {
-            etl_row_reject(row, "no east–west pairing %s–%s", region_name(reg, row->region),
-                           region_name(par, row->partner));
+            etl_row_reject(row, "no east–west pairing %s–%s", rn, pn);
         } else if (y1 > y0) {
-            etl_row_reject(row, "no east–west pairing %s–%s in %d–%d",
-                           region_name(reg, row->region), region_name(par, row->partner),
-                           y0, y1);
+            etl_row_reject(row, "no east–west pairing %s–%s in %d–%d", rn, pn, y0, y1);
         } else {
-            etl_row_reject(row, "no east–west pairing %s–%s in %d",
-                           region_name(reg, row->region), region_name(par, row->partner),
-                           y0);
+            etl_row_reject(row, "no east–west pairing %s–%s in %d", rn, pn, y0);
         }
     }
+}
+
+/*
+ * Apply the rules to one row not yet rejected, in this order: required
+ * columns, known codes, accepted sets, years, value, pairing.  The first
+ * failing rule rejects the row (etl_row_reject) and ends the checks.
+ */
+static void
+validate_row(const struct validate *v, const struct etl_catalog *cat, struct etl_row *row)
+{
+    struct validate_found f;
+
+    if (!validate_required(v, row)) {
+        return;
+    }
+    validate_lookup(v, cat, row, &f);
+    if (!validate_known(v, row, &f) || !validate_accepted(v, cat, row, &f) ||
+        !validate_years(v, row) || !validate_value(v, cat, row, f.ind)) {
+        return;
+    }
+    validate_pairing(v, cat, row, &f);
 }
 
 /* Check and count the rows of a batch, then push it on. */

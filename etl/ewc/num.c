@@ -367,63 +367,60 @@ set_qualifier(struct etl_num *out, enum etl_qualifier q)
     }
 }
 
-int
-etl_num_parse(const char *text, struct etl_num *out, struct etl_err *err)
+/* Whether the trimmed text [b, e) is a missing marker ("-", "NA", ...). */
+static bool
+is_missing(const char *b, const char *e)
 {
-    const char *b = text, *e = text + strlen(text);
-    const char *p, *ue;
-    struct dec x;
-    size_t len;
-    int c, r, v, k;
-    bool arabic;
-
-    memset(out, 0, sizeof(*out));
-    memset(&x, 0, sizeof(x));
-    etl_text_trim(&b, &e);
-    if (b == e) {
-        out->qualifier = ETL_Q_MISSING;
-        return 0;
-    }
     for (const char *const *m = missing_words; *m != NULL && !is_digit(*b); m++) {
         if ((size_t)(e - b) == strlen(*m) && memcmp(b, *m, (size_t)(e - b)) == 0) {
-            out->qualifier = ETL_Q_MISSING;
-            return 0;
+            return true;
         }
     }
-    p = b;
-    if ((v = match_word(prefix_quals, p, e, &len)) >= 0) {
-        out->qualifier = (enum etl_qualifier)v;
-        p += len;
-    }
-    c = fold(p, e, &len);
-    if (c == '-' || c == '+') {
-        x.neg = (c == '-');
-        p += len;
-    }
-    r = parse_arabic(&p, e, &x);
-    arabic = (r == 1);
+    return false;
+}
+
+/*
+ * The number at *pp into 'x': Arabic digits, else a Chinese numeral;
+ * *arabic says which.  Returns 1 and moves *pp past it; 0 when none starts
+ * here, -1 when malformed, -2 when too long.
+ */
+static int
+parse_number(const char **pp, const char *end, struct dec *x, bool *arabic)
+{
+    int r = parse_arabic(pp, end, x);
+
+    *arabic = (r == 1);
     if (r == 0) {
         uint64_t cv = 0;
         char tmp[24];
         int n;
 
-        r = parse_chinese(&p, e, &cv);
+        r = parse_chinese(pp, end, &cv);
         if (r == 1) {
             n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)cv);
             for (int i = 0; i < n; i++) {
-                if (dec_push(&x, tmp[i] - '0') < 0) {
-                    return too_long(err, b, e);
+                if (dec_push(x, tmp[i] - '0') < 0) {
+                    return -2;
                 }
             }
         }
     }
-    if (r == 0 || r == -1) {
-        return invalid(err, b, e);
-    }
-    if (r == -2) {
-        return too_long(err, b, e);
-    }
-    /* multipliers and infix qualifiers: 万 亿 多 余, 千万 / 百万 after digits */
+    return r;
+}
+
+/*
+ * The multipliers and infix qualifiers after the number, at *pp: 万 亿 多
+ * 余, and 千万 / 百万 after Arabic digits.  Adds to out->mult, sets the
+ * qualifier, moves *pp past them.  Returns 0, or -2 when the power of ten
+ * passes 2 * ETL_VALUE_MAX.
+ */
+static int
+parse_multipliers(const char **pp, const char *e, bool arabic, struct etl_num *out)
+{
+    const char *p = *pp;
+    size_t len;
+    int k;
+
     for (;;) {
         if ((len = starts(p, e, "万")) > 0) {
             out->mult += 4;
@@ -442,22 +439,80 @@ etl_num_parse(const char *text, struct etl_num *out, struct etl_err *err)
         }
         p += len;
         if (out->mult > 2 * ETL_VALUE_MAX) {
-            return too_long(err, b, e);
+            return -2;
         }
+    }
+    *pp = p;
+    return 0;
+}
+
+/*
+ * A suffix qualifier (以上, 左右) at the end of the rest [*pp, *ue): set in
+ * 'out' and cut off, the rest trimmed again.
+ */
+static void
+strip_suffix_qualifier(const char **pp, const char **ue, struct etl_num *out)
+{
+    for (const struct word *w = suffix_quals; w->s != NULL; w++) {
+        size_t n = strlen(w->s);
+
+        if ((size_t)(*ue - *pp) >= n && memcmp(*ue - n, w->s, n) == 0) {
+            set_qualifier(out, (enum etl_qualifier)w->value);
+            *ue -= n;
+            etl_text_trim(pp, ue);
+            break;
+        }
+    }
+}
+
+/*
+ * A value text into 'out': qualifier, sign, number, multipliers, unit word
+ * and suffix qualifier, in that order; see num.h for the forms.  Returns
+ * 0, or -1 with ETL_E_DATA (invalid number, does not fit).  'out->unit'
+ * points into 'text'.
+ */
+int
+etl_num_parse(const char *text, struct etl_num *out, struct etl_err *err)
+{
+    const char *b = text, *e = text + strlen(text);
+    const char *p, *ue;
+    struct dec x;
+    size_t len;
+    int c, r, v;
+    bool arabic;
+
+    memset(out, 0, sizeof(*out));
+    memset(&x, 0, sizeof(x));
+    etl_text_trim(&b, &e);
+    if (b == e || is_missing(b, e)) {
+        out->qualifier = ETL_Q_MISSING;
+        return 0;
+    }
+    p = b;
+    if ((v = match_word(prefix_quals, p, e, &len)) >= 0) {
+        out->qualifier = (enum etl_qualifier)v;
+        p += len;
+    }
+    c = fold(p, e, &len);
+    if (c == '-' || c == '+') {
+        x.neg = (c == '-');
+        p += len;
+    }
+    r = parse_number(&p, e, &x, &arabic);
+    if (r == 0 || r == -1) {
+        return invalid(err, b, e);
+    }
+    if (r == -2) {
+        return too_long(err, b, e);
+    }
+    /* multipliers and infix qualifiers: 万 亿 多 余, 千万 / 百万 after digits */
+    if (parse_multipliers(&p, e, arabic, out) < 0) {
+        return too_long(err, b, e);
     }
     /* the rest: unit word, then a suffix qualifier */
     ue = e;
     etl_text_trim(&p, &ue);
-    for (const struct word *w = suffix_quals; w->s != NULL; w++) {
-        size_t n = strlen(w->s);
-
-        if ((size_t)(ue - p) >= n && memcmp(ue - n, w->s, n) == 0) {
-            set_qualifier(out, (enum etl_qualifier)w->value);
-            ue -= n;
-            etl_text_trim(&p, &ue);
-            break;
-        }
-    }
+    strip_suffix_qualifier(&p, &ue, out);
     c = fold(p, ue, &len);
     if (is_digit(c) || c == '.' || c == ',' || c == '-' || c == '+' ||
         match_word(cn_digits, p, ue, &len) >= 0) {

@@ -286,60 +286,40 @@ read_plan(const char *s, struct etl_period *out)
     return 0;
 }
 
-/* After "YYYY年": the Chinese forms. */
+/* After "YYYY年-": "今" (至今) or an end year, "YYYY(年)". */
 static int
-read_after_nian(struct cur *c, int y, struct etl_period *out)
+read_nian_to(struct cur *c, int y, struct etl_period *out)
 {
-    int n, m2, y2;
-    bool has_yue;
+    int y2;
 
-    if (at_end(c) || ((lit(c, "度") || lit(c, "全年")) && at_end(c))) {
-        set(out, ETL_PERIOD_YEAR, ymd(y, 1, 1), ymd(y + 1, 1, 1));
-        return 0;
-    }
-    if (lit(c, "以来")) {
+    if (lit(c, "今")) {                 /* 至今, folded to "-今" */
         set(out, ETL_PERIOD_RANGE, ymd(y, 1, 1), 0);
         return at_end(c) ? P_SINCE : P_INVALID;
     }
-    if (lit(c, "上半年")) {
-        set(out, ETL_PERIOD_HALF, ymd(y, 1, 1), ymd(y, 7, 1));
-        return at_end(c) ? 0 : P_INVALID;
-    }
-    if (lit(c, "下半年")) {
-        set(out, ETL_PERIOD_HALF, ymd(y, 7, 1), ymd(y + 1, 1, 1));
-        return at_end(c) ? 0 : P_INVALID;
-    }
-    if (lit(c, "前")) {
-        if (!small_num(c, &n) || !lit(c, "季度") || !at_end(c) || n > 4) {
-            return P_INVALID;
-        }
-        set(out, ETL_PERIOD_MONTHS, ymd(y, 1, 1),
-            etl_date_add_months(ymd(y, 1, 1), 3 * n));
-        return 0;
-    }
-    if (*c->p == '-') {
-        c->p++;
-        if (lit(c, "今")) {                 /* 至今, folded to "-今" */
-            set(out, ETL_PERIOD_RANGE, ymd(y, 1, 1), 0);
-            return at_end(c) ? P_SINCE : P_INVALID;
-        }
-        if (!digits(c, 4, &y2)) {
-            return P_INVALID;
-        }
-        lit(c, "年");
-        if (!at_end(c)) {
-            return P_INVALID;
-        }
-        if (y2 < y) {
-            return P_BACKWARDS;
-        }
-        set(out, y2 == y ? ETL_PERIOD_YEAR : ETL_PERIOD_RANGE, ymd(y, 1, 1), ymd(y2 + 1, 1, 1));
-        return 0;
-    }
-    lit(c, "第");
-    if (!small_num(c, &n)) {
+    if (!digits(c, 4, &y2)) {
         return P_INVALID;
     }
+    lit(c, "年");
+    if (!at_end(c)) {
+        return P_INVALID;
+    }
+    if (y2 < y) {
+        return P_BACKWARDS;
+    }
+    set(out, y2 == y ? ETL_PERIOD_YEAR : ETL_PERIOD_RANGE, ymd(y, 1, 1), ymd(y2 + 1, 1, 1));
+    return 0;
+}
+
+/*
+ * After "YYYY年(第)n": "季度" (a quarter), "月(份)" (a month) or
+ * "(月)-m月(份)" (months n to m).
+ */
+static int
+read_nian_numbered(struct cur *c, int y, int n, struct etl_period *out)
+{
+    int m2;
+    bool has_yue;
+
     if (lit(c, "季度")) {
         if (!at_end(c) || n > 4) {
             return P_INVALID;
@@ -379,6 +359,50 @@ read_after_nian(struct cur *c, int y, struct etl_period *out)
     }
     set(out, ETL_PERIOD_MONTH, ymd(y, n, 1), etl_date_add_months(ymd(y, n, 1), 1));
     return 0;
+}
+
+/*
+ * After "YYYY年": the Chinese forms (年度, 以来, 上半年, 前三季度, -YYYY年,
+ * 第三季度, 5月, 1-7月).  Returns 0 or a P_* code.
+ */
+static int
+read_after_nian(struct cur *c, int y, struct etl_period *out)
+{
+    int n;
+
+    if (at_end(c) || ((lit(c, "度") || lit(c, "全年")) && at_end(c))) {
+        set(out, ETL_PERIOD_YEAR, ymd(y, 1, 1), ymd(y + 1, 1, 1));
+        return 0;
+    }
+    if (lit(c, "以来")) {
+        set(out, ETL_PERIOD_RANGE, ymd(y, 1, 1), 0);
+        return at_end(c) ? P_SINCE : P_INVALID;
+    }
+    if (lit(c, "上半年")) {
+        set(out, ETL_PERIOD_HALF, ymd(y, 1, 1), ymd(y, 7, 1));
+        return at_end(c) ? 0 : P_INVALID;
+    }
+    if (lit(c, "下半年")) {
+        set(out, ETL_PERIOD_HALF, ymd(y, 7, 1), ymd(y + 1, 1, 1));
+        return at_end(c) ? 0 : P_INVALID;
+    }
+    if (lit(c, "前")) {
+        if (!small_num(c, &n) || !lit(c, "季度") || !at_end(c) || n > 4) {
+            return P_INVALID;
+        }
+        set(out, ETL_PERIOD_MONTHS, ymd(y, 1, 1),
+            etl_date_add_months(ymd(y, 1, 1), 3 * n));
+        return 0;
+    }
+    if (*c->p == '-') {
+        c->p++;
+        return read_nian_to(c, y, out);
+    }
+    lit(c, "第");
+    if (!small_num(c, &n)) {
+        return P_INVALID;
+    }
+    return read_nian_numbered(c, y, n, out);
 }
 
 /* After "YYYY-MM-DD/": an SDMX duration PnY or PnM. */
@@ -603,19 +627,16 @@ bad_month(const char *s)
     return best;
 }
 
-int
-etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
-                 struct etl_err *err)
+/*
+ * The trimmed 'text' into 'shown' (for messages) and folded into 's', both
+ * of ETL_PERIOD_TEXT_MAX + 1 bytes.  Returns 0, or -1 with 'err' set when
+ * the text is too long, does not fold or folds to nothing.
+ */
+static int
+period_prepare(const char *text, char *shown, char *s, struct etl_err *err)
 {
-    char s[ETL_PERIOD_TEXT_MAX + 1], t[ETL_PERIOD_TEXT_MAX + 16];
     const char *b = text, *e = text + strlen(text);
-    char shown[ETL_PERIOD_TEXT_MAX + 1];
-    struct etl_period tmp;
-    struct cur c, c0;
-    int r, years, y;
 
-    memset(out, 0, sizeof(*out));
-    /* the trimmed original, for messages */
     etl_text_trim(&b, &e);
     if ((size_t)(e - b) > ETL_PERIOD_TEXT_MAX) {
         memcpy(shown, b, ETL_PERIOD_TEXT_MAX);
@@ -624,10 +645,23 @@ etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
     }
     memcpy(shown, b, (size_t)(e - b));
     shown[e - b] = '\0';
-    if (fold(shown, s, sizeof(s)) < 0 || s[0] == '\0') {
+    if (fold(shown, s, ETL_PERIOD_TEXT_MAX + 1) < 0 || s[0] == '\0') {
         return fail(err, P_INVALID, shown, 0);
     }
-    /* relative year words: 今年上半年 -> 2022年上半年 */
+    return 0;
+}
+
+/*
+ * A leading relative year word of folded text 's' rewritten with the
+ * as-of year, in place: 今年上半年 -> 2022年上半年.  Returns 0 (also when
+ * there is none), or -1 with 'err' set: no as-of date, or the result does
+ * not fit.  'shown' is the text for messages.
+ */
+static int
+period_rel_year(char *s, int32_t as_of, const char *shown, struct etl_err *err)
+{
+    char t[ETL_PERIOD_TEXT_MAX + 16];
+
     for (const struct word *w = rel_years; w->s != NULL && (s[0] & 0x80); w++) {
         size_t n = starts(s, w->s);
 
@@ -637,12 +671,62 @@ etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
                                    "relative period \"%s\" needs the file's as-of date", shown);
             }
             snprintf(t, sizeof(t), "%04d年%s", as_of / 10000 + w->value, s + n);
-            if (strlen(t) >= sizeof(s)) {
+            if (strlen(t) >= ETL_PERIOD_TEXT_MAX + 1) {
                 return fail(err, P_INVALID, shown, 0);
             }
             memcpy(s, t, strlen(t) + 1);
             break;
         }
+    }
+    return 0;
+}
+
+/*
+ * Close a since-form (2012年以来, 2012年至今) read into 'out': it ends with
+ * the as-of year.  Returns 0, or -1 with 'err' set and 'out' cleared when
+ * there is no as-of date or the period would end before it starts.
+ */
+static int
+period_since(int32_t as_of, const char *shown, struct etl_period *out, struct etl_err *err)
+{
+    /* [start, the end of the as-of year) */
+    if (as_of == 0) {
+        memset(out, 0, sizeof(*out));
+        return etl_err_set(err, ETL_E_DATA,
+                           "relative period \"%s\" needs the file's as-of date", shown);
+    }
+    out->end = ymd(as_of / 10000 + 1, 1, 1);
+    if (out->end <= out->start) {
+        memset(out, 0, sizeof(*out));
+        return fail(err, P_BACKWARDS, shown, 0);
+    }
+    return 0;
+}
+
+/*
+ * A period text into 'out'; see period.h for the forms.  'as_of'
+ * (yyyymmdd, 0 = none) dates relative and yearless texts.  Returns 0, or
+ * -1 with ETL_E_DATA and 'out' cleared: invalid period, invalid month,
+ * ends before it starts, vague, or relative without an as-of date.
+ */
+int
+etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
+                 struct etl_err *err)
+{
+    char s[ETL_PERIOD_TEXT_MAX + 1], t[ETL_PERIOD_TEXT_MAX + 16];
+    char shown[ETL_PERIOD_TEXT_MAX + 1];
+    struct etl_period tmp;
+    struct cur c, c0;
+    int r, years, y;
+
+    memset(out, 0, sizeof(*out));
+    /* the trimmed original, for messages */
+    if (period_prepare(text, shown, s, err) < 0) {
+        return -1;
+    }
+    /* relative year words: 今年上半年 -> 2022年上半年 */
+    if (period_rel_year(s, as_of, shown, err) < 0) {
+        return -1;
     }
     c0.p = s;
     if (!digits(&c0, 4, &y) && (read_years_back(s, &years) == 0 || is_vague(s))) {
@@ -658,18 +742,7 @@ etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
     }
     r = read_period(s, out);
     if (r == P_SINCE) {
-        /* [start, the end of the as-of year) */
-        if (as_of == 0) {
-            memset(out, 0, sizeof(*out));
-            return etl_err_set(err, ETL_E_DATA,
-                               "relative period \"%s\" needs the file's as-of date", shown);
-        }
-        out->end = ymd(as_of / 10000 + 1, 1, 1);
-        if (out->end <= out->start) {
-            memset(out, 0, sizeof(*out));
-            return fail(err, P_BACKWARDS, shown, 0);
-        }
-        return 0;
+        return period_since(as_of, shown, out, err);
     }
     c.p = s;
     if (r == P_INVALID && !digits(&c, 4, &y)) {
