@@ -46,6 +46,18 @@
 struct normalize {
     int32_t as_of;              /* yyyymmdd, 0 = none */
     bool strict;
+    /*
+     * Per file, for the table's total rows (合计) whose region the YAML
+     * does not give: where the table's other rows are.  'scope' is "" (no
+     * region row yet), a province's code (every region row so far is one
+     * of its prefectures: the total is that province's) or "000000"
+     * (provinces, or several: the total is the nation's).  The first total
+     * read is remembered; if the rows after it change the scope, the file
+     * is refused at its end rather than loaded with a total misplaced.
+     */
+    char scope[8];
+    unsigned long total_line;   /* 0: no total read yet */
+    char total_region[8];       /* the region that total was read as */
 };
 
 static const struct etl_key normalize_keys[] = {
@@ -202,6 +214,64 @@ find_indicator(const struct etl_catalog *cat, const struct normalize *nz, const 
     }
     buf[o] = '\0';
     return etl_catalog_indicator(cat, buf, unit, unit_len);
+}
+
+/* ---- total rows --------------------------------------------------------- */
+
+/*
+ * The region of row 'row', resolved as 'r', in the light of the table's
+ * scope: a total row (合计) whose region the YAML does not give is the
+ * nation's, or the province's when every region row before it was one of
+ * that province's prefectures; any other row widens the scope.  Returns
+ * the region to record.
+ */
+static const struct etl_region *
+normalize_scope(struct normalize *nz, const struct etl_catalog *cat, const struct etl_row *row,
+                const struct etl_region *r, int32_t date)
+{
+    const struct etl_region *prov;
+
+    if (row->total && !row->total_given) {
+        if (nz->scope[0] != '\0' && strcmp(nz->scope, "000000") != 0 &&
+            (prov = etl_catalog_region(cat, nz->scope, 6, date)) != NULL) {
+            r = prov;
+        }
+        if (nz->total_line == 0) {
+            nz->total_line = row->line;
+            memcpy(nz->total_region, r->code, sizeof(nz->total_region));
+        }
+        return r;
+    }
+    if (row->total || r->province == NULL || strcmp(nz->scope, "000000") == 0) {
+        return r;               /* the nation, or the scope is wide already */
+    }
+    if (r->province != r && nz->scope[0] == '\0') {
+        memcpy(nz->scope, r->province->code, sizeof(nz->scope));
+    } else if (r->province == r || strcmp(nz->scope, r->province->code) != 0) {
+        strcpy(nz->scope, "000000");
+    }
+    return r;
+}
+
+/* A file starts: no scope, no total read. */
+static int
+normalize_begin(struct etl_stage *st, struct etl_err *err)
+{
+    struct normalize *nz = st->ctx;
+
+    (void)err;
+    nz->scope[0] = '\0';
+    nz->total_line = 0;
+    nz->total_region[0] = '\0';
+    return 0;
+}
+
+static void
+normalize_abort(struct etl_stage *st)
+{
+    if (st->ctx != NULL) {
+        (void)normalize_begin(st, NULL);
+    }
 }
 
 /* ---- units -------------------------------------------------------------- */
@@ -409,7 +479,7 @@ normalize_value(const struct etl_catalog *cat, struct etl_row *row,
  * not rejected on entry.
  */
 static void
-normalize_row(const struct normalize *nz, const struct etl_catalog *cat, struct etl_row *row)
+normalize_row(struct normalize *nz, const struct etl_catalog *cat, struct etl_row *row)
 {
     const struct etl_region *r = NULL, *p = NULL;
     const struct etl_nickname *nick = NULL;
@@ -455,6 +525,7 @@ normalize_row(const struct normalize *nz, const struct etl_catalog *cat, struct 
             etl_row_reject(row, "unknown region \"%.*s\"", qlen(b, (size_t)(e - b)), b);
             return;
         }
+        r = normalize_scope(nz, cat, row, r, date);
         memcpy(row->region, r->code, sizeof(r->code));
     }
 
@@ -504,7 +575,7 @@ normalize_row(const struct normalize *nz, const struct etl_catalog *cat, struct 
 static int
 normalize_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
 {
-    const struct normalize *nz = st->ctx;
+    struct normalize *nz = st->ctx;
     const struct etl_catalog *cat = etl_stage_catalog(st);
     struct etl_batch *batch = etl_chunk_batch(st, in, err);
 
@@ -524,10 +595,22 @@ normalize_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *er
     return etl_stage_push(st, in, err);
 }
 
-/* Nothing buffered: finish the next stage. */
+/*
+ * Nothing buffered.  A total row read as one region while the table's rows
+ * turned out to be another's (a 合计 first, a city table after it) refuses
+ * the file; then the next stage is finished.
+ */
 static int
 normalize_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
 {
+    struct normalize *nz = st->ctx;
+    const char *should = nz->scope[0] == '\0' ? "000000" : nz->scope;
+
+    if (nz->total_line > 0 && strcmp(nz->total_region, should) != 0) {
+        etl_verdict_refuse(v, "the total row at line %lu was read as region %s, but the "
+                           "table's rows are those of region %s: set total_region for "
+                           "this source", nz->total_line, nz->total_region, should);
+    }
     return etl_stage_finish_next(st, v, err);
 }
 
@@ -538,7 +621,9 @@ const struct etl_stage_kind etl_stage_normalize = {
     .keys = normalize_keys,
     .summary = "region, indicator, period, value and unit of each row to catalog codes",
     .configure = normalize_configure,
+    .begin = normalize_begin,
     .process = normalize_process,
     .finish = normalize_finish,
+    .abort = normalize_abort,
     .destroy = normalize_destroy,
 };

@@ -54,6 +54,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etl/ewc/catalog.h"
+#include "etl/ewc/ewc.h"
 #include "etl/pipeline.h"
 #include "etl/text.h"
 
@@ -189,6 +191,36 @@ parse_names_clear(struct parse *ps, enum etl_col c)
     ps->nnames[c] = 0;
 }
 
+/*
+ * A configured header name with a unit in brackets ("地区（万元）") for a
+ * column that cannot apply it: only the value column's header unit is
+ * applied (to every value of the column), so for any other column the unit
+ * would be dropped in silence.  An error at configuration (check) time.
+ * Without a catalog any bracketed word counts; with one, a unit word.
+ */
+static int
+parse_name_unit(const struct parse *ps, enum etl_col c, const struct etl_node *s,
+                struct etl_err *err)
+{
+    const struct etl_catalog *cat = etl_stage_catalog(ps->st);
+    const char *u;
+    size_t name_len, ul;
+
+    if (c == ETL_COL_VALUE) {
+        return 0;
+    }
+    parse_shape_bracket(s->str, strlen(s->str), &name_len, &u, &ul);
+    if (u == NULL || (cat != NULL && etl_catalog_unit_word(cat, u, ul) == NULL)) {
+        return 0;
+    }
+    etl_node_fail(s, err, ETL_E_CONFIG, "header name \"%s\" for column \"%s\" carries the "
+                  "unit \"%.*s\", which that column cannot apply", s->str, etl_col_names[c],
+                  (int)ul, u);
+    etl_err_hint(err, "map the header to \"value\" (its unit is then applied to every "
+                 "value), or set unit: for the source");
+    return -1;
+}
+
 /* Read "columns:": each key a canonical column, each value a name or a list. */
 static int
 parse_columns(struct parse *ps, const struct etl_node *map, struct etl_err *err)
@@ -230,7 +262,8 @@ parse_columns(struct parse *ps, const struct etl_node *map, struct etl_err *err)
                                      "column \"%s\" needs a header name or a list of "
                                      "them", k->str);
             }
-            if (parse_name_add(ps, (enum etl_col)c, s->str, s, err) < 0) {
+            if (parse_name_add(ps, (enum etl_col)c, s->str, s, err) < 0 ||
+                parse_name_unit(ps, (enum etl_col)c, s, err) < 0) {
                 return -1;
             }
         }

@@ -113,7 +113,7 @@ struct parse {
     struct parse_given cfg;         /* the YAML's region/period/indicator/unit */
     char **ignore;                  /* header names never read (folded, owned) */
     size_t nignore;
-    const char *total_region;       /* what a 合计 row is about: "全国" or the YAML's */
+    const char *total_region;       /* what a 合计 row is about: the YAML's, or NULL */
 
     /* per file */
     enum parse_layout layout;       /* LONG or WIDE once the header is found */
@@ -154,6 +154,9 @@ int parse_shape_record(struct parse *ps, const struct etl_csv_record *rec,
 int parse_shape_end(struct parse *ps, struct etl_err *err);
 bool parse_shape_footnote(struct parse *ps, const struct etl_csv_record *rec);
 bool parse_shape_total(const char *p, size_t n);
+/* "数值（万元）" -> name length of "数值", unit "万元"; *unit NULL if none */
+void parse_shape_bracket(const char *p, size_t n, size_t *name_len, const char **unit,
+                         size_t *unit_len);
 size_t parse_shape_of_which(const char *p, size_t n);
 void parse_shape_reset(struct parse *ps);
 void parse_shape_free(struct parse *ps);

@@ -135,6 +135,7 @@ parse_emit(struct parse *ps, const struct etl_csv_record *rec, const struct pars
     row->unit_default_from = ps->given.unit_from;
     row->of_which = cl->of_which;
     row->total = cl->total;
+    row->total_given = cl->total && ps->total_region != NULL;
     if (rec->bad != NULL) {
         etl_row_reject(row, "%s", rec->bad);
     } else if (rec->nfields != ps->nheader) {
@@ -177,8 +178,10 @@ parse_label_marks(const struct parse *ps, struct parse_cells *cl)
     }
     if (cl->p[ETL_COL_REGION] != NULL &&
         parse_shape_total(cl->p[ETL_COL_REGION], cl->n[ETL_COL_REGION])) {
-        cl->p[ETL_COL_REGION] = ps->total_region;
-        cl->n[ETL_COL_REGION] = strlen(ps->total_region);
+        /* the YAML's, else the nation (normalize may find the table is
+         * one province's) */
+        cl->p[ETL_COL_REGION] = ps->total_region != NULL ? ps->total_region : "全国";
+        cl->n[ETL_COL_REGION] = strlen(cl->p[ETL_COL_REGION]);
         cl->kept[ETL_COL_REGION] = true;
         cl->total = true;
     } else if (cl->p[ETL_COL_PARTNER] != NULL &&

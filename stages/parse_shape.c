@@ -179,8 +179,9 @@ starts(const char *p, size_t n, const char *prefix)
  * its end: "数值（万元）" -> "数值" and "万元".  *unit is NULL when the text
  * does not end with a closing bracket that has its opening one.
  */
-static void
-shape_bracket(const char *p, size_t n, size_t *name_len, const char **unit, size_t *unit_len)
+void
+parse_shape_bracket(const char *p, size_t n, size_t *name_len, const char **unit,
+                    size_t *unit_len)
 {
     static const char *const pairs[][2] = {
         { "(", ")" }, { "\xef\xbc\x88", "\xef\xbc\x89" },       /* （ ） */
@@ -351,8 +352,9 @@ shape_give(struct parse *ps, enum etl_col c, const char *p, size_t n, const char
 }
 
 /*
- * A period at the start of a title ("2022年上半年东西部协作…"): the longest
- * prefix from its first digit that is a period, of at most 40 bytes.
+ * A period near the start of a title ("2022年上半年东西部协作…", "表1 2021年…"):
+ * from a digit in its first 24 bytes, the longest text of at most 40 bytes
+ * that is a period.
  */
 static void
 shape_title_period(struct parse *ps, const char *p, size_t n)
@@ -362,19 +364,23 @@ shape_title_period(struct parse *ps, const char *p, size_t n)
     struct etl_period per;
     struct etl_err e;
 
-    while (i < n && !(p[i] >= '0' && p[i] <= '9')) {
-        if (i > 12) {           /* a year far into the title is not its period */
-            return;
+    /* from each digit in the first 24 bytes ("表1 2021年…" has two) */
+    for (; i < n && i <= 24; i++) {
+        /* a year: four digits, not inside a longer number ("表1" is none) */
+        if ((i > 0 && p[i - 1] >= '0' && p[i - 1] <= '9') || i + 4 > n ||
+            !(p[i] == '1' || p[i] == '2') || !(p[i + 1] >= '0' && p[i + 1] <= '9') ||
+            !(p[i + 2] >= '0' && p[i + 2] <= '9') || !(p[i + 3] >= '0' && p[i + 3] <= '9') ||
+            (i + 4 < n && p[i + 4] >= '0' && p[i + 4] <= '9')) {
+            continue;
         }
-        i++;
-    }
-    for (size_t len = n - i < 40 ? n - i : 40; len >= 4; len--) {
-        memcpy(buf, p + i, len);
-        buf[len] = '\0';
-        e.code = ETL_E_NONE;
-        if (etl_period_parse(buf, 0, &per, &e) == 0) {
-            shape_give(ps, ETL_COL_PERIOD, p + i, len, "the title");
-            return;
+        for (size_t len = n - i < 40 ? n - i : 40; len >= 4; len--) {
+            memcpy(buf, p + i, len);
+            buf[len] = '\0';
+            e.code = ETL_E_NONE;
+            if (etl_period_parse(buf, 0, &per, &e) == 0) {
+                shape_give(ps, ETL_COL_PERIOD, p + i, len, "the title");
+                return;
+            }
         }
     }
 }
@@ -557,7 +563,7 @@ shape_classify(struct parse *ps, size_t i, const char *p, size_t n, const char *
     if (n >= 4 && p[0] >= '0' && p[0] <= '9' && etl_period_parse(buf, 0, &period, &e) == 0) {
         per = shown;
     } else {
-        shape_bracket(p, n, &name_len, &u, &ul);
+        parse_shape_bracket(p, n, &name_len, &u, &ul);
         if (cat != NULL && etl_catalog_indicator(cat, buf, &u, &ul) != NULL) {
             ind = shown;
         } else if (u != NULL && cat != NULL && etl_catalog_unit_word(cat, u, ul) != NULL) {
@@ -613,7 +619,7 @@ shape_fields(struct parse *ps, const struct etl_csv_record *rec, size_t *hits,
         if (n == 0 || parse_fold(p, n, fold) <= 0) {
             continue;
         }
-        shape_bracket(p, n, &name_len, &u, &ul);
+        parse_shape_bracket(p, n, &name_len, &u, &ul);
         /* the name with its brackets, else without: either way a unit in
          * the brackets is the column's (a configured "数值（万元）" too) */
         if ((c = shape_column(ps, fold)) < 0 && u != NULL &&
@@ -866,7 +872,7 @@ parse_shape_configure(struct parse *ps, const struct etl_node *node, struct etl_
     if (ps->cfg.unit != NULL) {
         ps->cfg.unit_from = "the YAML";
     }
-    if (etl_node_str(node, "total_region", "全国", &ps->total_region, err) < 0) {
+    if (etl_node_str(node, "total_region", NULL, &ps->total_region, err) < 0) {
         return -1;
     }
     if ((ig = etl_node_get(node, "ignore")) != NULL) {

@@ -83,6 +83,7 @@ struct etl_row {
     const char *unit_default;       /* unit words separated by 、 or , */
     const char *unit_default_from;  /* "the unit line", "the YAML" */
     bool total;                     /* the table's own total row (合计) */
+    bool total_given;               /* ... whose region the YAML gave (total_region) */
 
     /* filled by normalize */
     char region[8];                 /* GB/T 2260 code, "000000" for the nation */

@@ -692,6 +692,75 @@ test_finish_and_empty_batch(void **state)
     free_stage(fx);
 }
 
+/*
+ * A total row (合计, parse marks it and names it 全国) is the nation's in a
+ * table of provinces, the province's in a table of one province's cities;
+ * a total read before the rows that show otherwise refuses the file.
+ */
+static void
+test_total_rows(void **state)
+{
+    struct etl_err err;
+    struct fixture *fx = make_stage("{}", &err);
+    struct etl_row *r[4];
+
+    (void)state;
+    /* cities of 广东, then the total: 广东's figure */
+    assert_int_equal(etl_stage_normalize.begin(&fx->st, &err), 0);
+    batch.n = 0;
+    r[0] = add_row("广州市", NULL, "引导企业", "2021", "10", NULL);
+    r[1] = add_row("佛山市", NULL, "引导企业", "2021", "5", NULL);
+    r[2] = add_row("全国", NULL, "引导企业", "2021", "15", NULL);
+    r[2]->total = true;
+    run(fx);
+    assert_string_equal(r[0]->region, "440100");
+    assert_string_equal(r[2]->region, "440000");
+    memset(&verdict, 0, sizeof(verdict));
+    assert_int_equal(etl_stage_normalize.finish(&fx->st, &verdict, &err), 0);
+    assert_int_equal(verdict.kind, ETL_VERDICT_OK);
+
+    /* provinces: the nation's */
+    assert_int_equal(etl_stage_normalize.begin(&fx->st, &err), 0);
+    batch.n = 0;
+    r[0] = add_row("广东", NULL, "引导企业", "2021", "10", NULL);
+    r[1] = add_row("广州市", NULL, "引导企业", "2021", "5", NULL);
+    r[2] = add_row("全国", NULL, "引导企业", "2021", "15", NULL);
+    r[2]->total = true;
+    run(fx);
+    assert_string_equal(r[2]->region, "000000");
+    assert_int_equal(etl_stage_normalize.finish(&fx->st, &verdict, &err), 0);
+    assert_int_equal(verdict.kind, ETL_VERDICT_OK);
+
+    /* the total first, then one province's cities: refused, never misplaced */
+    assert_int_equal(etl_stage_normalize.begin(&fx->st, &err), 0);
+    batch.n = 0;
+    r[0] = add_row("全国", NULL, "引导企业", "2021", "15", NULL);
+    r[0]->total = true;
+    r[1] = add_row("广州市", NULL, "引导企业", "2021", "10", NULL);
+    r[2] = add_row("佛山市", NULL, "引导企业", "2021", "5", NULL);
+    run(fx);
+    assert_string_equal(r[0]->region, "000000");
+    assert_int_equal(etl_stage_normalize.finish(&fx->st, &verdict, &err), 0);
+    assert_int_equal(verdict.kind, ETL_VERDICT_REFUSED);
+    assert_string_equal(verdict.reason, "the total row at line 2 was read as region 000000, "
+                        "but the table's rows are those of region 440000: set total_region "
+                        "for this source");
+
+    /* the YAML's region stands whatever the rows */
+    assert_int_equal(etl_stage_normalize.begin(&fx->st, &err), 0);
+    memset(&verdict, 0, sizeof(verdict));
+    batch.n = 0;
+    r[0] = add_row("广东", NULL, "引导企业", "2021", "15", NULL);
+    r[0]->total = true;
+    r[0]->total_given = true;
+    r[1] = add_row("广州市", NULL, "引导企业", "2021", "10", NULL);
+    run(fx);
+    assert_string_equal(r[0]->region, "440000");
+    assert_int_equal(etl_stage_normalize.finish(&fx->st, &verdict, &err), 0);
+    assert_int_equal(verdict.kind, ETL_VERDICT_OK);
+    free_stage(fx);
+}
+
 /* normalize takes row batches: a byte chunk is an internal error. */
 static void
 test_chunk_type(void **state)
@@ -775,6 +844,7 @@ main(void)
         cmocka_unit_test(test_long_texts_are_cut),
         cmocka_unit_test(test_as_of_and_strict),
         cmocka_unit_test(test_finish_and_empty_batch),
+        cmocka_unit_test(test_total_rows),
         cmocka_unit_test(test_chunk_type),
         cmocka_unit_test(test_no_catalog),
         cmocka_unit_test(test_config_errors),
