@@ -398,7 +398,7 @@ etl_ledger_file_finish(struct pg_conn *db, int64_t file_id, const struct etl_fil
                        const char *error, struct etl_err *err)
 {
     char b[5][24];
-    const char *params[7];
+    const char *params[8];
 
     params[0] = num_param(b[0], sizeof(b[0]), file_id, true);
     params[1] = etl_file_status_names[f->status];
@@ -407,10 +407,12 @@ etl_ledger_file_finish(struct pg_conn *db, int64_t file_id, const struct etl_fil
     params[4] = num_param(b[2], sizeof(b[2]), f->rows_loaded, true);
     params[5] = num_param(b[3], sizeof(b[3]), f->rows_rejected, true);
     params[6] = num_param(b[4], sizeof(b[4]), f->rows_deleted, true);
+    params[7] = f->notes;
     return etl_pg_query(db,
                         "UPDATE ledger.file SET status = $2, error = $3, rows_in = $4, "
                         "rows_loaded = $5, rows_rejected = $6, rows_deleted = $7, "
-                        "finished_at = clock_timestamp() WHERE id = $1", 7, params, NULL, err);
+                        "notes = $8, finished_at = clock_timestamp() WHERE id = $1", 8, params,
+                        NULL, err);
 }
 
 /* Record a file that did not go down the chain; see ledger.h. */

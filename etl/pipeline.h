@@ -72,6 +72,12 @@ struct etl_file {
     const struct etl_stage *from;   /* the fetch stage that produced it */
     /* counts, filled when loaded */
     int64_t rows_in, rows_loaded, rows_rejected, rows_deleted;
+    /*
+     * What the file says besides its rows (a table's title, unit line and
+     * footnotes), one per line, as its reader kept them; NULL if nothing.
+     * Owned by the stage that set it, valid until that stage's next file.
+     */
+    const char *notes;
 };
 
 /*

@@ -114,6 +114,7 @@ worker_file(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, str
     job.db = db;
     job.dedupe = dedupe;
     f->rows_in = f->rows_loaded = f->rows_rejected = f->rows_deleted = 0;
+    f->notes = NULL;
     if (etl_ledger_source_upsert(db, run->pipeline->name, f->url, &job.source_id, err) < 0 ||
         etl_ledger_file_insert(db, run->id, job.source_id, f, "failed", "incomplete",
                                &job.file_id, err) < 0) {

@@ -68,7 +68,7 @@ struct load {
 };
 
 #define LOAD_COLUMNS "indicator, region, partner, period_kind, period_start, period_end, " \
-    "value, unit, qualifier, raw_value, note, source_id, file_id, run_id, line, of_which"
+    "value, unit, qualifier, raw_value, note, source_id, file_id, run_id, line, col, of_which"
 
 static const char load_copy_sql[] =
     "COPY warehouse.observation (" LOAD_COLUMNS ") FROM STDIN";
@@ -86,19 +86,19 @@ static const char load_stage_copy_sql[] =
  */
 static const char load_dedupe_sql[] =
     "WITH ranked AS ("
-    "  SELECT ctid AS id, line, value,"
+    "  SELECT ctid AS id, line, col, value,"
     "         row_number() OVER w AS rn, first_value(line) OVER w AS first_line,"
     "         first_value(value) OVER w AS first_value"
     "  FROM etl_dedupe"
     "  WINDOW w AS (PARTITION BY indicator, region, partner, period_start, period_end,"
     "                            of_which"
-    "               ORDER BY line)),"
+    "               ORDER BY line, col)),"
     " gone AS ("
     "  DELETE FROM etl_dedupe d USING ranked r WHERE d.ctid = r.id AND r.rn > 1"
-    "  RETURNING d.line, d.raw, r.first_line, r.first_value, d.value),"
+    "  RETURNING d.line, d.col, d.raw, r.first_line, r.first_value, d.value),"
     " rej AS ("
-    "  INSERT INTO ledger.reject (file_id, line, raw, reason)"
-    "  SELECT $1::bigint, line, raw,"
+    "  INSERT INTO ledger.reject (file_id, line, col, raw, reason)"
+    "  SELECT $1::bigint, line, col, raw,"
     "         CASE WHEN value IS NOT DISTINCT FROM first_value"
     "              THEN format('same figure as line %s', first_line)"
     "              ELSE format('duplicate of line %s with another value (%s, not %s)',"
@@ -236,12 +236,13 @@ load_begin(struct etl_stage *st, struct etl_err *err)
 static int
 load_row(struct load *ld, const struct etl_row *r, bool with_raw, struct etl_err *err)
 {
-    char start[11], end[11], line[24];
+    char start[11], end[11], line[24], col[12];
     struct etl_buf *b = &ld->out;
 
     etl_date_format(start, r->period.start);
     etl_date_format(end, r->period.end);
     snprintf(line, sizeof(line), "%lu", r->line);
+    snprintf(col, sizeof(col), "%u", r->col);
     if (etl_copy_field(b, r->indicator, false, err) < 0 ||
         etl_copy_field(b, r->region, false, err) < 0 ||
         etl_copy_field(b, r->partner[0] != '\0' ? r->partner : NULL, false, err) < 0 ||
@@ -258,6 +259,7 @@ load_row(struct load *ld, const struct etl_row *r, bool with_raw, struct etl_err
         etl_copy_field(b, ld->ids[1], false, err) < 0 ||
         etl_copy_field(b, ld->ids[2], false, err) < 0 ||
         etl_copy_field(b, line, false, err) < 0 ||
+        etl_copy_field(b, col, false, err) < 0 ||
         etl_copy_field(b, r->of_which ? "t" : "f", !with_raw, err) < 0) {
         return -1;
     }
@@ -271,12 +273,14 @@ load_row(struct load *ld, const struct etl_row *r, bool with_raw, struct etl_err
 static int
 load_reject(struct load *ld, const struct etl_row *r, struct etl_err *err)
 {
-    char line[24];
+    char line[24], col[12];
 
     snprintf(line, sizeof(line), "%lu", r->line);
+    snprintf(col, sizeof(col), "%u", r->col);
     etl_buf_reset(&ld->rej);
     if (etl_copy_field(&ld->rej, ld->ids[1], false, err) < 0 ||
         etl_copy_field(&ld->rej, line, false, err) < 0 ||
+        etl_copy_field(&ld->rej, col, false, err) < 0 ||
         etl_copy_field_n(&ld->rej, r->raw != NULL ? r->raw : "", r->raw != NULL ? r->raw_len : 0,
                          false, err) < 0 ||
         etl_copy_field(&ld->rej, r->reason[0] != '\0' ? r->reason : "rejected", true, err) < 0) {
@@ -365,7 +369,7 @@ load_send_rejects(struct load *ld, struct pg_conn *db, struct etl_err *err)
         return 0;
     }
     return load_send_spooled(ld->rejects, db,
-                             "COPY ledger.reject (file_id, line, raw, reason) FROM STDIN", err);
+                             "COPY ledger.reject (file_id, line, col, raw, reason) FROM STDIN", err);
 }
 
 /* Move repeated keys to the rejects and the rest into the warehouse. */

@@ -497,7 +497,7 @@ normalize_row(struct normalize *nz, const struct etl_catalog *cat, struct etl_ro
     memset(&row->period, 0, sizeof(row->period));
     row->value[0] = '\0';
     row->unit = NULL;
-    row->of_which = false;
+    row->of_which = row->of_which_mark;
     if (row->qualifier != ETL_Q_ESTIMATE && row->qualifier != ETL_Q_PROVISIONAL) {
         row->qualifier = ETL_Q_EXACT;
     }
@@ -544,7 +544,7 @@ normalize_row(struct normalize *nz, const struct etl_catalog *cat, struct etl_ro
     if (b < e) {
         const char *nb = skip_of_which(b, e);
 
-        row->of_which = (nb != b);
+        row->of_which = row->of_which || nb != b;     /* parse: a marked region */
         ind = nb < e ? find_indicator(cat, nz, nb, e, &bu, &bul, name) : NULL;
         if (ind == NULL) {
             etl_row_reject(row, "unknown indicator \"%.*s\"", qlen(b, (size_t)(e - b)), b);

@@ -10,6 +10,9 @@
  */
 #include "parse.h"
 
+#include "etl/ewc/num.h"
+#include "etl/pipeline.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +72,7 @@ struct parse_cells {
     size_t n[ETL_NCOLS];
     bool kept[ETL_NCOLS];           /* p outlives the batch (a constant): not copied */
     const char *unit_header, *unit_header_of;
+    unsigned col;                   /* a wide table's cell: its column from 1, else 0 */
     bool of_which, total;
 };
 
@@ -122,6 +126,7 @@ parse_emit(struct parse *ps, const struct etl_csv_record *rec, const struct pars
     row = &ps->batch->rows[ps->batch->n];
     memset(row, 0, sizeof(*row));
     row->line = rec->line;
+    row->col = cl->col;
     row->raw = ps->raw_kept;
     row->raw_len = rec->raw_len;
     for (int c = 0; c < ETL_NCOLS; c++) {
@@ -133,7 +138,7 @@ parse_emit(struct parse *ps, const struct etl_csv_record *rec, const struct pars
     row->unit_header_of = cl->unit_header_of;
     row->unit_default = ps->given.unit;
     row->unit_default_from = ps->given.unit_from;
-    row->of_which = cl->of_which;
+    row->of_which_mark = cl->of_which;
     row->total = cl->total;
     row->total_given = cl->total && ps->total_region != NULL;
     if (rec->bad != NULL) {
@@ -238,10 +243,30 @@ parse_row_long(struct parse *ps, const struct etl_csv_record *rec, struct parse_
     return parse_emit(ps, rec, cl, err);
 }
 
+/* Is a value cell's text a missing marker (—, …, NA): no figure? */
+static bool
+parse_missing(const char *p, size_t n)
+{
+    char buf[32];
+    struct etl_num num;
+    struct etl_err e;
+
+    if (n >= sizeof(buf) || (p[0] >= '0' && p[0] <= '9')) {
+        return false;
+    }
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    e.code = ETL_E_NONE;
+    e.msg[0] = '\0';
+    return etl_num_parse(buf, &num, &e) == 0 && num.qualifier == ETL_Q_MISSING;
+}
+
 /*
- * A record of a wide table: one row per value cell that is not blank (a
- * blank cell holds no figure; "—" or "…" is a missing one, loaded as
- * such).  A malformed record is one rejected row.
+ * A record of a wide table: one row per value cell that holds a figure.  A
+ * blank cell or a missing marker ("—", "…") holds none: a table prints
+ * them where a region has no such figure, so they are no rows (a long
+ * table's missing value is a row, which validate's "required" judges).
+ * A malformed record is one rejected row.
  */
 static int
 parse_row_wide(struct parse *ps, const struct etl_csv_record *rec, struct parse_cells *cl,
@@ -257,7 +282,7 @@ parse_row_wide(struct parse *ps, const struct etl_csv_record *rec, struct parse_
         struct parse_cells row = *cl;
 
         parse_trim(&p, &n);
-        if (n == 0) {
+        if (n == 0 || parse_missing(p, n)) {
             continue;
         }
         row.p[ETL_COL_VALUE] = p;
@@ -274,6 +299,7 @@ parse_row_wide(struct parse *ps, const struct etl_csv_record *rec, struct parse_
         }
         row.unit_header = w->unit;
         row.unit_header_of = w->header;
+        row.col = (unsigned)w->field + 1;
         if (parse_emit(ps, rec, &row, err) < 0) {
             return -1;
         }
@@ -352,6 +378,9 @@ rows_finish(struct etl_stage *link, struct etl_verdict *v, struct etl_err *err)
     }
     if (ps->batch->n > 0 && parse_flush(ps, err) < 0) {
         return -1;
+    }
+    if (link->job != NULL && link->job->file != NULL) {
+        link->job->file->notes = ps->notes_len > 0 ? ps->notes : NULL;
     }
     ps->downstream = true;
     return etl_stage_finish_next(link, v, err);

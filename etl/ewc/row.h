@@ -68,6 +68,8 @@ struct etl_period {
 
 struct etl_row {
     unsigned long line;             /* physical line where the record starts, 1-based */
+    unsigned col;                   /* a wide table's cell: its column, from 1; 0 for
+                                       a row that is the whole record */
     const char *raw;                /* the record's text (decoded UTF-8), no line end */
     size_t raw_len;
     const char *f[ETL_NCOLS];       /* raw fields, NUL-terminated; NULL if no such column */
@@ -83,6 +85,8 @@ struct etl_row {
     const char *unit_default;       /* unit words separated by 、 or , */
     const char *unit_default_from;  /* "the unit line", "the YAML" */
     bool total;                     /* the table's own total row (合计) */
+    bool of_which_mark;             /* an of-which marker in the region or partner
+                                       ("其中：广州"): normalize sets of_which */
     bool total_given;               /* ... whose region the YAML gave (total_region) */
 
     /* filled by normalize */
@@ -94,8 +98,7 @@ struct etl_row {
     const char *unit;               /* canonical unit code (catalog-owned) or NULL */
     enum etl_qualifier qualifier;
     bool of_which;                  /* "#" row: a sub-item, never added into totals
-                                       (parse: a marker in a label column; normalize:
-                                       in the indicator) */
+                                       (a marker in the indicator, or of_which_mark) */
     bool deleted;                   /* SDMX ACTION D: the sender withdraws it; not loaded */
 
     /* set by any stage that rejects the row; a rejected row is not normalized further */

@@ -75,7 +75,7 @@ rec_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
                 put("%s=%s;", etl_col_names[c], row->f[c]);
             }
         }
-        if (row->of_which) {
+        if (row->of_which_mark) {
             put("of;");
         }
         if (row->total) {
@@ -314,8 +314,7 @@ test_wide_by_indicator(void **state)
           "value=60.5;note=;uh=亿元@采购和帮助销售西部农副产品(亿元);|\n"
           "5|region=浦东;indicator=新增引导企业(家);period=2021年;value=10;note=;of;"
           "uh=家@新增引导企业(家);|\n"
-          "5|region=浦东;indicator=共建产业园区（个）;period=2021年;value=—;note=;of;"
-          "uh=个@共建产业园区（个）;|\n"
+
           "6|region=全国;indicator=新增引导企业(家);period=2021年;value=2193;note=;total;"
           "uh=家@新增引导企业(家);|\n"
           "6|region=全国;indicator=共建产业园区（个）;period=2021年;value=482;note=;total;"
@@ -341,7 +340,7 @@ test_wide_by_period(void **state)
           "5|region=广东;indicator=新增引导企业(家);period=2022年;value=100;|\n"
           "5|region=广东;indicator=新增引导企业(家);period=2021年;value=90;|\n"
           "6|region=北京;indicator=新增引导企业(家);period=2022年;value=50;|\n"
-          "6|region=北京;indicator=新增引导企业(家);period=2021年;value=—;|\n"
+
           "6|region=北京;indicator=新增引导企业(家);period=2020;value=40;|\n"
           "end\n");
 }

@@ -1,0 +1,123 @@
+#!/bin/bash
+# 24-printed: tables as agencies print them, through the real HTTP server
+# into the real database, each figure checked exactly:
+#   - the unit in the value column's header ("数值（万元）"), mapped with
+#     columns: as an earlier error message invited: once loaded 10,000
+#     times too small without a word;
+#   - a printed wide table: title with its period, unit line, one column per
+#     indicator with units in brackets, an of-which row, a 合计 row as the
+#     national figure, footnotes kept as the file's notes, no rejects;
+#   - the statistics portal's download: 数据库/指标/时间 lines, years as
+#     columns, GBK-encoded;
+#   - units that disagree are rejects naming both.
+. "$(dirname "$0")/../lib/env.sh"
+
+# 1. The unit in the value column's header.
+cat >"$T/www/header-unit.csv" <<'CSV'
+地区,指标,时期,数值（万元）
+全国,实际到位投资额,2022年上半年,3423000
+全国,实际投入财政援助资金,2022年上半年,2200000
+CSV
+
+# 2. A printed wide table.
+cat >"$T/www/wide.csv" <<'CSV'
+2021年东西部协作主要指标完成情况
+单位：亿元、家、个
+
+地区,新增引导企业(家),共建产业园区（个）,采购和帮助销售西部农副产品
+北京,300,60,100
+上海,400,80,150.5
+江苏,200,40,0
+其中：苏州,50,10,0
+广东,1293,290,562.5
+合计,2193,482,813
+注：采购和帮助销售农副产品含消费帮扶。
+数据来源：国家乡村振兴局
+CSV
+
+# 3. The statistics portal's download, in GBK.
+printf '%s\n' "数据库：年度数据" "指标：互派干部(人)" "时间：最近3年" \
+    "地区,2022年上半年,2021年,2020年" "全国,2448,,—" "数据来源：国家统计局" |
+    iconv -f UTF-8 -t GBK >"$T/www/portal.csv"
+
+# 4. Units that disagree.
+cat >"$T/www/disagree.csv" <<'CSV'
+单位：万元
+地区,指标,时期,数值,单位
+全国,无偿援助资金,1996—2011,78.6,亿元
+全国,组织劳务输出,1996—2011,265,万人次
+CSV
+
+url() { echo "$EWC_SOURCE_URL/$1"; }
+
+setup_all
+cat >"$T/pipeline.yaml" <<EOF
+catalog: $REPO/config/catalog
+spool: \${EWC_SPOOL}
+pipelines:
+  header_unit:
+    stages:
+      - { name: fetch, kind: http_fetch, urls: ["$(url header-unit.csv)"] }
+      - { name: parse, kind: parse_csv, needs: [fetch], columns: { value: 数值（万元） } }
+      - { name: normalize, kind: normalize, needs: [parse] }
+      - { name: load, kind: pg_load, needs: [normalize] }
+  printed:
+    stages:
+      - { name: fetch, kind: http_fetch,
+          urls: ["$(url wide.csv)", "$(url portal.csv)", "$(url disagree.csv)"] }
+      - { name: parse, kind: parse_csv, needs: [fetch] }
+      - { name: normalize, kind: normalize, needs: [parse] }
+      - { name: validate, kind: validate, needs: [normalize], max_reject_ratio: 1 }
+      - { name: load, kind: pg_load, needs: [validate] }
+EOF
+etl check
+is_rc 0 "check accepts the pipelines"
+etl run
+is_rc 3 "run loads, with rejects"
+
+nat() {
+    q "select trim_scale(value) || '|' || source from ewc.national_period
+        where indicator = '$1' and period_start = '$2' and period_end = '$3'"
+}
+is "$(nat investment_in_place 2022-01-01 2022-07-01)" "34230000000|reported" \
+   "数值（万元） 3423000 is 342.3亿元, not 342.3万元"
+is "$(nat fiscal_aid_funds 2022-01-01 2022-07-01)" "22000000000|reported" \
+   "数值（万元） 2200000 is 220亿元"
+
+is "$(nat enterprises_guided 2021-01-01 2022-01-01)" "2193|reported" \
+   "wide table: the 合计 row is the national 2193 enterprises"
+is "$(nat industrial_parks_cobuilt 2021-01-01 2022-01-01)" "482|reported" \
+   "wide table: 482 parks"
+is "$(nat agri_products_sold 2021-01-01 2022-01-01)" "81300000000|reported" \
+   "wide table: 813亿元 from the unit line"
+is "$(q "select trim_scale(value) from warehouse.observation
+          where indicator = 'agri_products_sold' and region = '440000'")" "56250000000" \
+   "wide table: 广东 562.5亿元"
+is "$(q "select of_which from warehouse.observation
+          where indicator = 'enterprises_guided' and region = '320500'")" "t" \
+   "wide table: 其中：苏州 is an of-which row"
+is "$(q "select rows_in, rows_loaded, rows_rejected from ledger.file
+          where url = '$(url wide.csv)'")" "18|18|0" \
+   "wide table: 6 records x 3 cells, no reject"
+like "$(q "select notes from ledger.file where url = '$(url wide.csv)'")" \
+   "单位：亿元、家、个.*注：采购.*数据来源：国家乡村振兴局" \
+   "wide table: title, unit line and footnotes kept as the file's notes"
+is "$(q "select r.indicator || '|' || trim_scale(r.national) || '|' || trim_scale(r.sum_of_regions)
+          from ledger.reconcile r join ledger.file f on f.id = r.file_id
+          where f.url = '$(url wide.csv)'")" "industrial_parks_cobuilt|482|470" \
+   "wide table: the total is reconciled against the provinces, never added (482 vs 470)"
+
+is "$(nat cadres_exchanged 2022-01-01 2022-07-01)" "2448|reported" \
+   "portal download: 2,448 cadres in 2022 H1 from a GBK table with years as columns"
+is "$(q "select count(*), count(value) from warehouse.observation o join ledger.source s
+          on s.id = o.source_id where s.url = '$(url portal.csv)'")" "1|1" \
+   "portal download: a blank cell and — are no figures, no rows, no rejects"
+
+is "$(q "select line || ': ' || reason from ledger.reject r join ledger.file f
+          on f.id = r.file_id where f.url = '$(url disagree.csv)' order by line")" \
+   '3: unit "亿元" of the unit column disagrees with "万元" of the unit line' \
+   "units that disagree: a reject naming both"
+is "$(nat labour_export 1996-01-01 2012-01-01)" "2650000|reported" \
+   "a 万人次 unit column beside a 万元 unit line: the line's word does not fit, 265万人次"
+
+done_testing
