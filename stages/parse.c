@@ -69,7 +69,9 @@ static const struct etl_key parse_keys[] = {
     { "max_record_bytes", ETL_KEY_INT, false,
       "longest record in bytes (default 1048576)" },
     { "format", ETL_KEY_STR, false,
-      "auto (default: SDMX-CSV if the header says so), csv or sdmx" },
+      "auto (default: from the bytes and the header), csv, sdmx or json" },
+    { "records", ETL_KEY_STR, false,
+      "JSON: dot-separated keys to the records' array (data.list)" },
     { "layout", ETL_KEY_STR, false,
       "auto (default: wide when the header says so), long or wide" },
     { "region", ETL_KEY_STR, false, "the region of every row without a region column" },
@@ -360,9 +362,14 @@ parse_configure_keys(struct parse *ps, const struct etl_node *node, struct etl_e
         ps->format = PARSE_FORMAT_CSV;
     } else if (strcmp(s, "sdmx") == 0) {
         ps->format = PARSE_FORMAT_SDMX;
+    } else if (strcmp(s, "json") == 0) {
+        ps->format = PARSE_FORMAT_JSON;
     } else {
         return etl_node_fail(etl_node_get(node, "format"), err, ETL_E_CONFIG,
-                             "unknown format \"%s\" (expected auto, csv or sdmx)", s);
+                             "unknown format \"%s\" (expected auto, csv, sdmx or json)", s);
+    }
+    if (etl_node_str(node, "records", NULL, &ps->records, err) < 0) {
+        return -1;
     }
     return 0;
 }
@@ -422,12 +429,12 @@ parse_configure(struct etl_stage *st, const struct etl_node *node, struct etl_er
     ps->rows.kind = &parse_rows_kind;
     ps->rows.name = st->name;
     ps->rows.ctx = ps;
-    ps->csv = etl_csv_new(ps->delim, ps->max_record, &ps->rows, err);
-    if (ps->csv == NULL) {
-        return -1;
-    }
-    ps->dec = etl_decode_new(ps->comp, ps->enc, etl_csv_link(ps->csv), err);
-    if (ps->dec == NULL) {
+    if (parse_read_new(ps, err) < 0) {
+        const struct etl_node *r = etl_node_get(node, "records");
+
+        if (err->code == ETL_E_CONFIG && r != NULL) {
+            etl_err_where(err, "%s:%u:%u", r->file, r->line, r->col);
+        }
         return -1;
     }
     ps->batch = malloc(sizeof(*ps->batch));
@@ -446,8 +453,7 @@ parse_configure(struct etl_stage *st, const struct etl_node *node, struct etl_er
 static void
 parse_reset(struct parse *ps)
 {
-    etl_decode_reset(ps->dec);
-    etl_csv_reset(ps->csv);
+    parse_read_reset(ps);
     ps->batch->n = 0;
     ps->arena_len = 0;
     ps->have_header = false;
@@ -537,8 +543,7 @@ parse_destroy(struct etl_stage *st)
         parse_names_clear(ps, (enum etl_col)c);
     }
     parse_shape_free(ps);
-    etl_decode_free(ps->dec);
-    etl_csv_free(ps->csv);
+    parse_read_free(ps);
     free(ps->batch);
     free(ps->arena);
     free(ps);
@@ -555,7 +560,8 @@ etl_stage_parse_csv_footprint(const struct etl_stage *st)
     }
     return sizeof(*ps) + (ps->batch != NULL ? sizeof(*ps->batch) : 0) + ps->arena_cap +
            (ps->dec != NULL ? etl_decode_footprint(ps->dec) : 0) +
-           (ps->csv != NULL ? etl_csv_footprint(ps->csv) : 0);
+           (ps->csv != NULL ? etl_csv_footprint(ps->csv) : 0) +
+           (ps->json != NULL ? etl_json_footprint(ps->json) : 0);
 }
 
 const struct etl_stage_kind etl_stage_parse_csv = {

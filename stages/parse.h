@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "etl/csv.h"
+#include "etl/json.h"
 #include "etl/decode.h"
 #include "etl/ewc/row.h"
 #include "etl/stage.h"
@@ -70,10 +71,14 @@ struct parse_given {
 };
 
 enum parse_format {
-    PARSE_FORMAT_AUTO = 0,
+    PARSE_FORMAT_AUTO = 0,          /* from the bytes (parse_read.c) */
     PARSE_FORMAT_CSV,
-    PARSE_FORMAT_SDMX
+    PARSE_FORMAT_SDMX,
+    PARSE_FORMAT_JSON
 };
+
+/* Blank text held before the first byte that tells the format. */
+#define PARSE_HELD_MAX 4096
 
 /* SDMX-only columns, numbered after the canonical ones in map[]. */
 enum {
@@ -100,9 +105,16 @@ struct parse {
     struct parse_name *names[ETL_NCOLS];
     size_t nnames[ETL_NCOLS];
 
-    /* the chain: dec -> csv -> rows -> st->next */
+    const char *records;            /* JSON: the path of the records' array, or NULL */
+
+    /* the chain: dec -> text -> csv or json -> rows -> st->next */
     struct etl_decode *dec;
+    struct etl_stage text;          /* chooses the text reader (parse_read.c) */
     struct etl_csv *csv;
+    struct etl_json *json;
+    struct etl_stage *reader;       /* per file: the text reader chosen, or NULL */
+    char held[PARSE_HELD_MAX];      /* per file: blank text before the choice */
+    size_t held_len;
     struct etl_stage rows;          /* the row builder link (parse_rows.c) */
     struct etl_batch *batch;
     char *arena;                    /* field and raw texts of the batch */
@@ -164,6 +176,11 @@ int parse_shape_configure(struct parse *ps, const struct etl_node *node, struct 
 /* the header of a canonical-column record: 0, 1 not one, -1 a file error */
 int parse_header_map(struct parse *ps, const struct etl_csv_record *rec, size_t *hits,
                      struct etl_err *err);
+
+/* parse_read.c: the readers and the link that chooses one per file */
+int parse_read_new(struct parse *ps, struct etl_err *err);
+void parse_read_reset(struct parse *ps);
+void parse_read_free(struct parse *ps);
 
 /* parse.c: text helpers */
 void parse_trim(const char **p, size_t *n);

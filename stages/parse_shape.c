@@ -778,7 +778,8 @@ parse_shape_record(struct parse *ps, const struct etl_csv_record *rec, struct et
         etl_err_where(err, "line %lu", rec->line);
         return -1;
     }
-    if (ps->format != PARSE_FORMAT_CSV && ps->scanned == 0) {
+    if ((ps->format == PARSE_FORMAT_AUTO || ps->format == PARSE_FORMAT_SDMX) &&
+        ps->scanned == 0) {
         size_t merged;
 
         ps->scanned++;

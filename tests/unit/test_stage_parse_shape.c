@@ -435,6 +435,51 @@ test_no_header(void **state)
     check_file_error("{}", "\n\n", "no header: the file is empty", "line 1");
 }
 
+/* JSON from an open-data portal: the same header mapping and rows. */
+static void
+test_json_records(void **state)
+{
+    (void)state;
+    check("{}",
+          "\n[{\"地区\": \"广东\", \"指标\": \"新增引导企业\", \"时期\": \"2021\", "
+          "\"数值\": 1127},\n {\"数值\": \"342.30\", \"地区\": \"全国\", "
+          "\"指标\": \"实际到位投资额(亿元)\", \"时期\": \"2022H1\"}]\n",
+          "2|region=广东;indicator=新增引导企业;period=2021;value=1127;|\n"
+          "3|region=全国;indicator=实际到位投资额(亿元);period=2022H1;value=342.30;|\n"
+          "end\n");
+    /* the records at a path, a wide layout inside */
+    check("{records: data.list, period: 2021}",
+          "{\"code\": 0, \"data\": {\"list\": [\n"
+          "  {\"地区\": \"北京\", \"结对学校(所)\": 356, \"结对医院(家)\": 269}\n]}}",
+          "2|region=北京;indicator=结对学校(所);period=2021;value=356;uh=所@结对学校(所);|\n"
+          "2|region=北京;indicator=结对医院(家);period=2021;value=269;uh=家@结对医院(家);|\n"
+          "end\n");
+    /* a key the first record did not have: the row is rejected, not trimmed */
+    check("{}",
+          "[{\"地区\":\"广东\",\"指标\":\"引导企业\",\"时期\":\"2021\",\"数值\":1},"
+          "{\"地区\":\"广东\",\"指标\":\"引导企业\",\"时期\":\"2022\",\"数值\":2,\"单位\":\"万家\"}]",
+          "1|region=广东;indicator=引导企业;period=2021;value=1;|\n"
+          "1|region=广东;indicator=引导企业;period=2022;value=2;|key \"单位\" is not in the "
+          "first record's keys\n"
+          "end\n");
+    check_file_error("{}", "{\"code\": 0, \"data\": []}",
+                     "the JSON is an object, not an array of records", "line 1");
+}
+
+/* An HTML page served instead of a file is called that. */
+static void
+test_html_page(void **state)
+{
+    (void)state;
+    check_file_error("{}", "\r\n  <!DOCTYPE html><html><body>登录</body></html>",
+                     "the file is an HTML page, not a data file", "line 2");
+    check_file_error("{}", "<?xml version=\"1.0\"?><a/>",
+                     "the file is an HTML or XML document, not a data file", "line 1");
+    /* declared CSV: read as CSV (and then no header is found) */
+    check_file_error("{format: csv}", "<html>\n", "missing column \"region\" (expected a "
+                     "header named one of: 地区, region, 省份, 省(区、市))", "line 1");
+}
+
 /* A mapped header name whose unit the column would drop: a check-time error. */
 static void
 test_config_unit_dropped(void **state)
@@ -471,6 +516,8 @@ main(void)
         cmocka_unit_test(test_of_which_labels),
         cmocka_unit_test(test_total_region),
         cmocka_unit_test(test_no_header),
+        cmocka_unit_test(test_json_records),
+        cmocka_unit_test(test_html_page),
         cmocka_unit_test(test_config_unit_dropped),
     };
 
