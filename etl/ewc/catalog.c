@@ -905,6 +905,9 @@ etl_catalog_load(const char *dir, struct etl_err *err)
         close_file(&ld);
         rc = load_pairings(&ld, err);
     }
+    if (rc == 0) {
+        rc = etl_catalog_match_index(ld.c, err);
+    }
     close_file(&ld);
     free(ld.rnodes);
     if (rc < 0) {
@@ -977,6 +980,7 @@ etl_catalog_free(struct etl_catalog *c)
     etl_hash_free(c->unit_codes);
     etl_hash_free(c->word_names);
     etl_hash_free(c->pairing_keys);
+    etl_catalog_match_free(c);
     free(c);
 }
 
