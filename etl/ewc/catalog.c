@@ -87,6 +87,7 @@ etl_catalog_free(struct etl_catalog *c)
     etl_hash_free(c->unit_codes);
     etl_hash_free(c->word_names);
     etl_hash_free(c->pairing_keys);
+    etl_catalog_match_free(c);
     free(c);
 }
 

@@ -11,7 +11,9 @@
  *    tables; the lookups are what normalize and validate call per row.
  *    Every lookup is a hash lookup over the catalog's own strings: no
  *    allocation, O(1) expected.  Names are compared exactly, except that
- *    ASCII letters compare case-insensitively (Beijing, beijing).
+ *    ASCII letters compare case-insensitively (Beijing, beijing); the
+ *    folded indicator lookup and the suggestions of catalog_match.c are for
+ *    names as people write them (新增引导企业数量).
  *
  *    Next door: num.c (values), period.c (periods), stages/normalize.c.
  */
@@ -25,6 +27,7 @@
 #include "etl/err.h"
 
 struct etl_hash;
+struct etl_catalog_match;
 
 /* A region valid on [valid_from, valid_to) (yyyymmdd, 0 = open). */
 struct etl_region {
@@ -110,6 +113,7 @@ struct etl_catalog {
     struct etl_hash *unit_codes;
     struct etl_hash *word_names;
     struct etl_hash *pairing_keys;      /* east+west codes -> pairing */
+    struct etl_catalog_match *match;    /* folded indicator names (catalog_match.c) */
 };
 
 /*
@@ -150,6 +154,61 @@ const struct etl_indicator *etl_catalog_indicator_find(const struct etl_catalog 
  */
 const struct etl_indicator *etl_catalog_indicator(const struct etl_catalog *c, const char *text,
                                                   const char **unit, size_t *unit_len);
+
+/*
+ * Indicator names as people write them (catalog_match.c).  For the
+ * non-strict lookup, tried only when the exact ones above fail.
+ *
+ * The fold of text [text, text + len) into out[size], NUL-terminated:
+ *   - blanks dropped; full-width ASCII forms as ASCII, ASCII letters in
+ *     lower case;
+ *   - a bracketed unit word, (亿元) or （家）, dropped, and handed back in
+ *     *unit / *unit_len (pointing into 'text'; NULL when none, or when
+ *     'unit' is NULL); other brackets dropped, their content kept;
+ *   - the qualifiers 党政, 挂职, 选派 dropped wherever they are; 人才 read
+ *     as 人员;
+ *   - the prefixes 新增, 累计, 实际, 共, 全年, 当年, 年度 and the suffixes
+ *     人数, 数量, 总数, 总额, 金额, 个数, 数, 规模 dropped, repeatedly, as
+ *     long as something is left (资金额 loses its 额 only: 资金 stays).
+ * Returns the length of the fold; 0 (out "") when nothing is left, the fold
+ * does not fit 'size', or two bracketed units are given.  No allocation.
+ */
+size_t etl_catalog_indicator_fold(const struct etl_catalog *c, const char *text, size_t len,
+                                  char *out, size_t size, const char **unit, size_t *unit_len);
+/*
+ * The indicator whose code, names or aliases, folded the same way, equal
+ * the fold of 'text' (need not be NUL-terminated): 新增引导企业数量（家） ->
+ * enterprises_guided, with 家 in *unit / *unit_len (pointing into 'text',
+ * NULL when none).  NULL when no indicator or more than one has that fold
+ * (never a guess), or when the text is longer than 255 bytes.  A hash
+ * lookup on a fold made on the stack: O(length), no allocation.
+ */
+const struct etl_indicator *etl_catalog_indicator_folded(const struct etl_catalog *c,
+                                                         const char *text, size_t len,
+                                                         const char **unit,
+                                                         size_t *unit_len);
+/*
+ * The catalog entries nearest to an unknown indicator name, for a reject
+ * reason: "enterprises_guided (引导企业到西部投资)", or several joined by
+ * " or ", written NUL-terminated into out[size] (whole entries only).  The
+ * nearest are those at the least edit distance (code points) between the
+ * fold of 'text' and a fold of their names, if that distance is at most a
+ * third of the longer fold (at least 1) and below the length of the
+ * shorter; ties are all given, up to 3.  Returns the length written, 0 when
+ * nothing is near.  O(catalog names x name length^2), no allocation: for
+ * rejected rows only.
+ */
+size_t etl_catalog_indicator_suggest(const struct etl_catalog *c, const char *text, char *out,
+                                     size_t size);
+
+/*
+ * Between catalog.c and catalog_match.c: fold and index every indicator
+ * name once the indicators and units are loaded (ETL_E_NOMEM on failure,
+ * what was built is freed by etl_catalog_match_free), and free that index
+ * (NULL index is fine).
+ */
+int etl_catalog_match_index(struct etl_catalog *c, struct etl_err *err) ETL_MUSTCHECK;
+void etl_catalog_match_free(struct etl_catalog *c);
 
 /* A canonical unit by code ("CNY"); NULL when unknown. */
 const struct etl_unit *etl_catalog_unit(const struct etl_catalog *c, const char *code);

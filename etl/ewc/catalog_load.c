@@ -527,6 +527,9 @@ etl_catalog_load(const char *dir, struct etl_err *err)
         catalog_close_file(&ld);
         rc = catalog_load_pairings(&ld, err);
     }
+    if (rc == 0) {
+        rc = etl_catalog_match_index(ld.c, err);
+    }
     catalog_close_file(&ld);
     free(ld.rnodes);
     if (rc < 0) {

@@ -7,7 +7,8 @@
 # or three times counted once; the SDMX-CSV 2.0 file (UNIT_MULT applied,
 # OBS_STATUS E kept as "estimate", an ACTION D row counted as deleted); the
 # pair figures and their side; the reconciliation of the provinces with the
-# nation (one discrepancy on purpose); the 4 bad rows in ledger.reject with
+# nation (one discrepancy on purpose) and of the pairs with the nation; the
+# 京蒙 schools and hospitals, published only per pair, as sums of pairs; the 4 bad rows in ledger.reject with
 # their line and reason; rows_in = rows_loaded + rows_rejected +
 # rows_deleted for every file.  A second run changes nothing, and the
 # analyst role reads the views but not the ledger.
@@ -104,7 +105,8 @@ poverty_labour_employed_growth|year|2021-01-01|2022-01-01|12|pct|exact|reported|
 EOF
 )" "national 2021: 2193 enterprises, 482 parks, 813亿元, 926.3万 (+12.00%), 917 villages"
 
-is "$(q "$np_q where period_kind = 'half' order by indicator")" "$(cat <<'EOF'
+is "$(q "$np_q where period_kind = 'half' and source = 'reported'
+          order by indicator")" "$(cat <<'EOF'
 cadres_exchanged|half|2022-01-01|2022-07-01|2448|person|exact|reported|-|-
 enterprises_guided|half|2022-01-01|2022-07-01|1127|enterprise|exact|reported|-|-
 fiscal_aid_funds|half|2022-01-01|2022-07-01|22000000000|CNY|exact|reported|-|-
@@ -112,6 +114,11 @@ investment_in_place|half|2022-01-01|2022-07-01|34230000000|CNY|exact|reported|-|
 technicians_exchanged|half|2022-01-01|2022-07-01|8520|person|exact|reported|-|-
 EOF
 )" "national 2022 H1: 220亿元, 2448 cadres, 8520 technicians, 1127 enterprises, 342.3亿元"
+is "$(q "$np_q where source = 'sum_of_pairs' order by indicator")" "$(cat <<'EOF'
+paired_hospitals|half|2022-01-01|2022-07-01|269|hospital|exact|sum_of_pairs|-|1
+paired_schools|half|2022-01-01|2022-07-01|356|school|exact|sum_of_pairs|-|1
+EOF
+)" "national 2022 H1 schools and hospitals: only 京蒙's, a sum of 1 pair on its east side"
 
 is "$(q "$np_q where period_start = '2020-01-01' order by indicator")" \
    "poverty_labour_employed|year|2020-01-01|2021-01-01|8270500|person|exact|reported|-|-" \
@@ -132,8 +139,8 @@ EOF
 
 is "$(q "select count(*), count(distinct (indicator, period_kind, period_start,
                                          period_end))
-           from ewc.national_period")" "19|19" \
-   "national_period: 19 figures, one row each"
+           from ewc.national_period")" "21|21" \
+   "national_period: 21 figures (2 of them sums of pairs), one row each"
 
 # The 2021 national figures are in two files each (national-2021 and the
 # minister's remarks), the 2012-2020 ones too (history, remarks); the 2022
@@ -300,7 +307,8 @@ EOF
 
 is "$(q "select indicator, period_kind, period_start, trim_scale(national),
                 trim_scale(sum_of_regions), regions, trim_scale(difference), within
-           from ewc.reconciliation order by period_start, indicator")" "$(cat <<'EOF'
+           from ewc.reconciliation where basis = 'regions'
+          order by period_start, indicator")" "$(cat <<'EOF'
 agri_products_sold|year|2021-01-01|81300000000|81300000000|8|0|t
 enterprises_guided|year|2021-01-01|2193|2173|8|-20|f
 industrial_parks_cobuilt|year|2021-01-01|482|482|8|0|t
@@ -309,6 +317,17 @@ enterprises_guided|half|2022-01-01|1127|1127|8|0|t
 investment_in_place|half|2022-01-01|34230000000|34230000000|8|0|t
 EOF
 )" "reconciliation: the 8 east provinces add up exactly, but for 2021 enterprises (2173 vs 2193)"
+is "$(q "select indicator, period_kind, period_start, trim_scale(national),
+                trim_scale(sum_of_regions), regions, trim_scale(difference), within
+           from ewc.reconciliation where basis = 'pairs'
+          order by period_start, indicator")" "$(cat <<'EOF'
+poverty_labour_employed|year|2020-01-01|8270500|935000|5|-7335500|f
+demo_villages_started|year|2021-01-01|917|917|11|0|t
+cadres_exchanged|half|2022-01-01|2448|2448|11|0|t
+fiscal_aid_funds|half|2022-01-01|22000000000|22000000000|11|0|t
+technicians_exchanged|half|2022-01-01|8520|8520|11|0|t
+EOF
+)" "reconciliation by pairs: the 11 pairs of 2021 and 2022 H1 add up exactly; the 5 of 2020 are a few"
 
 # --- a second run ---------------------------------------------------------
 
@@ -333,7 +352,7 @@ is "$(q "set role ewc_analyst;
 is "$(q "set role ewc_analyst;
          select (select count(*) from ewc.observation_named),
                 (select count(*) from ewc.pair_period),
-                (select count(*) from ewc.reconciliation)")" "138|53|6" \
+                (select count(*) from ewc.reconciliation)")" "138|53|11" \
    "ewc_analyst selects from ewc.observation_named, pair_period, reconciliation"
 denied=$(psql -XAtq -c "set role ewc_analyst; select count(*) from ledger.file" 2>&1)
 denied_rc=$?

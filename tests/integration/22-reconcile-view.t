@@ -7,7 +7,8 @@
 # first; a later file brings a 粤桂 pair row of the same indicator and
 # period, a third one an of-which row of 广东.  The reconciliation must
 # still sum the three province rows exactly (1000 of 3 regions, within),
-# and ewc.national_period must not change.
+# and ewc.national_period must not change.  (The pair row has a
+# reconciliation row of its own, basis 'pairs', since sql/007_pairs.sql.)
 . "$(dirname "$0")/../lib/env.sh"
 
 cat >"$T/www/provinces.csv" <<'CSV'
@@ -34,7 +35,7 @@ ofwhich=$EWC_SOURCE_URL/ofwhich.csv
 rec_q="select indicator, period_kind, period_start, period_end,
               trim_scale(national), trim_scale(sum_of_regions), regions,
               trim_scale(difference), within
-         from ewc.reconciliation"
+         from ewc.reconciliation where basis = 'regions'"
 REC='enterprises_guided|year|2021-01-01|2022-01-01|1000|1000|3|0|t'
 np_q="select indicator, period_kind, period_start, period_end, trim_scale(value),
              unit, qualifier, source, coalesce(yoy_pct::text, '-'),
@@ -76,6 +77,9 @@ is "$(q "select east_name, west_name, side, trim_scale(value)
 is "$(q "$rec_q")" "$REC" \
    "reconciliation still sums the 3 province rows only: 1000, 3 regions, within"
 is "$(q "$np_q")" "$NP" "national_period is unaffected by the pair row"
+is "$(q "select trim_scale(national), trim_scale(sum_of_regions), regions, within
+           from ewc.reconciliation where basis = 'pairs'")" "1000|120|1|f" \
+   "the pair row is reconciled on its own: 1 pair, 120 of 1000, not within"
 
 # --- a later file with an of-which row of 广东 ------------------------------
 

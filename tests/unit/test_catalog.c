@@ -4,7 +4,9 @@
  *    lookups give the right regions (names, abbreviations, English names,
  *    codes, old codes by date; foreign names and landforms not found),
  *    nicknames, indicators (aliases, bracketed units), units and unit words,
- *    and pairings.  Every loading error is checked with its message and its
+ *    and pairings.  Indicator names as people write them: every wording of
+ *    the seed article, folded table headers, an ambiguous fold naming
+ *    nothing, and the suggestions for misspelt names (none for garbage).  Every loading error is checked with its message and its
  *    file:line:col, on small catalogs written to a temporary directory.
  *
  *    Run from the repository root (make unit does): the shipped catalog is
@@ -355,6 +357,253 @@ test_indicators(void **state)
     assert_string_equal(ind_of("实际到位投资额亿元)", unit, sizeof(unit)), "(none)");
     assert_string_equal(ind_of("GDP", unit, sizeof(unit)), "(none)");
     assert_string_equal(ind_of("", unit, sizeof(unit)), "(none)");
+}
+
+/* An indicator as normalize finds it: exactly, else by its fold. */
+static const char *
+resolve(const char *text, char *unit, size_t size)
+{
+    const struct etl_indicator *ind;
+    const char *u;
+    size_t ul;
+
+    ind = etl_catalog_indicator(shipped, text, &u, &ul);
+    if (ind == NULL) {
+        ind = etl_catalog_indicator_folded(shipped, text, strlen(text), &u, &ul);
+    }
+    snprintf(unit, size, "%.*s", u != NULL ? (int)ul : 0, u != NULL ? u : "");
+    return ind != NULL ? ind->code : "(none)";
+}
+
+static void
+test_indicator_wordings(void **state)
+{
+    /* the seed article's own wordings, with their figures taken out */
+    static const char *const article[][2] = {
+        { "新增引导企业到西部省(区、市)投资", "enterprises_guided" },
+        { "引导企业到西部省(区、市)投资", "enterprises_guided" },
+        { "引导企业投资", "enterprises_guided" },
+        { "共建产业园区", "industrial_parks_cobuilt" },
+        { "采购和帮助销售西部农副产品", "agri_products_sold" },
+        { "吸纳西部脱贫劳动力就业", "poverty_labour_employed" },
+        { "吸纳西部脱贫劳动力就业同比增长", "poverty_labour_employed_growth" },
+        { "启动实施乡村振兴示范村建设", "demo_villages_started" },
+        { "实际投入财政援助资金", "fiscal_aid_funds" },
+        { "互派干部", "cadres_exchanged" },
+        { "专业技术人员", "technicians_exchanged" },
+        { "专业技术人才", "technicians_exchanged" },
+        { "实际到位投资额", "investment_in_place" },
+        { "无偿援助资金", "free_aid_funds" },
+        { "组织劳务输出", "labour_export" },
+        { "财政援助和社会帮扶资金", "fiscal_social_funds" },
+        { "企业累计投资", "enterprise_investment" },
+        { "企业向扶贫协作地区累计投资", "enterprise_investment" },
+        { "贫困县摘帽", "poor_counties_delisted" },
+        { "贫困村出列", "poor_villages_exited" },
+        { "贫困人口脱贫", "poor_people_lifted" },
+        { "结对学校", "paired_schools" },
+        { "结对医院", "paired_hospitals" },
+        { "建立协作关系的学校", "paired_schools" },
+        { "建立协作关系的医院", "paired_hospitals" },
+        /* table headers */
+        { "引导企业数", "enterprises_guided" },
+        { "新增引导企业数量", "enterprises_guided" },
+        { "互派党政干部", "cadres_exchanged" },
+        { "挂职干部人数", "cadres_exchanged" },
+        { "选派专业技术人员", "technicians_exchanged" },
+        { NULL, NULL }
+    };
+    /* found by their fold (those without a unit by their fold only) */
+    static const char *const folded[][3] = {
+        { "新增引导企业到西部省（区、市）投资", "enterprises_guided", "" },
+        { "新增引导企业数量（家）", "enterprises_guided", "家" },
+        { "新增 引导企业 数量 (家)", "enterprises_guided", "家" },
+        { "全年新增引导企业总数", "enterprises_guided", "" },
+        { "挂职干部人数（人）", "cadres_exchanged", "人" },
+        { "互派 党政 干部", "cadres_exchanged", "" },
+        { "选派挂职党政干部人数", "cadres_exchanged", "" },
+        { "选派专业技术人才数", "technicians_exchanged", "" },
+        { "互派专业技术人才人数(人)", "technicians_exchanged", "人" },
+        { "实际投入财政援助资金（亿元）总额", "fiscal_aid_funds", "亿元" },
+        { "财政援助资金金额", "fiscal_aid_funds", "" },
+        { "财政援助和社会帮扶资金额", "fiscal_social_funds", "" },
+        { "无偿援助资金总额（万元）", "free_aid_funds", "万元" },
+        { "实际到位投资额规模", "investment_in_place", "" },
+        { "采购和帮助销售农副产品总额(亿元)", "agri_products_sold", "亿元" },
+        { "共建产业园区个数", "industrial_parks_cobuilt", "" },
+        { "当年共建产业园区数", "industrial_parks_cobuilt", "" },
+        { "年度启动实施乡村振兴示范村建设数量", "demo_villages_started", "" },
+        { "吸纳（西部）脱贫劳动力就业人数（万人）", "poverty_labour_employed", "万人" },
+        { "累计组织劳务输出（万人次）", "labour_export", "万人次" },
+        { "贫困人口脱贫数", "poor_people_lifted", "" },
+        { "结对学校数（所）", "paired_schools", "所" },
+        { "ＥＮＴＥＲＰＲＩＳＥＳ＿ＧＵＩＤＥＤ", "enterprises_guided", "" },
+        { NULL, NULL, NULL }
+    };
+    static const char *const unknown[] = {
+        /* a unit outside brackets is part of the name: never dropped */
+        "实际到位投资额亿元",
+        /* two bracketed units: which one? */
+        "引导企业(家)(个)",
+        /* what is left after a prefix or suffix is no name */
+        "新增", "数量", "投资", "干部人才", "GDP", "",
+        NULL
+    };
+    char unit[64];
+    const char *u;
+    size_t ul;
+
+    (void)state;
+    for (size_t i = 0; article[i][0] != NULL; i++) {
+        const char *got = ind_of(article[i][0], unit, sizeof(unit));
+
+        if (strcmp(got, article[i][1]) != 0) {
+            fail_msg("\"%s\": got %s, expected %s (an exact name or alias)", article[i][0],
+                     got, article[i][1]);
+        }
+    }
+    for (size_t i = 0; folded[i][0] != NULL; i++) {
+        const char *got = ind_of(folded[i][0], unit, sizeof(unit));
+
+        if (strcmp(got, "(none)") != 0 && strcmp(folded[i][2], "") == 0) {
+            fail_msg("\"%s\" should need its fold, got %s exactly", folded[i][0], got);
+        }
+        got = resolve(folded[i][0], unit, sizeof(unit));
+        if (strcmp(got, folded[i][1]) != 0 || strcmp(unit, folded[i][2]) != 0) {
+            fail_msg("\"%s\": got %s (%s), expected %s (%s)", folded[i][0], got, unit,
+                     folded[i][1], folded[i][2]);
+        }
+    }
+    for (const char *const *t = unknown; *t != NULL; t++) {
+        if (strcmp(resolve(*t, unit, sizeof(unit)), "(none)") != 0) {
+            fail_msg("\"%s\" should name no indicator", *t);
+        }
+    }
+    /* the length is honoured; the unit points into the text */
+    {
+        static const char text[] = "挂职干部人数（人）GDP";
+        const struct etl_indicator *ind;
+
+        ind = etl_catalog_indicator_folded(shipped, text, strlen(text) - 3, &u, &ul);
+        assert_non_null(ind);
+        assert_string_equal(ind->code, "cadres_exchanged");
+        assert_true(u > text && u < text + sizeof(text));
+        assert_int_equal(ul, strlen("人"));
+        assert_null(etl_catalog_indicator_folded(shipped, text, strlen(text), &u, &ul));
+        assert_null(u);
+        assert_int_equal(ul, 0);
+    }
+    /* every name of every indicator folds to itself, unambiguously */
+    for (size_t i = 0; i < shipped->nindicators; i++) {
+        const struct etl_indicator *ind = &shipped->indicators[i];
+
+        assert_ptr_equal(etl_catalog_indicator_folded(shipped, ind->name_zh,
+                                                      strlen(ind->name_zh), &u, &ul), ind);
+        for (size_t j = 0; j < ind->naliases; j++) {
+            if (etl_catalog_indicator_folded(shipped, ind->aliases[j],
+                                             strlen(ind->aliases[j]), &u, &ul) != ind) {
+                fail_msg("alias \"%s\" of %s does not fold to it", ind->aliases[j],
+                         ind->code);
+            }
+        }
+    }
+}
+
+static void
+test_indicator_fold_rules(void **state)
+{
+    static const char *const cases[][2] = {
+        { " 新增 引导企业数量 ", "引导企业" },
+        { "全年新增引导企业总数", "引导企业" },
+        { "累计实际到位投资额", "到位投资额" },
+        { "互派党政干部人数", "互派干部" },
+        { "选派挂职干部", "干部" },
+        { "专业技术人才个数", "专业技术人员" },
+        { "财政援助资金额", "财政援助资金" },
+        { "财政援助资金金额", "财政援助资金" },
+        { "共建产业园区规模", "建产业园区" },
+        { "引导企业（到西部）投资（家）", "引导企业到西部投资" },
+        { "Cadres_Exchanged", "cadres_exchanged" },
+        { "ｃａｄｒｅｓ　ｅｘｃｈａｎｇｅｄ", "cadresexchanged" },
+        { "新增", "新增" },
+        { "数", "数" },
+        { NULL, NULL }
+    };
+    char out[64];
+    const char *u;
+    size_t ul, n;
+
+    (void)state;
+    for (size_t i = 0; cases[i][0] != NULL; i++) {
+        n = etl_catalog_indicator_fold(shipped, cases[i][0], strlen(cases[i][0]), out,
+                                       sizeof(out), &u, &ul);
+        if (strcmp(out, cases[i][1]) != 0 || n != strlen(cases[i][1])) {
+            fail_msg("fold of \"%s\": got \"%s\" (%zu), expected \"%s\"", cases[i][0], out, n,
+                     cases[i][1]);
+        }
+    }
+    n = etl_catalog_indicator_fold(shipped, "实际到位投资额(亿元)", strlen("实际到位投资额(亿元)"),
+                                   out, sizeof(out), &u, &ul);
+    assert_string_equal(out, "到位投资额");
+    assert_int_equal(n, strlen("到位投资额"));
+    assert_int_equal(ul, strlen("亿元"));
+    assert_memory_equal(u, "亿元", ul);
+    /* too long for out: nothing */
+    assert_int_equal(etl_catalog_indicator_fold(shipped, "引导企业到西部投资",
+                                                strlen("引导企业到西部投资"), out, 10,
+                                                &u, &ul), 0);
+    assert_string_equal(out, "");
+    assert_null(u);
+    assert_int_equal(etl_catalog_indicator_fold(shipped, "", 0, out, sizeof(out), &u, &ul), 0);
+    assert_string_equal(out, "");
+}
+
+static void
+test_indicator_suggest(void **state)
+{
+    static const char *const cases[][2] = {
+        { "引导企页投资", "enterprises_guided (引导企业到西部投资)" },
+        { "新增引导企页数量", "enterprises_guided (引导企业到西部投资)" },
+        { "实际到为投资额(亿元)", "investment_in_place (实际到位投资额)" },
+        { "互派干布", "cadres_exchanged (互派干部)" },
+        { "财政援组资金", "fiscal_aid_funds (实际投入财政援助资金)" },
+        { "贫困县摘冒", "poor_counties_delisted (贫困县摘帽)" },
+        { "劳务输出人次", "labour_export (组织劳务输出)" },
+        { "enterprise_guided", "enterprises_guided (引导企业到西部投资)" },
+        { "引导投资额", "investment_in_place (实际到位投资额) or "
+                       "enterprise_investment (企业累计投资)" },
+        { NULL, NULL }
+    };
+    static const char *const garbage[] = {
+        "GDP", "xyz", "不存在的指标", "火星", "投资", "", "(亿元)",
+        "引导企业到西部投资引导企业到西部投资引导企业到西部投资引导企业到西部投资"
+        "引导企业到西部投资引导企业到西部投资引导企业到西部投资引导企业到西部投资",
+        NULL
+    };
+    char out[200];
+    size_t n;
+
+    (void)state;
+    for (size_t i = 0; cases[i][0] != NULL; i++) {
+        n = etl_catalog_indicator_suggest(shipped, cases[i][0], out, sizeof(out));
+        if (strcmp(out, cases[i][1]) != 0 || n != strlen(cases[i][1])) {
+            fail_msg("\"%s\": got \"%s\" (%zu), expected \"%s\"", cases[i][0], out, n,
+                     cases[i][1]);
+        }
+    }
+    for (const char *const *g = garbage; *g != NULL; g++) {
+        n = etl_catalog_indicator_suggest(shipped, *g, out, sizeof(out));
+        if (n != 0 || out[0] != '\0') {
+            fail_msg("\"%s\": no suggestion expected, got \"%s\"", *g, out);
+        }
+    }
+    /* whole entries only */
+    n = etl_catalog_indicator_suggest(shipped, "引导投资额", out, 50);
+    assert_string_equal(out, "investment_in_place (实际到位投资额)");
+    assert_int_equal(n, strlen(out));
+    assert_int_equal(etl_catalog_indicator_suggest(shipped, "引导投资额", out, 10), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(etl_catalog_indicator_suggest(shipped, "引导投资额", out, 0), 0);
 }
 
 static void
@@ -895,6 +1144,54 @@ test_small_catalog_loads(void **state)
     etl_catalog_free(NULL);
 }
 
+/* Two indicators whose aliases fold the same: the fold names neither. */
+static void
+test_fold_ambiguous(void **state)
+{
+    struct etl_catalog *c;
+    struct etl_err err;
+    const struct etl_indicator *ind;
+    const char *u;
+    size_t ul;
+    char out[200];
+
+    (void)state;
+    write_ok();
+    write_file("indicators.yaml", "indicators:\n"
+               "  - {code: funds, name_zh: 资金, name_en: funds, unit: CNY, additive: true,\n"
+               "     aliases: [新增投资, 帮扶人员]}\n"
+               "  - {code: aid, name_zh: 援助, name_en: aid, unit: CNY, additive: true,\n"
+               "     aliases: [累计投资]}\n"
+               "  - {code: staff, name_zh: 人员, name_en: staff, unit: person, additive: true,\n"
+               "     aliases: [帮扶人才数]}\n");
+    etl_err_clear(&err);
+    c = etl_catalog_load(tmpdir, &err);
+    assert_non_null(c);
+    /* exact names still name their indicator */
+    ind = etl_catalog_indicator(c, "新增投资", &u, &ul);
+    assert_string_equal(ind->code, "funds");
+    ind = etl_catalog_indicator(c, "累计投资", &u, &ul);
+    assert_string_equal(ind->code, "aid");
+    /* 投资 is the fold of both: no guess, by any spelling */
+    assert_null(etl_catalog_indicator_folded(c, "投资数", strlen("投资数"), &u, &ul));
+    assert_null(etl_catalog_indicator_folded(c, "新增投资", strlen("新增投资"), &u, &ul));
+    assert_null(etl_catalog_indicator_folded(c, "实际投资(亿元)", strlen("实际投资(亿元)"),
+                                             &u, &ul));
+    assert_null(u);
+    /* 帮扶人员 (funds) and 帮扶人才数 (staff) fold the same too */
+    assert_null(etl_catalog_indicator_folded(c, "帮扶人员数", strlen("帮扶人员数"), &u, &ul));
+    /* the suggestion names both */
+    assert_int_equal(etl_catalog_indicator_suggest(c, "投资数", out, sizeof(out)),
+                     strlen("funds (资金) or aid (援助)"));
+    assert_string_equal(out, "funds (资金) or aid (援助)");
+    /* an unambiguous fold still works */
+    ind = etl_catalog_indicator_folded(c, "援助总额(亿元)", strlen("援助总额(亿元)"), &u, &ul);
+    assert_non_null(ind);
+    assert_string_equal(ind->code, "aid");
+    assert_int_equal(ul, strlen("亿元"));
+    etl_catalog_free(c);
+}
+
 static void
 test_load_errors(void **state)
 {
@@ -998,11 +1295,15 @@ main(void)
         cmocka_unit_test(test_region_fields),
         cmocka_unit_test(test_nicknames),
         cmocka_unit_test(test_indicators),
+        cmocka_unit_test(test_indicator_wordings),
+        cmocka_unit_test(test_indicator_fold_rules),
+        cmocka_unit_test(test_indicator_suggest),
         cmocka_unit_test(test_units),
         cmocka_unit_test(test_pairings),
         cmocka_unit_test(test_domain_pairings),
         cmocka_unit_test(test_hash_out_of_memory),
         cmocka_unit_test_setup_teardown(test_small_catalog_loads, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_fold_ambiguous, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_load_errors, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_unknown_key_hint, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_missing_files, setup_tmp, teardown_tmp),
