@@ -34,6 +34,13 @@
  *    sheet has at most 65536 rows and 256 columns, which bounds it.  The
  *    reader's own buffers hold one row.
  *
+ *    freexl 1.0.6 (Debian 12) is not hardened against damaged files: with
+ *    random bytes changed in a valid workbook, AddressSanitizer saw it leak
+ *    a few hundred bytes inside freexl_open() (freexl_close() returns OK)
+ *    and, once, read past a stack buffer in its iconv conversion.  Nothing
+ *    here can check for that; .xls files from an untrusted source are a
+ *    risk the xlsx reader does not carry.
+ *
  *    Next door: xlsx.c (the OOXML reader), cell.c (row builder, numbers).
  */
 #ifndef ETL_XLS_H
