@@ -647,6 +647,16 @@ etl_ledger_runs_files(struct pg_conn *db, const char *ids, PGresult **res, struc
     return etl_pg_query(db, ledger_files_sql, 1, params, res, err);
 }
 
+/* The names the catalog does not know; see ledger.h. */
+int
+etl_ledger_unmatched(struct pg_conn *db, PGresult **res, struct etl_err *err)
+{
+    return etl_pg_query(db,
+                        "SELECT column_name, name, rows, files, array_to_string(urls, ' '), "
+                        "coalesce(suggestion, '') FROM ledger.unmatched",
+                        0, NULL, res, err);
+}
+
 /* The latest runs as JSON; see ledger.h. */
 int
 etl_ledger_runs_json(struct pg_conn *db, const char *pipeline, long limit, bool failed_only,

@@ -206,6 +206,14 @@ int etl_ledger_runs_recent(struct pg_conn *db, const char *pipeline, long limit,
                            bool failed_only, PGresult **res, struct etl_err *err) ETL_MUSTCHECK;
 
 /*
+ * The names of regions, partners and indicators the catalog does not know,
+ * from ledger.unmatched (current file versions only), most rows first, in
+ * *res: column, name, rows, files, up to three URLs (space-separated),
+ * suggestion ("" if none).
+ */
+int etl_ledger_unmatched(struct pg_conn *db, PGresult **res, struct etl_err *err) ETL_MUSTCHECK;
+
+/*
  * The files of runs 'ids' (a bigint[] literal, "{3,2}") in *res: run_id,
  * status, rows_in, rows_loaded, rows_rejected, sha256 prefix, url, error.
  */

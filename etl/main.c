@@ -68,6 +68,7 @@ static const char usage_main[] =
     "                             help running runs load their files\n"
     "  status [--pipeline P] [--limit N] [--failed] [--json]\n"
     "                             recent runs and their files, from the ledger\n"
+    "  unmatched                  names the catalog did not know, with suggestions\n"
     "  help [COMMAND|stages]      this text, a command's, or the stage kinds and keys\n"
     "  version                    print the version\n"
     "\n"
@@ -151,6 +152,15 @@ static const char usage_status[] =
     "  -n, --limit N      at most N runs (default 10)\n"
     "  -f, --failed       only runs that were not ok\n"
     "  -j, --json         JSON for programs instead of a table\n";
+
+static const char usage_unmatched[] =
+    "Usage: ewc-etl unmatched\n"
+    "\n"
+    "List the region, partner and indicator names that rows were rejected for\n"
+    "because the catalog does not know them, in the current version of each\n"
+    "source: column, name, rows, files, the nearest catalog entries and up to\n"
+    "three URLs, tab-separated, most rows first.  Add them to the catalog's\n"
+    "aliases (config/catalog/) and run again.\n";
 
 static const char usage_check[] =
     "Usage: ewc-etl check\n"
@@ -716,6 +726,35 @@ cmd_status(const struct globals *g, int argc, char **argv)
     return rc;
 }
 
+/* "unmatched": the names the catalog does not know, from the ledger. */
+static int
+cmd_unmatched(const struct globals *g, int argc, char **argv)
+{
+    struct etl_config *cfg = NULL;
+    struct pg_conn *db;
+    struct etl_err err;
+    int rc = EXIT_OK;
+
+    (void)argc;
+    (void)argv;
+    etl_err_clear(&err);
+    if (g->config != NULL || getenv("EWC_CONFIG") != NULL) {
+        cfg = load_config(g, &err);
+        if (cfg == NULL) {
+            print_err(&err);
+            return EXIT_USAGE;
+        }
+    }
+    db = etl_pg_connect(etl_run_conninfo(cfg, g->db), "ewc-etl unmatched", &err);
+    if (db == NULL || etl_status_unmatched(db, stdout, &err) < 0) {
+        print_err(&err);
+        rc = EXIT_NOSTART;
+    }
+    etl_pg_close(db);
+    etl_config_free(cfg);
+    return rc;
+}
+
 /* The stage kinds and their keys, from the registry itself. */
 static void
 print_stage_kinds(void)
@@ -754,6 +793,7 @@ static const struct command commands[] = {
     { "daemon", usage_daemon, cmd_daemon, CMD_HTTP | CMD_NO_ARGS },
     { "worker", usage_worker, cmd_worker, 0 },
     { "status", usage_status, cmd_status, 0 },
+    { "unmatched", usage_unmatched, cmd_unmatched, CMD_NO_ARGS },
 };
 
 static const struct command *

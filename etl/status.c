@@ -74,3 +74,27 @@ etl_status_print(struct pg_conn *db, const struct etl_status_opts *opts, FILE *o
     PQclear(files);
     return 0;
 }
+
+/* The unknown names, one per line; see status.h. */
+int
+etl_status_unmatched(struct pg_conn *db, FILE *out, struct etl_err *err)
+{
+    PGresult *res;
+
+    if (etl_ledger_unmatched(db, &res, err) < 0) {
+        return -1;
+    }
+    if (PQntuples(res) == 0) {
+        fprintf(out, "no unmatched names\n");
+        PQclear(res);
+        return 0;
+    }
+    fprintf(out, "column\tname\trows\tfiles\tdid you mean\turls\n");
+    for (int i = 0; i < PQntuples(res); i++) {
+        fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, i, 0),
+                PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+                PQgetvalue(res, i, 5), PQgetvalue(res, i, 4));
+    }
+    PQclear(res);
+    return 0;
+}

@@ -270,6 +270,26 @@ load_row(struct load *ld, const struct etl_row *r, bool with_raw, struct etl_err
     return 0;
 }
 
+/* The column and text of a name the catalog did not know, or two NULLs. */
+static int
+load_unmatched(struct etl_buf *b, const struct etl_row *r, struct etl_err *err)
+{
+    const char *name = NULL;
+
+    for (int c = 0; r->unmatched != NULL && c < ETL_NCOLS; c++) {
+        if (r->unmatched == etl_col_names[c]) {
+            name = r->f[c];
+        }
+    }
+    if (name == NULL) {
+        return etl_copy_field(b, NULL, false, err) < 0 ? -1 : etl_copy_field(b, NULL, true, err);
+    }
+    if (etl_copy_field(b, r->unmatched, false, err) < 0) {
+        return -1;
+    }
+    return etl_copy_field(b, name, true, err);
+}
+
 static int
 load_reject(struct load *ld, const struct etl_row *r, struct etl_err *err)
 {
@@ -283,7 +303,8 @@ load_reject(struct load *ld, const struct etl_row *r, struct etl_err *err)
         etl_copy_field(&ld->rej, col, false, err) < 0 ||
         etl_copy_field_n(&ld->rej, r->raw != NULL ? r->raw : "", r->raw != NULL ? r->raw_len : 0,
                          false, err) < 0 ||
-        etl_copy_field(&ld->rej, r->reason[0] != '\0' ? r->reason : "rejected", true, err) < 0) {
+        etl_copy_field(&ld->rej, r->reason[0] != '\0' ? r->reason : "rejected", false, err) < 0 ||
+        load_unmatched(&ld->rej, r, err) < 0) {
         return -1;
     }
     if (fwrite(ld->rej.data, 1, ld->rej.len, ld->rejects) != ld->rej.len) {
@@ -369,7 +390,8 @@ load_send_rejects(struct load *ld, struct pg_conn *db, struct etl_err *err)
         return 0;
     }
     return load_send_spooled(ld->rejects, db,
-                             "COPY ledger.reject (file_id, line, col, raw, reason) FROM STDIN", err);
+                             "COPY ledger.reject (file_id, line, col, raw, reason, unmatched_column, "
+                             "unmatched) FROM STDIN", err);
 }
 
 /* Move repeated keys to the rejects and the rest into the warehouse. */

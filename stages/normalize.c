@@ -199,6 +199,10 @@ find_indicator(const struct etl_catalog *cat, const struct normalize *nz, const 
     if ((ind = etl_catalog_indicator(cat, buf, unit, unit_len)) != NULL || nz->strict) {
         return ind;
     }
+    /* the wording folded (新增/累计…, 人数/数量…, 党政/挂职…): one indicator only */
+    if ((ind = etl_catalog_indicator_folded(cat, b, (size_t)(e - b), unit, unit_len)) != NULL) {
+        return ind;
+    }
     for (const char *p = b; p < e; ) {
         size_t n = etl_text_blank(p, e);
         int c;
@@ -214,6 +218,29 @@ find_indicator(const struct etl_catalog *cat, const struct normalize *nz, const 
     }
     buf[o] = '\0';
     return etl_catalog_indicator(cat, buf, unit, unit_len);
+}
+
+/*
+ * Reject a row whose indicator [b, e) the catalog does not know, with the
+ * nearest catalog entries when some are near ("did you mean ...?"); never
+ * a guess.  Costs a pass over the catalog's names: rejected rows only.
+ */
+static void
+unknown_indicator(const struct etl_catalog *cat, struct etl_row *row, const char *b,
+                  const char *e)
+{
+    char name[NORMALIZE_NAME_MAX], near[160];
+    size_t n = (size_t)(e - b) < sizeof(name) ? (size_t)(e - b) : sizeof(name) - 1;
+
+    memcpy(name, b, n);
+    name[n] = '\0';
+    if (etl_catalog_indicator_suggest(cat, name, near, sizeof(near)) > 0) {
+        etl_row_reject(row, "unknown indicator \"%.*s\"; did you mean %s?",
+                       qlen(b, (size_t)(e - b)), b, near);
+    } else {
+        etl_row_reject(row, "unknown indicator \"%.*s\"", qlen(b, (size_t)(e - b)), b);
+    }
+    row->unmatched = etl_col_names[ETL_COL_INDICATOR];
 }
 
 /* ---- total rows --------------------------------------------------------- */
@@ -523,6 +550,7 @@ normalize_row(struct normalize *nz, const struct etl_catalog *cat, struct etl_ro
         }
         if (r == NULL) {
             etl_row_reject(row, "unknown region \"%.*s\"", qlen(b, (size_t)(e - b)), b);
+            row->unmatched = etl_col_names[ETL_COL_REGION];
             return;
         }
         r = normalize_scope(nz, cat, row, r, date);
@@ -533,6 +561,7 @@ normalize_row(struct normalize *nz, const struct etl_catalog *cat, struct etl_ro
     if (b < e) {
         if ((p = find_region(cat, nz, b, (size_t)(e - b), date)) == NULL) {
             etl_row_reject(row, "unknown partner \"%.*s\"", qlen(b, (size_t)(e - b)), b);
+            row->unmatched = etl_col_names[ETL_COL_PARTNER];
             return;
         }
         memcpy(row->partner, p->code, sizeof(p->code));
@@ -547,7 +576,7 @@ normalize_row(struct normalize *nz, const struct etl_catalog *cat, struct etl_ro
         row->of_which = row->of_which || nb != b;     /* parse: a marked region */
         ind = nb < e ? find_indicator(cat, nz, nb, e, &bu, &bul, name) : NULL;
         if (ind == NULL) {
-            etl_row_reject(row, "unknown indicator \"%.*s\"", qlen(b, (size_t)(e - b)), b);
+            unknown_indicator(cat, row, b, e);
             return;
         }
         row->indicator = ind->code;

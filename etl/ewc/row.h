@@ -64,7 +64,7 @@ struct etl_period {
 };
 
 #define ETL_VALUE_MAX 64    /* decimal text of a value in base units */
-#define ETL_REASON_MAX 200
+#define ETL_REASON_MAX 320   /* room for "did you mean" with three entries */
 
 struct etl_row {
     unsigned long line;             /* physical line where the record starts, 1-based */
@@ -104,6 +104,10 @@ struct etl_row {
     /* set by any stage that rejects the row; a rejected row is not normalized further */
     bool rejected;
     char reason[ETL_REASON_MAX];
+    /* a reject for a name the catalog does not know: the name of the column
+       it is in ("region", "partner", "indicator"), else NULL; the names are
+       listed by ledger.unmatched */
+    const char *unmatched;
 };
 
 /* A batch of rows of one file. */

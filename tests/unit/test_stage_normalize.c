@@ -338,10 +338,13 @@ test_rejections(void **state)
     strcpy(r[15]->reason, "3 fields, expected 4");
     run(fx);
     expect_reject(r[0], "unknown region \"火星\"");
+    assert_string_equal(r[0]->unmatched, "region");
     expect_reject(r[1], "unknown partner \"卢旺达\"");
+    assert_string_equal(r[1]->unmatched, "partner");
     expect_reject(r[2], "unknown region \"六盘山\"");
     expect_reject(r[3], "unknown indicator \"GDP\"");
     expect_reject(r[4], "invalid number \"abc\"");
+    assert_null(r[4]->unmatched);
     expect_reject(r[5], "invalid period \"xyz\"");
     expect_reject(r[6], "relative period \"今年\" needs the file's as-of date");
     expect_reject(r[7], "unit \"人次\" (person_time) does not fit indicator "
@@ -465,6 +468,33 @@ test_units_outside_the_row(void **state)
     free_stage(fx);
 }
 
+/* Wordings of press releases and tables, folded; never a guess. */
+static void
+test_wordings(void **state)
+{
+    struct etl_err err;
+    struct fixture *fx = make_stage("{}", &err);
+    struct etl_row *r[4];
+
+    (void)state;
+    batch.n = 0;
+    r[0] = add_row("全国", NULL, "新增引导企业数量（家）", "2022H1", "1,127", NULL);
+    r[1] = add_row("全国", NULL, "互派挂职干部人数", "2022H1", "2448", NULL);
+    r[2] = add_row("全国", NULL, "选派专业技术人才", "2022H1", "8520", NULL);
+    r[3] = add_row("全国", NULL, "引导企业到位资金", "2022H1", "1", NULL);
+    run(fx);
+    expect_row(r[0], "000000", "", "enterprises_guided", ETL_PERIOD_HALF, 20220101, 20220701,
+               "1127", "enterprise", ETL_Q_EXACT);
+    expect_row(r[1], "000000", "", "cadres_exchanged", ETL_PERIOD_HALF, 20220101, 20220701,
+               "2448", "person", ETL_Q_EXACT);
+    expect_row(r[2], "000000", "", "technicians_exchanged", ETL_PERIOD_HALF, 20220101,
+               20220701, "8520", "person", ETL_Q_EXACT);
+    assert_true(r[3]->rejected);
+    assert_non_null(strstr(r[3]->reason, "unknown indicator \"引导企业到位资金\""));
+    assert_string_equal(r[3]->unmatched, "indicator");
+    free_stage(fx);
+}
+
 static void
 test_of_which(void **state)
 {
@@ -515,7 +545,9 @@ test_of_which(void **state)
     expect_reject(r[9], "unknown indicator \"#\"");
     expect_reject(r[10], "unknown indicator \"#其中:GDP\"");
     expect_reject(r[11], "unknown indicator \"其中：\"");
-    expect_reject(r[12], "unknown indicator \"吸纳#脱贫劳动力就业\"");
+    expect_reject(r[12], "unknown indicator \"吸纳#脱贫劳动力就业\"; did you mean "
+                         "poverty_labour_employed (吸纳西部脱贫劳动力就业)?");
+    assert_string_equal(r[12]->unmatched, "indicator");
     expect_row(r[13], "000000", "", "investment_in_place", ETL_PERIOD_YEAR, 20210101,
                20220101, "500000000", "CNY", ETL_Q_EXACT);
     assert_true(r[13]->of_which);
@@ -530,7 +562,8 @@ test_of_which(void **state)
     expect_row(r[0], "000000", "", "poverty_labour_employed", ETL_PERIOD_YEAR, 20210101,
                20220101, "5", "person", ETL_Q_EXACT);
     assert_true(r[0]->of_which);
-    expect_reject(r[1], "unknown indicator \"# 吸纳 脱贫劳动力就业\"");
+    expect_reject(r[1], "unknown indicator \"# 吸纳 脱贫劳动力就业\"; did you mean "
+                        "poverty_labour_employed (吸纳西部脱贫劳动力就业)?");
     free_stage(fx);
 }
 
@@ -667,7 +700,8 @@ test_as_of_and_strict(void **state)
     r[2] = add_row("广西", NULL, "实际到位投资额", "1-7月", "1", NULL);
     run(strict);
     expect_reject(r[0], "unknown region \"广西省\"");
-    expect_reject(r[1], "unknown indicator \"吸纳（西部）脱贫劳动力就业\"");
+    expect_reject(r[1], "unknown indicator \"吸纳（西部）脱贫劳动力就业\"; did you mean "
+                        "poverty_labour_employed (吸纳西部脱贫劳动力就业)?");
     expect_reject(r[2], "relative period \"1-7月\" needs the file's as-of date");
     free_stage(strict);
 }
@@ -839,6 +873,7 @@ main(void)
         cmocka_unit_test(test_missing_and_qualifiers),
         cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_units_outside_the_row),
+        cmocka_unit_test(test_wordings),
         cmocka_unit_test(test_of_which),
         cmocka_unit_test(test_throughput),
         cmocka_unit_test(test_long_texts_are_cut),
