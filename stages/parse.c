@@ -69,9 +69,11 @@ static const struct etl_key parse_keys[] = {
     { "max_record_bytes", ETL_KEY_INT, false,
       "longest record in bytes (default 1048576)" },
     { "format", ETL_KEY_STR, false,
-      "auto (default: from the bytes and the header), csv, sdmx or json" },
+      "auto (default: from the bytes and the header), csv, sdmx, json, xlsx or xls" },
     { "records", ETL_KEY_STR, false,
       "JSON: dot-separated keys to the records' array (data.list)" },
+    { "sheet", ETL_KEY_STR, false,
+      "workbooks: the sheet's name, or its number from 1 (default: the first)" },
     { "layout", ETL_KEY_STR, false,
       "auto (default: wide when the header says so), long or wide" },
     { "region", ETL_KEY_STR, false, "the region of every row without a region column" },
@@ -364,11 +366,17 @@ parse_configure_keys(struct parse *ps, const struct etl_node *node, struct etl_e
         ps->format = PARSE_FORMAT_SDMX;
     } else if (strcmp(s, "json") == 0) {
         ps->format = PARSE_FORMAT_JSON;
+    } else if (strcmp(s, "xlsx") == 0) {
+        ps->format = PARSE_FORMAT_XLSX;
+    } else if (strcmp(s, "xls") == 0) {
+        ps->format = PARSE_FORMAT_XLS;
     } else {
         return etl_node_fail(etl_node_get(node, "format"), err, ETL_E_CONFIG,
-                             "unknown format \"%s\" (expected auto, csv, sdmx or json)", s);
+                             "unknown format \"%s\" (expected auto, csv, sdmx, json, xlsx "
+                             "or xls)", s);
     }
-    if (etl_node_str(node, "records", NULL, &ps->records, err) < 0) {
+    if (etl_node_str(node, "records", NULL, &ps->records, err) < 0 ||
+        etl_node_str(node, "sheet", NULL, &ps->sheet, err) < 0) {
         return -1;
     }
     return 0;
@@ -494,13 +502,12 @@ static int
 parse_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
 {
     struct parse *ps = st->ctx;
-    struct etl_stage *head = etl_decode_link(ps->dec);
 
     if (in->type != NULL) {
         return etl_err_set(err, ETL_E_INTERNAL, "stage %s (%s) expects bytes, not %s",
                            st->name, st->kind->name, etl_chunk_type_name(in));
     }
-    if (in->len > 0 && head->kind->process(head, in, err) < 0) {
+    if (in->len > 0 && parse_read_bytes(ps, in, err) < 0) {
         return parse_fail(ps, err);
     }
     return 0;
@@ -514,13 +521,11 @@ static int
 parse_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
 {
     struct parse *ps = st->ctx;
-    struct etl_stage *head = etl_decode_link(ps->dec);
-    int rc = head->kind->finish(head, v, err);
 
-    if (rc < 0) {
-        return parse_fail(ps, err);
+    if (parse_read_finish(ps, v, err) < 0) {
+        return ps->book != 0 ? -1 : parse_fail(ps, err);
     }
-    return rc;
+    return 0;
 }
 
 static void
@@ -561,7 +566,8 @@ etl_stage_parse_csv_footprint(const struct etl_stage *st)
     return sizeof(*ps) + (ps->batch != NULL ? sizeof(*ps->batch) : 0) + ps->arena_cap +
            (ps->dec != NULL ? etl_decode_footprint(ps->dec) : 0) +
            (ps->csv != NULL ? etl_csv_footprint(ps->csv) : 0) +
-           (ps->json != NULL ? etl_json_footprint(ps->json) : 0);
+           (ps->json != NULL ? etl_json_footprint(ps->json) : 0) +
+           (ps->xlsx != NULL ? etl_xlsx_footprint(ps->xlsx) : 0);
 }
 
 const struct etl_stage_kind etl_stage_parse_csv = {

@@ -22,6 +22,8 @@
 
 #include "etl/csv.h"
 #include "etl/json.h"
+#include "etl/xls.h"
+#include "etl/xlsx.h"
 #include "etl/decode.h"
 #include "etl/ewc/row.h"
 #include "etl/stage.h"
@@ -74,7 +76,9 @@ enum parse_format {
     PARSE_FORMAT_AUTO = 0,          /* from the bytes (parse_read.c) */
     PARSE_FORMAT_CSV,
     PARSE_FORMAT_SDMX,
-    PARSE_FORMAT_JSON
+    PARSE_FORMAT_JSON,
+    PARSE_FORMAT_XLSX,
+    PARSE_FORMAT_XLS
 };
 
 /* Blank text held before the first byte that tells the format. */
@@ -106,13 +110,18 @@ struct parse {
     size_t nnames[ETL_NCOLS];
 
     const char *records;            /* JSON: the path of the records' array, or NULL */
+    const char *sheet;              /* workbooks: a sheet's name or number, or NULL */
 
     /* the chain: dec -> text -> csv or json -> rows -> st->next */
     struct etl_decode *dec;
     struct etl_stage text;          /* chooses the text reader (parse_read.c) */
     struct etl_csv *csv;
     struct etl_json *json;
+    struct etl_xlsx *xlsx;          /* workbooks: read from the spool file by path */
+    struct etl_xls *xls;
     struct etl_stage *reader;       /* per file: the text reader chosen, or NULL */
+    enum parse_format book;         /* per file: XLSX or XLS when a workbook, else 0 */
+    bool started;                   /* per file: its first bytes were seen */
     char held[PARSE_HELD_MAX];      /* per file: blank text before the choice */
     size_t held_len;
     struct etl_stage rows;          /* the row builder link (parse_rows.c) */
@@ -181,6 +190,8 @@ int parse_header_map(struct parse *ps, const struct etl_csv_record *rec, size_t 
 int parse_read_new(struct parse *ps, struct etl_err *err);
 void parse_read_reset(struct parse *ps);
 void parse_read_free(struct parse *ps);
+int parse_read_bytes(struct parse *ps, const struct etl_chunk *in, struct etl_err *err);
+int parse_read_finish(struct parse *ps, struct etl_verdict *v, struct etl_err *err);
 
 /* parse.c: text helpers */
 void parse_trim(const char **p, size_t *n);

@@ -5,7 +5,13 @@
  *
  *      CSV/TSV and SDMX-CSV   etl/csv.c    text, after the decoder
  *      JSON                   etl/json.c   text, after the decoder
+ *      Excel .xlsx            etl/xlsx.c   the spooled file, by its path
+ *      Excel .xls (BIFF)      etl/xls.c    the spooled file, by its path
  *
+ *    A workbook is told from its first bytes (a ZIP archive's "PK\3\4", an
+ *    OLE2 compound file's D0 CF 11 E0), or format: xlsx / xls; its bytes are
+ *    not decoded: at the end of the file the reader opens the spool file
+ *    and pushes the sheet's records (sheet: chooses one).
  *    A text reader is chosen by the "text" link that follows the decoder,
  *    from the first byte of the text that is not white space, unless the
  *    YAML's format: names one: '[' or '{' is JSON; '<' is an HTML or XML
@@ -24,6 +30,7 @@
 #include <strings.h>
 
 #include "etl/json.h"
+#include "etl/pipeline.h"
 
 /* Is 'c' white space before the first byte that tells the format? */
 static bool
@@ -105,12 +112,47 @@ read_forward(struct parse *ps, const char *p, size_t n, struct etl_err *err)
     return ps->reader->kind->process(ps->reader, &c, err);
 }
 
+/*
+ * Can the reader be chosen from the held text?  When its first byte that
+ * is not white space has come, and, for '<', enough after it to tell an
+ * HTML page; or when the buffer is full.  *at: that byte's offset.
+ */
+static bool
+read_decided(const struct parse *ps, size_t *at)
+{
+    size_t i = 0;
+
+    while (i < ps->held_len && read_blank(ps->held[i])) {
+        i++;
+    }
+    *at = i;
+    if (ps->held_len == sizeof(ps->held)) {
+        return true;
+    }
+    return i < ps->held_len && (ps->held[i] != '<' || ps->held_len - i >= 16);
+}
+
+/* Choose from the held text (whatever there is), then hand it on. */
+static int
+read_choose_held(struct parse *ps, size_t at, struct etl_err *err)
+{
+    size_t n = ps->held_len;
+
+    ps->held_len = at;          /* the blank text before, for the line count */
+    if (read_choose(ps, ps->held + at, n - at, err) < 0) {
+        return -1;
+    }
+    ps->held_len = n;
+    return read_forward(ps, NULL, 0, err);
+}
+
 /* Text from the decoder: held until the reader is chosen, then passed on. */
 static int
 read_text_process(struct etl_stage *link, struct etl_chunk *in, struct etl_err *err)
 {
     struct parse *ps = link->ctx;
-    size_t i = 0;
+    const char *p = in->bytes;
+    size_t n = in->len, at;
 
     if (in->type != NULL) {
         return etl_err_set(err, ETL_E_INTERNAL, "the text link expects bytes, not %s",
@@ -119,18 +161,22 @@ read_text_process(struct etl_stage *link, struct etl_chunk *in, struct etl_err *
     if (ps->reader != NULL) {
         return ps->reader->kind->process(ps->reader, in, err);
     }
-    while (i < in->len && read_blank(in->bytes[i]) && ps->held_len + i < sizeof(ps->held)) {
-        i++;
+    while (n > 0) {
+        size_t k = sizeof(ps->held) - ps->held_len;
+
+        k = k < n ? k : n;
+        memcpy(ps->held + ps->held_len, p, k);
+        ps->held_len += k;
+        p += k;
+        n -= k;
+        if (read_decided(ps, &at)) {
+            if (read_choose_held(ps, at, err) < 0) {
+                return -1;
+            }
+            return read_forward(ps, p, n, err);
+        }
     }
-    memcpy(ps->held + ps->held_len, in->bytes, i);
-    ps->held_len += i;
-    if (i == in->len) {
-        return 0;
-    }
-    if (read_choose(ps, in->bytes + i, in->len - i, err) < 0) {
-        return -1;
-    }
-    return read_forward(ps, in->bytes + i, in->len - i, err);
+    return 0;
 }
 
 /* The end of the text: an empty or blank file goes to the CSV reader. */
@@ -139,9 +185,13 @@ read_text_finish(struct etl_stage *link, struct etl_verdict *v, struct etl_err *
 {
     struct parse *ps = link->ctx;
 
-    if (ps->reader == NULL &&
-        (read_choose(ps, "", 0, err) < 0 || read_forward(ps, NULL, 0, err) < 0)) {
-        return -1;
+    size_t at;
+
+    if (ps->reader == NULL) {
+        (void)read_decided(ps, &at);
+        if (read_choose_held(ps, at, err) < 0) {
+            return -1;
+        }
     }
     return ps->reader->kind->finish(ps->reader, v, err);
 }
@@ -153,6 +203,60 @@ const struct etl_stage_kind parse_text_kind = {
     .process = read_text_process,
     .finish = read_text_finish,
 };
+
+/*
+ * Bytes of the spooled file: the first ones tell a workbook (whose bytes are
+ * then only counted: it is read by path at the end) from text for the
+ * decoder.
+ */
+int
+parse_read_bytes(struct parse *ps, const struct etl_chunk *in, struct etl_err *err)
+{
+    struct etl_stage *head = etl_decode_link(ps->dec);
+
+    if (!ps->started) {
+        ps->started = true;
+        if (ps->format == PARSE_FORMAT_XLSX ||
+            (ps->format == PARSE_FORMAT_AUTO && etl_xlsx_magic(in->bytes, in->len))) {
+            ps->book = PARSE_FORMAT_XLSX;
+        } else if (ps->format == PARSE_FORMAT_XLS ||
+                   (ps->format == PARSE_FORMAT_AUTO && etl_xls_magic(in->bytes, in->len))) {
+            ps->book = PARSE_FORMAT_XLS;
+        }
+    }
+    if (ps->book != 0) {
+        return 0;
+    }
+    return head->kind->process(head, (struct etl_chunk *)in, err);
+}
+
+/*
+ * The end of the file: a workbook's sheet is read from the spool file into
+ * the row builder, which is then finished; text is finished through the
+ * decoder and its reader.
+ */
+int
+parse_read_finish(struct parse *ps, struct etl_verdict *v, struct etl_err *err)
+{
+    struct etl_stage *head = etl_decode_link(ps->dec);
+    const char *path = ps->rows.job != NULL && ps->rows.job->file != NULL
+                       ? ps->rows.job->file->spool_path : NULL;
+    int rc;
+
+    if (ps->book == 0) {
+        return head->kind->finish(head, v, err);
+    }
+    if (path == NULL) {
+        return etl_err_set(err, ETL_E_INTERNAL, "a workbook needs its spool file");
+    }
+    rc = ps->book == PARSE_FORMAT_XLSX
+         ? etl_xlsx_read(ps->xlsx, path, ps->sheet, ps->max_record, err)
+         : etl_xls_read(ps->xls, path, ps->sheet, ps->max_record, err);
+    if (rc < 0) {
+        return -1;
+    }
+    return ps->rows.kind->finish(&ps->rows, v, err);
+}
 
 /* Make the text readers and the link that chooses between them. */
 int
@@ -169,6 +273,11 @@ parse_read_new(struct parse *ps, struct etl_err *err)
     if (ps->json == NULL) {
         return -1;
     }
+    ps->xlsx = etl_xlsx_new(&ps->rows, err);
+    ps->xls = ps->xlsx != NULL ? etl_xls_new(&ps->rows, err) : NULL;
+    if (ps->xls == NULL) {
+        return -1;
+    }
     ps->dec = etl_decode_new(ps->comp, ps->enc, &ps->text, err);
     return ps->dec == NULL ? -1 : 0;
 }
@@ -182,6 +291,8 @@ parse_read_reset(struct parse *ps)
     etl_json_reset(ps->json);
     ps->reader = NULL;
     ps->held_len = 0;
+    ps->book = 0;
+    ps->started = false;
 }
 
 void
@@ -190,4 +301,6 @@ parse_read_free(struct parse *ps)
     etl_decode_free(ps->dec);
     etl_csv_free(ps->csv);
     etl_json_free(ps->json);
+    etl_xlsx_free(ps->xlsx);
+    etl_xls_free(ps->xls);
 }

@@ -46,7 +46,41 @@ cat >"$T/www/disagree.csv" <<'CSV'
 地区,指标,时期,数值,单位
 全国,无偿援助资金,1996—2011,78.6,亿元
 全国,组织劳务输出,1996—2011,265,万人次
+全国,引导企业到位资金,2021,5,亿元
 CSV
+
+# 5. An agency's workbook: a merged title, a unit line, a wide table of
+#    provinces, 342.3 stored as a double, a second sheet chosen by name.
+/usr/bin/python3 - "$T/www/book.xlsx" <<'PY'
+import sys, openpyxl
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.title = "说明"
+ws["A1"] = "本工作簿第二张表为分省数据"
+ws = wb.create_sheet("分省")
+ws.append(["2022年上半年东西部协作分省情况"])
+ws.merge_cells("A1:C1")
+ws.append(["单位：亿元、家"])
+ws.append([])
+ws.append(["地区", "实际到位投资额", "引导企业投资"])
+ws.append(["北京", 100.2, 300])
+ws.append(["江苏", 242.1, 827])
+ws.append(["合计", 342.3, 1127])
+ws.append(["注：引导企业投资为新增引导企业数。"])
+wb.save(sys.argv[1])
+PY
+
+# 6. An open-data portal's JSON, the records under data.list.
+cat >"$T/www/portal.json" <<'JSON'
+{"code": 0, "msg": "ok",
+ "data": {"total": 2, "list": [
+  {"region": "全国", "indicator": "结对学校", "period": "2021", "value": 824},
+  {"region": "全国", "indicator": "结对医院", "period": "2021", "value": "582"}
+ ]}}
+JSON
+
+# 7. An HTML page where a file should be.
+printf '<!DOCTYPE html>\n<html><body>请登录</body></html>\n' >"$T/www/login.csv"
 
 url() { echo "$EWC_SOURCE_URL/$1"; }
 
@@ -69,11 +103,23 @@ pipelines:
       - { name: normalize, kind: normalize, needs: [parse] }
       - { name: validate, kind: validate, needs: [normalize], max_reject_ratio: 1 }
       - { name: load, kind: pg_load, needs: [validate] }
+  book:
+    stages:
+      - { name: fetch, kind: http_fetch, urls: ["$(url book.xlsx)"] }
+      - { name: parse, kind: parse_csv, needs: [fetch], sheet: 分省 }
+      - { name: normalize, kind: normalize, needs: [parse] }
+      - { name: load, kind: pg_load, needs: [normalize] }
+  portal:
+    stages:
+      - { name: fetch, kind: http_fetch, urls: ["$(url portal.json)", "$(url login.csv)"] }
+      - { name: parse, kind: parse_csv, needs: [fetch], records: data.list }
+      - { name: normalize, kind: normalize, needs: [parse] }
+      - { name: load, kind: pg_load, needs: [normalize] }
 EOF
 etl check
 is_rc 0 "check accepts the pipelines"
 etl run
-is_rc 3 "run loads, with rejects"
+is_rc 4 "run loads, with rejects, and one file fails (the HTML page)"
 
 nat() {
     q "select trim_scale(value) || '|' || source from ewc.national_period
@@ -114,10 +160,39 @@ is "$(q "select count(*), count(value) from warehouse.observation o join ledger.
    "portal download: a blank cell and — are no figures, no rows, no rejects"
 
 is "$(q "select line || ': ' || reason from ledger.reject r join ledger.file f
-          on f.id = r.file_id where f.url = '$(url disagree.csv)' order by line")" \
+          on f.id = r.file_id where f.url = '$(url disagree.csv)' and r.unmatched is null
+          order by line")" \
    '3: unit "亿元" of the unit column disagrees with "万元" of the unit line' \
    "units that disagree: a reject naming both"
 is "$(nat labour_export 1996-01-01 2012-01-01)" "2650000|reported" \
    "a 万人次 unit column beside a 万元 unit line: the line's word does not fit, 265万人次"
+
+is "$(nat investment_in_place 2022-01-01 2022-07-01)" "34230000000|reported" \
+   "workbook: 342.3亿元 (a double in the sheet) as the 合计 of its second sheet, the same figure"
+is "$(q "select trim_scale(value) from warehouse.observation o join ledger.source s
+          on s.id = o.source_id where s.url = '$(url book.xlsx)'
+          and indicator = 'enterprises_guided' and region = '000000'")" "1127" \
+   "workbook: 1,127 enterprises in the 合计 row"
+is "$(q "select rows_in, rows_loaded, rows_rejected from ledger.file
+          where url = '$(url book.xlsx)'")" "6|6|0" \
+   "workbook: 3 rows x 2 cells, the title, unit line and footnote are no rows"
+like "$(q "select notes from ledger.file where url = '$(url book.xlsx)'")" \
+   "2022年上半年东西部协作分省情况.*注：引导企业投资" "workbook: its title and footnote are notes"
+
+is "$(q "select indicator || '=' || trim_scale(value) from warehouse.observation o
+          join ledger.source s on s.id = o.source_id where s.url = '$(url portal.json)'
+          order by indicator")" "$(printf '%s\n' paired_hospitals=582 paired_schools=824)" \
+   "JSON: the records under data.list, numbers as text"
+like "$(q "select status || ': ' || error from ledger.file where url = '$(url login.csv)'")" \
+   "^failed: .*login.csv, line 1: the file is an HTML page, not a data file; hint: the server" \
+   "an HTML page served instead of a file is called that"
+
+etl unmatched
+is_rc 0 "unmatched runs"
+is "$ETL_OUT" "$(printf 'column\tname\trows\tfiles\tdid you mean\turls\nindicator\t%s\t1\t1\t%s\t%s' \
+    引导企业到位资金 "$(q "select suggestion from ledger.unmatched")" "$(url disagree.csv)")" \
+   "unmatched: the unknown indicator, its count, file and suggestion"
+like "$(q "select suggestion from ledger.unmatched")" "enterprises_guided" \
+   "unmatched: the suggestion names the nearest entry"
 
 done_testing

@@ -1211,7 +1211,7 @@ test_sdmx_format_key(void **state)
           "F,r,i,2021,1,8\n",
           "2|F,r,i,2021,1,8|region=r;indicator=i;period=2021;value=1;|\n");
     check_config_error("format: xml\n",
-                       "unknown format \"xml\" (expected auto, csv, sdmx or json)", "t.yaml:1:9");
+                       "unknown format \"xml\" (expected auto, csv, sdmx, json, xlsx or xls)", "t.yaml:1:9");
     check_config_error("format: sdmx\ncolumns: {region: 省}\n",
                        "\"columns\" does not apply to format sdmx", "t.yaml:2:10");
 }
@@ -1259,7 +1259,7 @@ test_config_errors(void **state)
     assert_int_equal(err.code, ETL_E_CONFIG);
     assert_string_equal(err.msg, "unknown key \"delimter\" in stage \"parse\" (parse_csv)");
     assert_string_equal(err.hint, "expected one of: delimiter, encoding, compression, "
-                        "columns, max_record_bytes, format, records, layout, region, partner, "
+                        "columns, max_record_bytes, format, records, sheet, layout, region, partner, "
                         "indicator, period, unit, ignore, total_region");
     assert_string_equal(err.where, "t.yaml:1:1");
     fx_close(&f);
