@@ -66,6 +66,13 @@ struct etl_indicator {
     char *of_which;             /* code of the indicator it is a sub-item of, or NULL */
     char **aliases;
     size_t naliases;
+    /*
+     * The plausible national figure of one year, in the canonical unit:
+     * [magnitude[0], magnitude[1]]; both 0 when the catalog gives none.
+     * Approximate by nature (doubles): it tells a figure 10,000 times too
+     * small from a right one, nothing finer (stages/plausible.c).
+     */
+    double magnitude[2];
 };
 
 /* A word of the unit column or after a number: 亿元 = CNY x 10^8. */

@@ -58,6 +58,8 @@ static const struct etl_key indicator_keys[] = {
     { "additive", ETL_KEY_BOOL, true, "adds up across regions" },
     { "aliases", ETL_KEY_SEQ, false, "other names" },
     { "of_which", ETL_KEY_STR, false, "code of the indicator it is part of" },
+    { "magnitude", ETL_KEY_SEQ, false,
+      "[low, high]: the plausible national figure of a year, canonical unit" },
     { NULL, 0, false, NULL }
 };
 
@@ -380,6 +382,39 @@ add_indicator_name(struct etl_catalog *c, size_t idx, const char *name,
  * freed with the catalog even on failure): its unit resolved, its code,
  * names and aliases indexed.  of_which is checked by check_of_which().
  */
+/*
+ * An indicator's "magnitude: [low, high]": two positive numbers, low below
+ * high, in the canonical unit ("5e9" or "5000000000").  Absent: no range.
+ */
+static int
+read_magnitude(struct etl_indicator *ind, const struct etl_node *mag, struct etl_err *err)
+{
+    if (mag == NULL) {
+        return 0;
+    }
+    if (mag->n != 2 || mag->items[0]->type != ETL_NODE_SCALAR ||
+        mag->items[1]->type != ETL_NODE_SCALAR) {
+        return etl_node_fail(mag, err, ETL_E_CONFIG, "magnitude of indicator %s must be "
+                             "[low, high]", ind->code);
+    }
+    for (int k = 0; k < 2; k++) {
+        char *end;
+
+        ind->magnitude[k] = strtod(mag->items[k]->str, &end);
+        if (end == mag->items[k]->str || *end != '\0' || !(ind->magnitude[k] > 0) ||
+            ind->magnitude[k] > 1e30) {
+            return etl_node_fail(mag->items[k], err, ETL_E_CONFIG, "magnitude of indicator "
+                                 "%s: \"%s\" is not a positive number", ind->code,
+                                 mag->items[k]->str);
+        }
+    }
+    if (ind->magnitude[0] >= ind->magnitude[1]) {
+        return etl_node_fail(mag, err, ETL_E_CONFIG, "magnitude of indicator %s: low must "
+                             "be below high", ind->code);
+    }
+    return 0;
+}
+
 static int
 read_indicator(struct etl_catalog *c, const struct etl_node *m, size_t i,
                struct etl_err *err)
@@ -408,6 +443,9 @@ read_indicator(struct etl_catalog *c, const struct etl_node *m, size_t i,
                              "unknown unit \"%s\" of indicator %s", ind->unit, ind->code);
     }
     ind->unit_def = &c->units[v];
+    if (read_magnitude(ind, etl_node_get(m, "magnitude"), err) < 0) {
+        return -1;
+    }
     al = catalog_seq(m, "aliases", &na);
     if (na > 0 && (ind->aliases = calloc(na, sizeof(*ind->aliases))) == NULL) {
         return etl_err_nomem(err);

@@ -79,6 +79,14 @@ cat >"$T/www/portal.json" <<'JSON'
  ]}}
 JSON
 
+# 8. A unit written nowhere: figures in 万元 read as yuan, 10,000 times too
+#    small; the file is refused, nothing of it loaded.
+cat >"$T/www/no-unit.csv" <<'CSV'
+地区,指标,时期,数值
+全国,实际到位投资额,2021年,6846000
+广东,实际到位投资额,2021年,1200000
+CSV
+
 # 7. An HTML page where a file should be.
 printf '<!DOCTYPE html>\n<html><body>请登录</body></html>\n' >"$T/www/login.csv"
 
@@ -111,7 +119,8 @@ pipelines:
       - { name: load, kind: pg_load, needs: [normalize] }
   portal:
     stages:
-      - { name: fetch, kind: http_fetch, urls: ["$(url portal.json)", "$(url login.csv)"] }
+      - { name: fetch, kind: http_fetch,
+          urls: ["$(url portal.json)", "$(url login.csv)", "$(url no-unit.csv)"] }
       - { name: parse, kind: parse_csv, needs: [fetch], records: data.list }
       - { name: normalize, kind: normalize, needs: [parse] }
       - { name: load, kind: pg_load, needs: [normalize] }
@@ -186,6 +195,12 @@ is "$(q "select indicator || '=' || trim_scale(value) from warehouse.observation
 like "$(q "select status || ': ' || error from ledger.file where url = '$(url login.csv)'")" \
    "^failed: .*login.csv, line 1: the file is an HTML page, not a data file; hint: the server" \
    "an HTML page served instead of a file is called that"
+
+is "$(q "select status, rows_in, rows_loaded from ledger.file where url = '$(url no-unit.csv)'")" \
+   "failed|2|0" "a file 10,000 times too small is refused, nothing of it loaded"
+is "$(q "select error from ledger.file where url = '$(url no-unit.csv)'")" \
+   "values of investment_in_place look about 10000× too small for their periods and regions (2 figures): unit?" \
+   "... with the reason: unit?"
 
 etl unmatched
 is_rc 0 "unmatched runs"
