@@ -1,13 +1,15 @@
 /*
  * parse.c
  *    The parse_csv stage: raw bytes of a spooled file in, batches of rows
- *    out, through a chain of links (parse.h): etl/decode.c inflates and
- *    turns the bytes into UTF-8, etl/csv.c cuts the text into records, and
- *    the row builder (parse_rows.c) maps the header to the canonical columns
- *    and fills struct etl_row (line, raw text, trimmed fields f[]).  It
- *    reads plain CSV/TSV and SDMX-CSV 1.0 and 2.0 (parse_sdmx.c): one kind,
- *    "parse_csv", for both, the header telling which (format: auto).  This
- *    file reads the YAML keys, builds the chain and is the stage kind.
+ *    out, through a chain of links (parse.h).  A reader turns the file into
+ *    records (parse_read.c chooses it: etl/decode.c then etl/csv.c for
+ *    CSV/TSV and SDMX-CSV, etl/json.c for JSON, etl/xlsx.c and etl/xls.c for
+ *    workbooks); the row builder (parse_rows.c) finds the table in the
+ *    records (parse_shape.c), maps its header to the canonical columns and
+ *    fills struct etl_row (line, raw text, trimmed fields f[], the units
+ *    the table states).  SDMX-CSV 1.0 and 2.0 headers and rows are
+ *    parse_sdmx.c's.  This file reads the YAML keys, builds the chain and is
+ *    the stage kind.
  *
  *    YAML keys:
  *      delimiter         auto (default) | "," | "\t" | ";" | tab | comma |
@@ -16,23 +18,38 @@
  *      compression       auto (default) | none | gzip | deflate
  *      columns           per canonical column (region, partner, indicator,
  *                        period, value, unit, note), a header name or a list
- *                        of them; it replaces that column's default names
+ *                        of them; it replaces that column's default names; a
+ *                        name with a unit in brackets is an error for any
+ *                        column but value (the unit would be dropped)
  *      max_record_bytes  longest record (default 1048576); a longer one is a
  *                        rejected row
- *      format            auto (default): SDMX-CSV when the header says so,
- *                        else CSV | csv: never SDMX | sdmx: an SDMX-CSV
- *                        header is required (else a file error); "columns"
- *                        does not apply to sdmx
+ *      format            auto (default): from the first bytes (a workbook,
+ *                        JSON, an HTML page) and the header (SDMX-CSV) |
+ *                        csv | sdmx (an SDMX-CSV header is required) | json
+ *                        | xlsx | xls; "columns" does not apply to sdmx
+ *      records           JSON: dot-separated keys to the records' array
+ *      sheet             workbooks: a sheet's name, or its number from 1
+ *      layout            auto (default) | long | wide (parse_shape.c)
+ *      region, partner, indicator, period
+ *                        the value of that column for every row of a table
+ *                        that has no such column
+ *      unit              the table's default unit(s): "万元", "亿元、个"
+ *      ignore            header names never read as value columns
+ *      total_region      the region a total row (合计) is about (default:
+ *                        the nation, or the province of a table of its
+ *                        prefectures: stages/normalize.c)
  *
- *    Per file:
- *      - the first record that is not blank is the header; header names are
- *        matched after trimming, with full-width ASCII folded and ASCII case
- *        ignored; region, indicator, period and value are required; other
- *        header columns are ignored; two header columns for one canonical
- *        column is an error;
+ *    Per file (parse_shape.c has the rules for tables as printed):
+ *      - the header is found among the first records; what is above it is
+ *        the preamble (title, unit line, 指标/时间 lines), what follows the
+ *        table (注：, 数据来源：) footnotes: both are the file's notes, not
+ *        rows; header names are matched after trimming, with full-width
+ *        ASCII folded and ASCII case ignored, with or without a bracketed
+ *        unit;
  *      - records whose fields are all blank (spaces, tabs, U+3000) are
  *        skipped, ",,,,," rows of spreadsheets included: they hold nothing;
- *      - every other record becomes exactly one row; a malformed record or
+ *      - a record of a long table becomes exactly one row, of a wide table
+ *        one row per value cell that holds a figure; a malformed record or
  *        one whose field count differs from the header's is a rejected row
  *        ("expected 7 fields, found 5"), never a failed file;
  *      - fields are trimmed of ASCII spaces, tabs and U+3000.
@@ -40,11 +57,13 @@
  *    the file.
  *
  *    Memory: one batch of ETL_BATCH_ROWS rows and one text arena for its
- *    fields and raw texts, both reused batch after batch; the decoder's and
- *    tokenizer's fixed buffers.  Nothing is allocated per row and nothing
- *    grows with the file (the arena grows only to hold one longest record).
+ *    fields and raw texts, both reused batch after batch; the readers'
+ *    fixed buffers (and an .xlsx file's shared strings).  Nothing is
+ *    allocated per row and nothing grows with the file (the arena grows
+ *    only to hold one longest record).
  *
- *    Next door: parse_rows.c, parse_sdmx.c, etl/decode.c, etl/csv.c;
+ *    Next door: parse_read.c, parse_rows.c, parse_shape.c, parse_sdmx.c,
+ *    etl/decode.c, etl/csv.c, etl/json.c, etl/xlsx.c, etl/xls.c;
  *    normalize.c takes the rows.
  */
 #include "parse.h"
@@ -213,7 +232,7 @@ parse_name_unit(const struct parse *ps, enum etl_col c, const struct etl_node *s
     if (c == ETL_COL_VALUE) {
         return 0;
     }
-    parse_shape_bracket(s->str, strlen(s->str), &name_len, &u, &ul);
+    parse_label_bracket(s->str, strlen(s->str), &name_len, &u, &ul);
     if (u == NULL || (cat != NULL && etl_catalog_unit_word(cat, u, ul) == NULL)) {
         return 0;
     }

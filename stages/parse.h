@@ -1,18 +1,21 @@
 /*
  * parse.h
  *    Inside the parse_csv stage (not for other stages): its configured
- *    state and the functions its three files share.  The stage is a chain
- *    of links, each a struct etl_stage that pushes chunks to the next:
+ *    state and the functions its files share.  The stage is a chain of
+ *    links, each a struct etl_stage that pushes chunks to the next:
  *
  *      bytes -> decode (etl/decode.c: inflate, BOM, UTF-8/GB18030)
- *            -> csv (etl/csv.c: records of fields)
- *            -> rows (parse_rows.c: the header mapped to the canonical
- *               columns, records into row batches; SDMX-CSV headers and
- *               rows in parse_sdmx.c)
+ *            -> text (parse_read.c: chooses the text reader)
+ *            -> csv (etl/csv.c) or json (etl/json.c): records of fields
+ *            -> rows (parse_rows.c: the table found and its header mapped
+ *               (parse_shape.c), records into row batches; SDMX-CSV
+ *               headers and rows in parse_sdmx.c)
  *            -> the stage's next stage (normalize)
  *
+ *    A workbook (.xlsx, .xls) skips decode and text: its reader opens the
+ *    spool file at the end of the file and pushes records to rows.
  *    parse.c reads the YAML keys, builds the chain and is the stage kind;
- *    its process() and finish() go to the head of the chain.
+ *    its process() and finish() go to parse_read.c, the head of the chain.
  */
 #ifndef STAGES_PARSE_H
 #define STAGES_PARSE_H
@@ -174,14 +177,16 @@ int parse_shape_record(struct parse *ps, const struct etl_csv_record *rec,
                        struct etl_err *err);
 int parse_shape_end(struct parse *ps, struct etl_err *err);
 bool parse_shape_footnote(struct parse *ps, const struct etl_csv_record *rec);
-bool parse_shape_total(const char *p, size_t n);
-/* "数值（万元）" -> name length of "数值", unit "万元"; *unit NULL if none */
-void parse_shape_bracket(const char *p, size_t n, size_t *name_len, const char **unit,
-                         size_t *unit_len);
-size_t parse_shape_of_which(const char *p, size_t n);
 void parse_shape_reset(struct parse *ps);
 void parse_shape_free(struct parse *ps);
 int parse_shape_configure(struct parse *ps, const struct etl_node *node, struct etl_err *err);
+/* parse_label.c: labels that are not names; a header's bracketed unit */
+bool parse_label_total(const char *p, size_t n);
+size_t parse_label_of_which(const char *p, size_t n);
+bool parse_label_footnote(const struct etl_csv_record *rec);
+/* "数值（万元）" -> name length of "数值", unit "万元"; *unit NULL if none */
+void parse_label_bracket(const char *p, size_t n, size_t *name_len, const char **unit,
+                         size_t *unit_len);
 /* the header of a canonical-column record: 0, 1 not one, -1 a file error */
 int parse_header_map(struct parse *ps, const struct etl_csv_record *rec, size_t *hits,
                      struct etl_err *err);

@@ -175,14 +175,14 @@ parse_label_marks(const struct parse *ps, struct parse_cells *cl)
     for (int c = ETL_COL_REGION; c <= ETL_COL_PARTNER; c++) {
         size_t k;
 
-        if (cl->p[c] != NULL && (k = parse_shape_of_which(cl->p[c], cl->n[c])) > 0) {
+        if (cl->p[c] != NULL && (k = parse_label_of_which(cl->p[c], cl->n[c])) > 0) {
             cl->p[c] += k;
             cl->n[c] -= k;
             cl->of_which = true;
         }
     }
     if (cl->p[ETL_COL_REGION] != NULL &&
-        parse_shape_total(cl->p[ETL_COL_REGION], cl->n[ETL_COL_REGION])) {
+        parse_label_total(cl->p[ETL_COL_REGION], cl->n[ETL_COL_REGION])) {
         /* the YAML's, else the nation (normalize may find the table is
          * one province's) */
         cl->p[ETL_COL_REGION] = ps->total_region != NULL ? ps->total_region : "全国";
@@ -190,7 +190,7 @@ parse_label_marks(const struct parse *ps, struct parse_cells *cl)
         cl->kept[ETL_COL_REGION] = true;
         cl->total = true;
     } else if (cl->p[ETL_COL_PARTNER] != NULL &&
-               parse_shape_total(cl->p[ETL_COL_PARTNER], cl->n[ETL_COL_PARTNER])) {
+               parse_label_total(cl->p[ETL_COL_PARTNER], cl->n[ETL_COL_PARTNER])) {
         /* 广东, 合计: 广东's figure over all of its partners */
         cl->p[ETL_COL_PARTNER] = "";
         cl->n[ETL_COL_PARTNER] = 0;
@@ -319,7 +319,7 @@ parse_heading(const struct etl_csv_record *rec, const struct parse_cells *cl)
         size_t n = rec->lens[i];
 
         parse_trim(&p, &n);
-        if (n > 0 && parse_shape_of_which(p, n) != n) {
+        if (n > 0 && parse_label_of_which(p, n) != n) {
             return false;
         }
     }

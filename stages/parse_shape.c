@@ -59,17 +59,6 @@ static const char *const shape_never_values[] = {
     "序号", "编号", "排名", "排序", "no.", "no", "#", NULL
 };
 
-/* Totals: the label of a table's own total row (blanks removed). */
-static const char *const shape_totals[] = {
-    "合计", "总计", "全国合计", "全国总计", "总合计", "累计合计", "total", NULL
-};
-
-/* Footnote prefixes: the first non-blank field of a line after the table. */
-static const char *const shape_footnotes[] = {
-    "注", "说明", "备注：", "备注:", "数据来源", "资料来源", "来源：", "来源:",
-    "*", "※", NULL
-};
-
 /* ---- texts -------------------------------------------------------------- */
 
 /* Move a pointer into the text buffer along with it. */
@@ -174,166 +163,15 @@ starts(const char *p, size_t n, const char *prefix)
     return n >= k && memcmp(p, prefix, k) == 0;
 }
 
-/*
- * Split a header text (trimmed) into its name and the word in brackets at
- * its end: "数值（万元）" -> "数值" and "万元".  *unit is NULL when the text
- * does not end with a closing bracket that has its opening one.
- */
-void
-parse_shape_bracket(const char *p, size_t n, size_t *name_len, const char **unit,
-                    size_t *unit_len)
-{
-    static const char *const pairs[][2] = {
-        { "(", ")" }, { "\xef\xbc\x88", "\xef\xbc\x89" },       /* （ ） */
-        { "[", "]" }, { "\xe3\x80\x90", "\xe3\x80\x91" },       /* 【 】 */
-    };
-
-    *name_len = n;
-    *unit = NULL;
-    *unit_len = 0;
-    for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
-        size_t lo = strlen(pairs[k][0]), lc = strlen(pairs[k][1]);
-
-        if (n <= lc || memcmp(p + n - lc, pairs[k][1], lc) != 0) {
-            continue;
-        }
-        for (size_t i = n - lc; i-- > 0;) {
-            if (i + lo <= n - lc && memcmp(p + i, pairs[k][0], lo) == 0) {
-                const char *b = p + i + lo, *e = p + n - lc, *nb = p, *ne = p + i;
-
-                etl_text_trim(&b, &e);
-                etl_text_trim(&nb, &ne);
-                if (b < e && nb < ne) {
-                    *name_len = (size_t)(ne - nb);
-                    *unit = b;
-                    *unit_len = (size_t)(e - b);
-                }
-                return;
-            }
-        }
-    }
-}
-
-/* ---- labels ------------------------------------------------------------- */
-
-/* Is [p, +n) the label of a total row (合计, 总计, 全国合计 ...)? */
-bool
-parse_shape_total(const char *p, size_t n)
-{
-    char buf[64];
-    size_t o = 0;
-    const char *e = p + n;
-
-    while (p < e) {
-        size_t k = etl_text_blank(p, e);
-        int c;
-
-        if (k > 0) {
-            p += k;
-            continue;
-        }
-        c = etl_text_fold(p, e, &k);
-        if (o + k >= sizeof(buf)) {
-            return false;
-        }
-        if (c >= 'A' && c <= 'Z') {
-            buf[o++] = (char)(c + 'a' - 'A');
-        } else if (c >= 0) {
-            buf[o++] = (char)c;
-        } else {
-            memcpy(buf + o, p, k);
-            o += k;
-        }
-        p += k;
-    }
-    buf[o] = '\0';
-    for (size_t i = 0; shape_totals[i] != NULL; i++) {
-        if (strcmp(buf, shape_totals[i]) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/*
- * How many bytes of [p, +n) are of-which markers: "#", "＃", "其中" with an
- * optional ":" or "：", in any sequence, and the blanks after them
- * ("其中：广州" -> 9).  0 when the text does not start with one.
- */
-size_t
-parse_shape_of_which(const char *p, size_t n)
-{
-    const char *s = p, *e = p + n, *after = p;
-    size_t k;
-
-    for (;;) {
-        if ((k = etl_text_blank(s, e)) > 0) {
-            s += k;
-        } else if (etl_text_fold(s, e, &k) == '#') {
-            after = s += k;
-        } else if (e - s >= 6 && memcmp(s, "其中", 6) == 0) {
-            s += 6;
-            if (etl_text_fold(s, e, &k) == ':') {
-                s += k;
-            }
-            after = s;
-        } else {
-            break;
-        }
-    }
-    if (after == p) {
-        return 0;
-    }
-    while ((k = etl_text_blank(after, e)) > 0) {
-        after += k;
-    }
-    return (size_t)(after - p);
-}
-
-/* The first field of 'rec' that is not blank, trimmed; false if none. */
-static bool
-shape_first(const struct etl_csv_record *rec, const char **p, size_t *n, size_t *at)
-{
-    for (size_t i = 0; i < rec->nfields; i++) {
-        *p = rec->fields[i];
-        *n = rec->lens[i];
-        parse_trim(p, n);
-        if (*n > 0) {
-            *at = i;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* A footnote after the table (注：…, 数据来源：…): kept as a note. */
 bool
 parse_shape_footnote(struct parse *ps, const struct etl_csv_record *rec)
 {
-    const char *p;
-    size_t n, at;
-
-    if (rec->bad != NULL || !shape_first(rec, &p, &n, &at)) {
+    if (!parse_label_footnote(rec)) {
         return false;
     }
-    for (size_t i = 0; shape_footnotes[i] != NULL; i++) {
-        if (starts(p, n, shape_footnotes[i])) {
-            /* "注" alone starts words too (注册...): a marker must follow */
-            if (strcmp(shape_footnotes[i], "注") == 0 && n > 3) {
-                const char *q = p + 3, *e = p + n;
-                size_t k;
-                int c = etl_text_fold(q, e, &k);
-
-                if (!(c == ':' || c == ' ' || (c >= '0' && c <= '9') || c == '(' ||
-                      c == '*' || starts(q, (size_t)(e - q), "、"))) {
-                    continue;
-                }
-            }
-            shape_note(ps, rec->raw, rec->raw_len);
-            return true;
-        }
-    }
-    return false;
+    shape_note(ps, rec->raw, rec->raw_len);
+    return true;
 }
 
 /* ---- the preamble ------------------------------------------------------- */
@@ -563,7 +401,7 @@ shape_classify(struct parse *ps, size_t i, const char *p, size_t n, const char *
     if (n >= 4 && p[0] >= '0' && p[0] <= '9' && etl_period_parse(buf, 0, &period, &e) == 0) {
         per = shown;
     } else {
-        parse_shape_bracket(p, n, &name_len, &u, &ul);
+        parse_label_bracket(p, n, &name_len, &u, &ul);
         if (cat != NULL && etl_catalog_indicator(cat, buf, &u, &ul) != NULL) {
             ind = shown;
         } else if (u != NULL && cat != NULL && etl_catalog_unit_word(cat, u, ul) != NULL) {
@@ -619,7 +457,7 @@ shape_fields(struct parse *ps, const struct etl_csv_record *rec, size_t *hits,
         if (n == 0 || parse_fold(p, n, fold) <= 0) {
             continue;
         }
-        parse_shape_bracket(p, n, &name_len, &u, &ul);
+        parse_label_bracket(p, n, &name_len, &u, &ul);
         /* the name with its brackets, else without: either way a unit in
          * the brackets is the column's (a configured "数值（万元）" too) */
         if ((c = shape_column(ps, fold)) < 0 && u != NULL &&
