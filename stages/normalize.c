@@ -71,7 +71,7 @@ static const struct etl_key normalize_keys[] = {
     { "as_of", ETL_KEY_STR, false, "date relative periods are read against (YYYY-MM-DD)" },
     { "catalog_strict", ETL_KEY_BOOL, false, "only exact catalog names (default false)" },
     { "magnitude_check", ETL_KEY_BOOL, false,
-      "refuse a file whose figures are 100x off the catalog's magnitude (default true)" },
+      "refuse a file orders of magnitude off the catalog's figures (default true)" },
     { NULL, 0, false, NULL }
 };
 
