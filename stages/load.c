@@ -29,6 +29,10 @@
  *    file's province rows for that indicator and period; a difference above
  *    the tolerance is written to ledger.reconcile, and with "fail" the file
  *    is refused.
+ *
+ *    Magnitudes (key "magnitude_check", default true): the rows loaded are
+ *    weighed against the catalog's plausible figures (plausible.h); a file
+ *    a unit was lost from ("about 10000× too small: unit?") is refused.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -39,11 +43,13 @@
 
 #include "etl/buf.h"
 #include "etl/date.h"
+#include "etl/ewc/ewc.h"
 #include "etl/ewc/row.h"
 #include "etl/log.h"
 #include "etl/pg.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
+#include "plausible.h"
 
 /* Send COPY data in pieces of about this size: big enough to amortise the
  * call, small enough to keep the server busy while we parse. */
@@ -55,6 +61,8 @@ enum load_reconcile { LOAD_RECONCILE_OFF, LOAD_RECONCILE_WARN, LOAD_RECONCILE_FA
 
 struct load {
     enum load_reconcile reconcile;
+    bool magnitude;             /* refuse files of implausible magnitude */
+    struct plausible *pl;       /* its counts, made for the first file */
     char tolerance[32];         /* relative, as text for the query */
     struct etl_buf out;         /* COPY lines for the observations */
     struct etl_buf rej;         /* one reject line at a time */
@@ -165,7 +173,8 @@ load_configure(struct etl_stage *st, const struct etl_node *node, struct etl_err
     etl_buf_init(&ld->rej, LOAD_MAX_LINE);
     st->ctx = ld;
     if (etl_node_str(node, "reconcile", "warn", &mode, err) < 0 ||
-        etl_node_double(node, "reconcile_tolerance", 0.005, 0, 1, &tol, err) < 0) {
+        etl_node_double(node, "reconcile_tolerance", 0.005, 0, 1, &tol, err) < 0 ||
+        etl_node_bool(node, "magnitude_check", true, &ld->magnitude, err) < 0) {
         return -1;
     }
     if (strcmp(mode, "off") == 0) {
@@ -193,6 +202,7 @@ load_destroy(struct etl_stage *st)
     etl_buf_free(&ld->out);
     etl_buf_free(&ld->rej);
     load_close_spools(ld);
+    plausible_free(ld->pl);
     free(ld);
     st->ctx = NULL;
 }
@@ -207,6 +217,13 @@ load_begin(struct etl_stage *st, struct etl_err *err)
     ld->rows_in = ld->rows_loaded = ld->rows_rejected = ld->rows_deleted = 0;
     ld->national_rows = 0;
     ld->repeats = 0;
+    if (ld->magnitude && ld->pl == NULL && etl_stage_catalog(st) != NULL &&
+        (ld->pl = plausible_new(etl_stage_catalog(st), err)) == NULL) {
+        return -1;
+    }
+    if (ld->pl != NULL) {
+        plausible_reset(ld->pl);
+    }
     etl_buf_reset(&ld->out);
     snprintf(ld->ids[0], sizeof(ld->ids[0]), "%" PRId64, job->source_id);
     snprintf(ld->ids[1], sizeof(ld->ids[1]), "%" PRId64, job->file_id);
@@ -338,6 +355,9 @@ load_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
             continue;
         }
         ld->rows_loaded++;
+        if (ld->pl != NULL) {
+            plausible_add(ld->pl, r);
+        }
         if (r->partner[0] == '\0' && strcmp(r->region, "000000") == 0) {
             ld->national_rows++;
         }
@@ -545,6 +565,9 @@ load_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
     if (etl_pg_copy_end(job->db, NULL, err) < 0) {
         return -1;
     }
+    if (ld->pl != NULL) {
+        plausible_verdict(ld->pl, v);
+    }
     if ((job->dedupe && load_dedupe(ld, job, err) < 0) ||
         load_reconcile(ld, st, v, err) < 0) {
         return -1;
@@ -601,6 +624,8 @@ static const struct etl_key load_keys[] = {
     { "reconcile", ETL_KEY_STR, false,
       "national rows against the sum of province rows: off, warn (default) or fail" },
     { "reconcile_tolerance", ETL_KEY_NUM, false, "relative difference allowed (default 0.005)" },
+    { "magnitude_check", ETL_KEY_BOOL, false,
+      "refuse a file 1000x off the catalog's magnitudes: a unit lost (default true)" },
     { 0 }
 };
 

@@ -15,10 +15,6 @@
  *    YAML keys:
  *      as_of           YYYY-MM-DD: the date relative periods (今年, 1-7月,
  *                      一年多来) are read against; without it they reject
- *      magnitude_check true (default): refuse a file whose figures of an
- *                      indicator lie mostly 100 times or more outside the
- *                      catalog's magnitude ("looks about 10000× too small:
- *                      unit?", plausible.h)
  *      catalog_strict  true: only exact catalog names, codes and aliases;
  *                      false (default): also a region with 省/市/自治区/地区/
  *                      自治州 appended or dropped ("广西省"), and an indicator
@@ -41,7 +37,6 @@
 #include "etl/pipeline.h"
 #include "etl/stage.h"
 #include "etl/text.h"
-#include "plausible.h"
 
 /* Texts quoted in reasons are cut to this many bytes (a reason is 200). */
 #define NORMALIZE_QUOTE 60
@@ -51,8 +46,6 @@
 struct normalize {
     int32_t as_of;              /* yyyymmdd, 0 = none */
     bool strict;
-    bool magnitude;             /* refuse files of implausible magnitude */
-    struct plausible *pl;       /* its counts (made with the first file) */
     /*
      * Per file, for the table's total rows (合计) whose region the YAML
      * does not give: where the table's other rows are.  'scope' is "" (no
@@ -70,8 +63,6 @@ struct normalize {
 static const struct etl_key normalize_keys[] = {
     { "as_of", ETL_KEY_STR, false, "date relative periods are read against (YYYY-MM-DD)" },
     { "catalog_strict", ETL_KEY_BOOL, false, "only exact catalog names (default false)" },
-    { "magnitude_check", ETL_KEY_BOOL, false,
-      "refuse a file orders of magnitude off the catalog's figures (default true)" },
     { NULL, 0, false, NULL }
 };
 
@@ -94,8 +85,7 @@ normalize_configure(struct etl_stage *st, const struct etl_node *node, struct et
         return etl_err_nomem(err);
     }
     st->ctx = nz;
-    if (etl_node_bool(node, "catalog_strict", false, &nz->strict, err) < 0 ||
-        etl_node_bool(node, "magnitude_check", true, &nz->magnitude, err) < 0) {
+    if (etl_node_bool(node, "catalog_strict", false, &nz->strict, err) < 0) {
         return -1;
     }
     if ((v = etl_node_get(node, "as_of")) != NULL &&
@@ -110,12 +100,7 @@ normalize_configure(struct etl_stage *st, const struct etl_node *node, struct et
 static void
 normalize_destroy(struct etl_stage *st)
 {
-    struct normalize *nz = st->ctx;
-
-    if (nz != NULL) {
-        plausible_free(nz->pl);
-    }
-    free(nz);
+    free(st->ctx);
     st->ctx = NULL;
 }
 
@@ -295,30 +280,21 @@ normalize_scope(struct normalize *nz, const struct etl_catalog *cat, const struc
     return r;
 }
 
-/* Forget the file: no scope, no total read, no magnitudes counted. */
+/* Forget the file: no scope, no total read. */
 static void
 normalize_forget(struct normalize *nz)
 {
     nz->scope[0] = '\0';
     nz->total_line = 0;
     nz->total_region[0] = '\0';
-    if (nz->pl != NULL) {
-        plausible_reset(nz->pl);
-    }
 }
 
-/* A file starts: the magnitude counters are made for the first one. */
+/* A file starts. */
 static int
 normalize_begin(struct etl_stage *st, struct etl_err *err)
 {
-    struct normalize *nz = st->ctx;
-    const struct etl_catalog *cat = etl_stage_catalog(st);
-
-    if (nz->magnitude && nz->pl == NULL && cat != NULL &&
-        (nz->pl = plausible_new(cat, err)) == NULL) {
-        return -1;
-    }
-    normalize_forget(nz);
+    (void)err;
+    normalize_forget(st->ctx);
     return 0;
 }
 
@@ -648,9 +624,6 @@ normalize_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *er
          * with wildcards and need no value */
         if (!batch->rows[i].rejected && !batch->rows[i].deleted) {
             normalize_row(nz, cat, &batch->rows[i]);
-            if (nz->pl != NULL) {
-                plausible_add(nz->pl, &batch->rows[i]);
-            }
         }
     }
     return etl_stage_push(st, in, err);
@@ -671,9 +644,6 @@ normalize_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *er
         etl_verdict_refuse(v, "the total row at line %lu was read as region %s, but the "
                            "table's rows are those of region %s: set total_region for "
                            "this source", nz->total_line, nz->total_region, should);
-    }
-    if (nz->pl != NULL) {
-        plausible_verdict(nz->pl, v);
     }
     return etl_stage_finish_next(st, v, err);
 }

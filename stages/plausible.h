@@ -4,8 +4,8 @@
  *    column in 万元 read as yuan) makes every figure of a file 10,000 times
  *    too small and breaks no rule a row can check; the file as a whole
  *    shows it.  The catalog gives each indicator the plausible national
- *    figure of a year (etl_indicator.magnitude); normalize adds each
- *    normalized row here and, at the end of the file, refuses it when the
+ *    figure of a year (etl_indicator.magnitude); the load stage adds each
+ *    row it loads here and, at the end of the file, refuses it when the
  *    geometric mean of an indicator's figures lies PLAUSIBLE_LOG10 powers
  *    of ten or more from the middle of their ranges:
  *
@@ -22,7 +22,8 @@
  *    Cost: per row one region lookup and a log10; per file nothing grows
  *    (a few counters per indicator of the catalog).
  *
- *    Next door: normalize.c calls it; etl/ewc/catalog.h holds the ranges.
+ *    Next door: load.c calls it (after validate: only the rows that load
+ *    count); etl/ewc/catalog.h holds the ranges.
  */
 #ifndef STAGES_PLAUSIBLE_H
 #define STAGES_PLAUSIBLE_H
@@ -37,9 +38,10 @@
  * How far (a power of ten) the figures' geometric mean must lie from the
  * middle of their range to refuse the file: the catalog's ranges span two
  * or three powers of ten, so right figures stay within about 1.5 of the
- * middle, and a lost 万 (4) or 亿 (8) lands well beyond.
+ * middle, and a lost 万 (4) or 亿 (8) lands beyond; a lone odd figure of a
+ * small file (a test's "5 enterprises") is not refused for less than 1000×.
  */
-#define PLAUSIBLE_LOG10 2.5
+#define PLAUSIBLE_LOG10 3.0
 
 struct plausible;
 

@@ -795,66 +795,6 @@ test_total_rows(void **state)
     free_stage(fx);
 }
 
-/*
- * A file whose figures are 10,000 times too small (a 万元 column read as
- * yuan) is refused with the factor; right figures, or a few odd ones, are
- * not; magnitude_check: false turns the check off.
- */
-static void
-test_magnitude(void **state)
-{
-    struct etl_err err;
-    struct fixture *fx = make_stage("{}", &err);
-    struct etl_row *r[3];
-
-    (void)state;
-    assert_int_equal(etl_stage_normalize.begin(&fx->st, &err), 0);
-    batch.n = 0;
-    r[0] = add_row("全国", NULL, "实际到位投资额", "2022H1", "3423000", NULL);
-    r[1] = add_row("广东", NULL, "实际到位投资额", "2022H1", "800000", NULL);
-    r[2] = add_row("全国", NULL, "互派干部", "2022H1", "2448", NULL);
-    run(fx);
-    memset(&verdict, 0, sizeof(verdict));
-    assert_int_equal(etl_stage_normalize.finish(&fx->st, &verdict, &err), 0);
-    assert_int_equal(verdict.kind, ETL_VERDICT_REFUSED);
-    assert_string_equal(verdict.reason, "values of investment_in_place look about 10000× too "
-                        "small for their periods and regions (2 figures): unit?");
-
-    /* the same figures in 万元: plausible, a province's figure in yuan too */
-    assert_int_equal(etl_stage_normalize.begin(&fx->st, &err), 0);
-    batch.n = 0;
-    r[0] = add_row("全国", NULL, "实际到位投资额", "2022H1", "3423000", "万元");
-    r[1] = add_row("广东", NULL, "实际到位投资额", "2022H1", "800000", "万元");
-    r[2] = add_row("江苏", NULL, "实际到位投资额", "2022H1", "80000000", NULL);
-    run(fx);
-    memset(&verdict, 0, sizeof(verdict));
-    assert_int_equal(etl_stage_normalize.finish(&fx->st, &verdict, &err), 0);
-    assert_int_equal(verdict.kind, ETL_VERDICT_OK);
-
-    /* ten thousand times too large */
-    assert_int_equal(etl_stage_normalize.begin(&fx->st, &err), 0);
-    batch.n = 0;
-    r[0] = add_row("全国", NULL, "互派干部", "2022H1", "2448", "万人");
-    run(fx);
-    memset(&verdict, 0, sizeof(verdict));
-    assert_int_equal(etl_stage_normalize.finish(&fx->st, &verdict, &err), 0);
-    assert_int_equal(verdict.kind, ETL_VERDICT_REFUSED);
-    assert_string_equal(verdict.reason, "values of cadres_exchanged look about 10000× too "
-                        "large for their periods and regions (1 figures): unit?");
-    free_stage(fx);
-
-    fx = make_stage("{magnitude_check: false}", &err);
-    assert_int_equal(etl_stage_normalize.begin(&fx->st, &err), 0);
-    batch.n = 0;
-    r[0] = add_row("全国", NULL, "互派干部", "2022H1", "2448", "万人");
-    run(fx);
-    assert_false(r[0]->rejected);
-    memset(&verdict, 0, sizeof(verdict));
-    assert_int_equal(etl_stage_normalize.finish(&fx->st, &verdict, &err), 0);
-    assert_int_equal(verdict.kind, ETL_VERDICT_OK);
-    free_stage(fx);
-}
-
 /* normalize takes row batches: a byte chunk is an internal error. */
 static void
 test_chunk_type(void **state)
@@ -940,7 +880,6 @@ main(void)
         cmocka_unit_test(test_as_of_and_strict),
         cmocka_unit_test(test_finish_and_empty_batch),
         cmocka_unit_test(test_total_rows),
-        cmocka_unit_test(test_magnitude),
         cmocka_unit_test(test_chunk_type),
         cmocka_unit_test(test_no_catalog),
         cmocka_unit_test(test_config_errors),
