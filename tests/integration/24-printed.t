@@ -70,6 +70,19 @@ ws.append(["注：引导企业投资为新增引导企业数。"])
 wb.save(sys.argv[1])
 PY
 
+# 5b. The older Excel format (.xls, BIFF8), a long table.
+/usr/bin/python3 - "$T/www/old.xls" <<'PY'
+import sys, xlwt
+wb = xlwt.Workbook(encoding="utf-8")
+ws = wb.add_sheet("数据")
+for r, row in enumerate([["地区", "指标", "时期", "数值", "单位"],
+                         ["全国", "无偿援助资金", "1996—2011", 78.6, "亿元"],
+                         ["全国", "组织劳务输出", "1996—2011", 265, "万人次"]]):
+    for c, v in enumerate(row):
+        ws.write(r, c, v)
+wb.save(sys.argv[1])
+PY
+
 # 6. An open-data portal's JSON, the records under data.list.
 cat >"$T/www/portal.json" <<'JSON'
 {"code": 0, "msg": "ok",
@@ -120,7 +133,8 @@ pipelines:
   portal:
     stages:
       - { name: fetch, kind: http_fetch,
-          urls: ["$(url portal.json)", "$(url login.csv)", "$(url no-unit.csv)"] }
+          urls: ["$(url portal.json)", "$(url login.csv)", "$(url no-unit.csv)",
+                 "$(url old.xls)"] }
       - { name: parse, kind: parse_csv, needs: [fetch], records: data.list }
       - { name: normalize, kind: normalize, needs: [parse] }
       - { name: load, kind: pg_load, needs: [normalize] }
@@ -187,6 +201,11 @@ is "$(q "select rows_in, rows_loaded, rows_rejected from ledger.file
    "workbook: 3 rows x 2 cells, the title, unit line and footnote are no rows"
 like "$(q "select notes from ledger.file where url = '$(url book.xlsx)'")" \
    "2022年上半年东西部协作分省情况.*注：引导企业投资" "workbook: its title and footnote are notes"
+
+is "$(q "select indicator || '=' || trim_scale(value) from warehouse.observation o
+          join ledger.source s on s.id = o.source_id where s.url = '$(url old.xls)'
+          order by indicator")" "$(printf '%s\n' free_aid_funds=7860000000 labour_export=2650000)" \
+   ".xls: 78.6亿元 and 265万人次 from a BIFF8 workbook"
 
 is "$(q "select indicator || '=' || trim_scale(value) from warehouse.observation o
           join ledger.source s on s.id = o.source_id where s.url = '$(url portal.json)'
