@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """gen.py -- generate an N-row indicator CSV for the benchmark.
 
-    gen.py N OUT.csv [--clean CLEAN.csv] [--seed S]
+    gen.py N OUT.csv [--clean CLEAN.csv] [--wide WIDE.csv] [--sum SUM.txt]
+           [--seed S] [--catalog indicators.yaml]
 
 OUT.csv is in the default layout, UTF-8, as a statistics office would
 publish it:
@@ -15,17 +16,44 @@ regions over the 31 provinces and the nation, pair figures over the
 east-west pairs of the period (2016-2020 and 2021- stages).  One million
 rows have no duplicate key.  Values are random but plausible for their
 unit, written with 万/亿 multipliers, thousands separators and the odd
-lower-bound qualifier (多).
+lower-bound qualifier (多).  Their order of magnitude is the catalog's
+(magnitude: of config/catalog/indicators.yaml, read here), scaled as
+normalize's plausibility check scales it (stages/plausible.c: the period's
+length, a province a thirtieth of the nation), spread over a factor of 10
+either way: a file far off it would be refused as a whole.
 
 --clean writes the same rows as ewc-etl should store them, as CSV for
 `\\copy warehouse.observation (indicator, region, partner, period_kind,
 period_start, period_end, value, unit, qualifier, raw_value, note,
 source_id, file_id, run_id, line)`: the psql baseline of tests/bench/run.
+
+--wide writes the same observations as a wide table, one record per
+(region, partner, period) and one value column per indicator, the value
+cells as in OUT.csv; when N is not a multiple of the indicators, the last
+record's remaining cells hold the missing marker "—", a figure the table
+does not have (not blank: a workbook row ends at its last non-empty cell,
+and the parse stage rejects a record shorter than the header):
+
+    地区,结对地区,时期,引导企业投资(家),实际到位投资额,...
+    全国,,1990,"12,345",3.2亿元,...
+
+A column's unit is in its header's brackets; money columns have none, as
+their cells carry it (亿元, 万元).  The notes of OUT.csv are not in it.
+tests/bench/xlsx_gen.c makes the .xlsx of the bench from this file.
+
+--sum writes "N SUM": the number of observations and the sum of their
+canonical values, exact, which a load must reproduce in the database.
 """
 
 import argparse
+import math
+import os
 import random
+import re
 import sys
+
+CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "..", "..", "config", "catalog", "indicators.yaml")
 
 # name -> GB/T 2260 code
 REGIONS = [
@@ -110,23 +138,53 @@ def pairs_for(first, last):
     return []
 
 
-def value(rng, kind):
-    """(text in the file, canonical value as text, qualifier)."""
+def magnitudes(path):
+    """code -> (low, high): the catalog's plausible national figure of a
+    year, in the canonical unit (the YAML's `magnitude: [low, high]`)."""
+    out = {}
+    code = None
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"\s*- code:\s*(\S+)", line)
+            if m:
+                code = m.group(1)
+                continue
+            m = re.match(r"\s*magnitude:\s*\[\s*([^,\]]+),\s*([^\]]+)\]", line)
+            if m and code:
+                out[code] = (float(m.group(1)), float(m.group(2)))
+    return out
+
+
+def middle(mag, months, province):
+    """The middle of a figure's plausible range, as stages/plausible.c
+    has it: the low end lowered for a shorter period, the high end raised
+    for a longer one, a province's a thirtieth of the nation's."""
+    years = months / 12.0
+    lo = mag[0] * min(years, 1.0)
+    hi = mag[1] * max(years, 1.0)
+    mid = math.sqrt(lo * hi)
+    return mid / 30 if province else mid
+
+
+def value(rng, kind, mid):
+    """(text in the file, canonical value as text, qualifier): a figure
+    within 10 times of 'mid' either way (or, without one, of 5000)."""
+    v = (mid or 5000.0) * 10 ** rng.uniform(-1, 1)
     if kind == "money":
-        # 0.1 .. 999.9 亿元, or 万元 for small ones
-        if rng.random() < 0.5:
-            v10 = rng.randint(1, 9999)
+        # 亿元 with one decimal, or whole 万元 for the smaller ones
+        if v >= 1e8:
+            v10 = int(round(v / 1e7))
             return ("%d.%d亿元" % (v10 // 10, v10 % 10),
                     str(v10 * 10000000), "exact")
-        v = rng.randint(1, 99999)
-        return ("%d万元" % v, str(v * 10000), "exact")
-    if kind == "people":
-        v10 = rng.randint(1, 99999)
+        w = max(1, int(round(v / 1e4)))
+        return ("%d万元" % w, str(w * 10000), "exact")
+    if kind == "people" and v >= 1e4:
         if rng.random() < 0.05:
-            w = rng.randint(1, 999)
+            w = max(1, int(round(v / 1e4)))
             return ("%d多万" % w, str(w * 10000), "lower_bound")
+        v10 = int(round(v / 1e3))
         return ("%d.%d万" % (v10 // 10, v10 % 10), str(v10 * 1000), "exact")
-    v = rng.randint(1, 99999)
+    v = max(1, int(round(v)))
     return ("{:,}".format(v), str(v), "exact")
 
 
@@ -135,25 +193,45 @@ def main():
     ap.add_argument("rows", type=int)
     ap.add_argument("out")
     ap.add_argument("--clean")
+    ap.add_argument("--wide")
+    ap.add_argument("--sum")
     ap.add_argument("--seed", type=int, default=2021)
+    ap.add_argument("--catalog", default=CATALOG,
+                    help="indicators.yaml, for the magnitudes")
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
+    mags = magnitudes(args.catalog)
     out = open(args.out, "w", encoding="utf-8", newline="")
     clean = open(args.clean, "w", encoding="utf-8", newline="") \
         if args.clean else None
+    wide = open(args.wide, "w", encoding="utf-8", newline="") \
+        if args.wide else None
     out.write("地区,结对地区,指标,时期,数值,单位,备注\n")
+    if wide:
+        wide.write("地区,结对地区,时期,%s\n" % ",".join(
+            "%s(%s)" % (iname, ucol) if ucol else iname
+            for iname, _, ucol, _, _ in INDICATORS))
     n = 0
+    total = 0
     line = 1
     regions = [(r, "") for r, _ in REGIONS]
     for ptext, pkind, pstart, pend, first, last in periods():
         keys = regions + pairs_for(first, last)
+        y0, m0 = int(pstart[:4]), int(pstart[5:7])
+        y1, m1 = int(pend[:4]), int(pend[5:7])
+        months = (y1 * 12 + m1) - (y0 * 12 + m0)
         for region, partner in keys:
+            cells = []
             for iname, icode, ucol, unit, vkind in INDICATORS:
                 if n >= args.rows:
                     break
-                vtext, vcanon, qual = value(rng, vkind)
+                mag = mags.get(icode)
+                mid = middle(mag, months, region != "全国") if mag else None
+                vtext, vcanon, qual = value(rng, vkind, mid)
                 raw = '"%s"' % vtext if "," in vtext else vtext
+                cells.append(raw)
+                total += int(vcanon)
                 note = "估计" if n % 97 == 0 else ""
                 out.write("%s,%s,%s,%s,%s,%s,%s\n" % (
                     region, partner, iname, ptext, raw, ucol, note))
@@ -165,6 +243,10 @@ def main():
                                    CODE[partner] if partner else "",
                                    pkind, pstart, pend, vcanon, unit, qual,
                                    vtext, note, line))
+            if wide and cells:
+                cells += ["—"] * (len(INDICATORS) - len(cells))
+                wide.write("%s,%s,%s,%s\n" % (region, partner, ptext,
+                                               ",".join(cells)))
             if n >= args.rows:
                 break
         if n >= args.rows:
@@ -172,6 +254,11 @@ def main():
     out.close()
     if clean:
         clean.close()
+    if wide:
+        wide.close()
+    if args.sum:
+        with open(args.sum, "w") as f:
+            f.write("%d %d\n" % (n, total))
     if n < args.rows:
         sys.exit("gen.py: only %d distinct keys available" % n)
 
