@@ -4,14 +4,17 @@
 # config/pipeline.yaml; the analyst views then give every figure of the
 # seed article that DOMAIN.md lists, exactly: values in base units, units,
 # qualifiers and period bounds; yoy 12.00 on 2020; figures published two
-# or three times counted once; the SDMX-CSV 2.0 file (UNIT_MULT applied,
+# to four times counted once; the SDMX-CSV 2.0 file (UNIT_MULT applied,
 # OBS_STATUS E kept as "estimate", an ACTION D row counted as deleted); the
 # pair figures and their side; the reconciliation of the provinces with the
 # nation (one discrepancy on purpose) and of the pairs with the nation; the
-# 京蒙 schools and hospitals, published only per pair, as sums of pairs; the 4 bad rows in ledger.reject with
-# their line and reason; rows_in = rows_loaded + rows_rejected +
-# rows_deleted for every file.  A second run changes nothing, and the
-# analyst role reads the views but not the ledger.
+# 京蒙 schools and hospitals, published only per pair, as sums of pairs;
+# tables as agencies print them (a wide table with title, unit line, 合计,
+# 其中： row and footnotes; an Excel workbook; an open-data JSON array),
+# loaded without a reject; the 4 bad rows in ledger.reject with their line
+# and reason; rows_in = rows_loaded + rows_rejected + rows_deleted for
+# every file.  A second run changes nothing, and the analyst role reads
+# the views but not the ledger.
 . "$(dirname "$0")/../lib/env.sh"
 
 cp "$REPO"/config/sample/* "$T/www/"
@@ -44,14 +47,25 @@ history.csv|loaded|4|4|0|0
 national-2020.csv|loaded|6|6|0|0
 national-2021.csv|loaded|7|6|1|0
 national-2022.csv|loaded|5|5|0|0
+opendata-2022h1.json|loaded|3|3|0|0
 pairs-2021.csv|loaded|12|11|1|0
 pairs-2022h1.csv.gz|loaded|37|37|0|0
 provinces-2021.csv.gz|loaded|33|32|1|0
 provinces-2022h1.csv|loaded|17|16|1|0
 remarks-2022.tsv|loaded|12|12|0|0
 sdmx-2022h1.csv|loaded|7|6|0|1
+table-2021.csv|loaded|39|39|0|0
+workbook-2022h1.xlsx|loaded|18|18|0|0
 EOF
-)" "ledger.file: the 11 sample files loaded, rows in/loaded/rejected/deleted each"
+)" "ledger.file: the 14 sample files loaded, rows in/loaded/rejected/deleted each"
+is "$(q "select regexp_replace(url, '^.*/', ''), status, rows_rejected from ledger.file
+          where url ~ '/(table-2021[.]csv|workbook-2022h1[.]xlsx|opendata-2022h1[.]json)$'
+          order by 1")" "$(cat <<'EOF'
+opendata-2022h1.json|loaded|0
+table-2021.csv|loaded|0
+workbook-2022h1.xlsx|loaded|0
+EOF
+)" "the printed table, the workbook and the open-data JSON: loaded, 0 rejects each"
 
 is "$(q "select count(*) from ledger.file
           where rows_in is distinct from rows_loaded + rows_rejected
@@ -65,8 +79,8 @@ is "$(q "select count(*) from ledger.file f
    "every file's rows_loaded are its observations, rows_rejected its rejects"
 is "$(q "select status, files_total, files_loaded, files_unchanged, files_failed,
                 rows_loaded, rows_rejected
-           from ledger.run")" "ok_with_rejects|11|11|0|0|138|4" \
-   "ledger.run: ok_with_rejects, 11 files, 138 rows loaded, 4 rejected"
+           from ledger.run")" "ok_with_rejects|14|14|0|0|198|4" \
+   "ledger.run: ok_with_rejects, 14 files, 198 rows loaded, 4 rejected"
 
 is "$(q "select regexp_replace(f.url, '^.*/', ''), r.line, r.reason
            from ledger.reject r join ledger.file f on f.id = r.file_id
@@ -143,9 +157,12 @@ is "$(q "select count(*), count(distinct (indicator, period_kind, period_start,
    "national_period: 21 figures (2 of them sums of pairs), one row each"
 
 # The 2021 national figures are in two files each (national-2021 and the
-# minister's remarks), the 2012-2020 ones too (history, remarks); the 2022
-# H1 ones in three (national-2022, remarks and the SDMX file, whose values
-# are kept with UNIT_MULT applied: 220 x 10^8 is 22000000000).
+# minister's remarks), four of them in a third (the printed table's 合计
+# row, its unit from the header or the unit line: 813 is 亿元, 926.3 万人);
+# the 2012-2020 ones in two (history, remarks); the 2022 H1 ones in four
+# (national-2022, remarks, the SDMX file, whose values are kept with
+# UNIT_MULT applied: 220 x 10^8 is 22000000000, and the workbook's 合计 row
+# or the open-data JSON).
 is "$(q "select o.indicator || ' ' || o.period_kind || ' '
                 || to_char(o.period_start, 'YYYY') || ': '
                 || string_agg(regexp_replace(s.url, '^.*/', '') || ' ' || o.raw_value,
@@ -157,18 +174,18 @@ is "$(q "select o.indicator || ' ' || o.period_kind || ' '
           order by o.period_start, o.indicator")" "$(cat <<'EOF'
 enterprise_investment range 2012: history.csv 1万多亿, remarks-2022.tsv １万多亿元
 fiscal_social_funds range 2012: history.csv 1,005.4亿, remarks-2022.tsv １，００５．４亿元
-agri_products_sold year 2021: national-2021.csv 813亿元, remarks-2022.tsv ８１３亿元
+agri_products_sold year 2021: national-2021.csv 813亿元, remarks-2022.tsv ８１３亿元, table-2021.csv 813
 demo_villages_started year 2021: national-2021.csv 917, remarks-2022.tsv ９１７
-enterprises_guided year 2021: national-2021.csv 2193, remarks-2022.tsv ２１９３
-industrial_parks_cobuilt year 2021: national-2021.csv 482, remarks-2022.tsv ４８２
-poverty_labour_employed year 2021: national-2021.csv 926.3万, remarks-2022.tsv ９２６．３万
-cadres_exchanged half 2022: national-2022.csv 2448, remarks-2022.tsv ２４４８, sdmx-2022h1.csv 2448
-enterprises_guided half 2022: national-2022.csv 1127, remarks-2022.tsv １１２７, sdmx-2022h1.csv 1127
-fiscal_aid_funds half 2022: national-2022.csv 220亿元, remarks-2022.tsv ２２０亿元, sdmx-2022h1.csv 22000000000
-investment_in_place half 2022: national-2022.csv 342.3亿元, remarks-2022.tsv ３４２．３亿元, sdmx-2022h1.csv 34230000000
-technicians_exchanged half 2022: national-2022.csv 8520, remarks-2022.tsv ８５２０, sdmx-2022h1.csv 8520
+enterprises_guided year 2021: national-2021.csv 2193, remarks-2022.tsv ２１９３, table-2021.csv 2193
+industrial_parks_cobuilt year 2021: national-2021.csv 482, remarks-2022.tsv ４８２, table-2021.csv 482
+poverty_labour_employed year 2021: national-2021.csv 926.3万, remarks-2022.tsv ９２６．３万, table-2021.csv 926.3
+cadres_exchanged half 2022: national-2022.csv 2448, opendata-2022h1.json 2448, remarks-2022.tsv ２４４８, sdmx-2022h1.csv 2448
+enterprises_guided half 2022: national-2022.csv 1127, remarks-2022.tsv １１２７, sdmx-2022h1.csv 1127, workbook-2022h1.xlsx 1127
+fiscal_aid_funds half 2022: national-2022.csv 220亿元, opendata-2022h1.json 220, remarks-2022.tsv ２２０亿元, sdmx-2022h1.csv 22000000000
+investment_in_place half 2022: national-2022.csv 342.3亿元, remarks-2022.tsv ３４２．３亿元, sdmx-2022h1.csv 34230000000, workbook-2022h1.xlsx 342.3
+technicians_exchanged half 2022: national-2022.csv 8520, opendata-2022h1.json 8520, remarks-2022.tsv ８５２０, sdmx-2022h1.csv 8520
 EOF
-)" "12 national figures in 2 or 3 files, as written (full-width in the remarks; SDMX: x UNIT_MULT)"
+)" "12 national figures in 2 to 4 files, as written (full-width in the remarks; SDMX: x UNIT_MULT)"
 is "$(q "select count(*) from warehouse.observation a
            join warehouse.observation b
              on a.indicator = b.indicator and a.region = b.region
@@ -178,6 +195,67 @@ is "$(q "select count(*) from warehouse.observation a
           where a.value is distinct from b.value
              or a.qualifier <> b.qualifier or a.unit <> b.unit")" "0" \
    "a figure published more than once has the same value, unit and qualifier in each file"
+
+# --- tables as agencies print them ------------------------------------------
+
+# table-2021.csv: a printed wide table (title, unit line, blank line, one
+# column per indicator, 合计 first, an of-which row, footnotes).  Its 合计
+# row is the nation's (000000), one observation per column, at line 5.
+on_q="select o.line, o.col, o.indicator, o.region, coalesce(o.partner, '-'),
+             o.period_kind, o.period_start, o.period_end, trim_scale(o.value), o.unit,
+             o.qualifier, o.raw_value, o.of_which
+        from warehouse.observation o join ledger.source s on s.id = o.source_id"
+is "$(q "$on_q where s.url like '%/table-2021.csv' and o.region = '000000'
+          order by o.line, o.col")" "$(cat <<'EOF'
+5|2|enterprises_guided|000000|-|year|2021-01-01|2022-01-01|2193|enterprise|exact|2193|f
+5|3|industrial_parks_cobuilt|000000|-|year|2021-01-01|2022-01-01|482|park|exact|482|f
+5|4|agri_products_sold|000000|-|year|2021-01-01|2022-01-01|81300000000|CNY|exact|813|f
+5|5|poverty_labour_employed|000000|-|year|2021-01-01|2022-01-01|9263000|person|exact|926.3|f
+EOF
+)" "printed table: its 合计 row is the national 2021 figure (period from the title, 亿元 and 万人 from the unit line)"
+is "$(q "$on_q where s.url like '%/table-2021.csv' and o.of_which order by o.line, o.col")" \
+"$(cat <<'EOF'
+10|2|enterprises_guided|320500|-|year|2021-01-01|2022-01-01|58|enterprise|exact|58|t
+10|3|industrial_parks_cobuilt|320500|-|year|2021-01-01|2022-01-01|12|park|exact|12|t
+10|5|poverty_labour_employed|320500|-|year|2021-01-01|2022-01-01|216000|person|exact|21.6|t
+EOF
+)" "printed table: 其中：苏州 is an of-which row (320500), its — cell no row"
+is "$(q "select count(*), count(distinct region) from ewc.observation_named
+          where source like '%/table-2021.csv' and region <> '000000' and not of_which")" \
+   "32|8" "printed table: 8 provinces x 4 indicators"
+is "$(q "select count(*), sum(copies)
+           from (select o.indicator, o.region, count(*) as copies
+                   from warehouse.observation o
+                   join warehouse.region r on r.code = o.region and r.level = 'province'
+                  where o.period_kind = 'year' and o.period_start = '2021-01-01'
+                    and o.partner is null
+                  group by 1, 2 having count(distinct o.value) = 1) x")" \
+   "32|64" \
+   "the 32 provincial 2021 figures: each in provinces-2021.csv.gz and the printed table, the same value"
+is "$(q "select notes from ledger.file where url like '%/table-2021.csv'")" "$(cat <<'EOF'
+2021年东西部协作主要指标完成情况（分省）
+单位：亿元、家、个、万人
+注：合计为全国数，分省数据为各省(市)报送数，加总与合计不一致处以合计为准。“—”表示未单列。
+数据来源：示例表，分省及苏州数据为虚构，不是统计数据。
+EOF
+)" "ledger.file.notes of the printed table: its title, unit line, 注： footnote and 数据来源： line"
+# the same 2193 against 2173 as ewc.reconciliation: the load compares the
+# table's own 合计 with its own province rows
+like "$ETL_ERR" "table-2021[.]csv: national 2193 of enterprises_guided 2021-01-01[.][.]2022-01-01 differs from the sum of 8 province rows, 2173" \
+     "the load warns that the printed table's provinces add up to 2173, not its 合计 2193"
+
+# workbook-2022h1.xlsx: first sheet, merged title, unit line, 合计 first;
+# opendata-2022h1.json: an open-data portal's array of objects.
+is "$(q "$on_q where (s.url like '%/workbook-2022h1.xlsx' and o.region = '000000')
+             or s.url like '%/opendata-2022h1.json'
+          order by s.url desc, o.line, o.col")" "$(cat <<'EOF'
+5|2|enterprises_guided|000000|-|half|2022-01-01|2022-07-01|1127|enterprise|exact|1127|f
+5|3|investment_in_place|000000|-|half|2022-01-01|2022-07-01|34230000000|CNY|exact|342.3|f
+2|0|cadres_exchanged|000000|-|half|2022-01-01|2022-07-01|2448|person|exact|2448|f
+3|0|technicians_exchanged|000000|-|half|2022-01-01|2022-07-01|8520|person|exact|8520|f
+4|0|fiscal_aid_funds|000000|-|half|2022-01-01|2022-07-01|22000000000|CNY|exact|220|f
+EOF
+)" "workbook's 合计 row (342.3 a number cell, 亿元 from the header) and the JSON's 2448, 8520, 220亿元"
 
 # --- the SDMX-CSV file ----------------------------------------------------
 
@@ -337,10 +415,10 @@ etl run
 is_rc 0 "second run exits 0"
 is "$(q "select status, files_total, files_loaded, files_unchanged, files_failed,
                 rows_loaded, rows_rejected
-           from ledger.run order by id desc limit 1")" "ok|11|0|11|0|0|0" \
-   "second run: the 11 files unchanged, nothing loaded"
+           from ledger.run order by id desc limit 1")" "ok|14|0|14|0|0|0" \
+   "second run: the 14 files unchanged, nothing loaded"
 is "$(obs_dump)" "$first_obs" "second run: the same observations"
-is "$(q "select count(*) from warehouse.observation")" "138" "still 138 observations"
+is "$(q "select count(*) from warehouse.observation")" "198" "still 198 observations"
 is "$(q "$np_q order by 1, 2, 3, 4")" "$first_np" "second run: the same national figures"
 is "$(q "select count(*) from ledger.reject")" "4" "still 4 rejects"
 
@@ -352,7 +430,7 @@ is "$(q "set role ewc_analyst;
 is "$(q "set role ewc_analyst;
          select (select count(*) from ewc.observation_named),
                 (select count(*) from ewc.pair_period),
-                (select count(*) from ewc.reconciliation)")" "138|53|11" \
+                (select count(*) from ewc.reconciliation)")" "198|53|11" \
    "ewc_analyst selects from ewc.observation_named, pair_period, reconciliation"
 denied=$(psql -XAtq -c "set role ewc_analyst; select count(*) from ledger.file" 2>&1)
 denied_rc=$?
