@@ -3,19 +3,36 @@
  *    .xls sheet reader over libfreexl: open the workbook, pick the sheet,
  *    walk its rows and columns with freexl_get_cell_value(), build each row
  *    with cell.c.  See xls.h for the record, bad records, errors and memory.
+ *
+ *    libfreexl is not safe on damaged files (it was seen to read past a
+ *    buffer and to leak), so it runs in a child process: the child reads
+ *    the workbook and writes each record to a pipe as a frame, the parent
+ *    turns frames back into records for the next link.  A child that dies
+ *    fails the file ("the .xls reader died"); nothing of its memory is the
+ *    parent's.
  */
 #include "xls.h"
 
+#include <errno.h>
 #include <freexl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "cell.h"
 #include "csv.h"
 
 struct etl_xls {
     struct etl_stage *next;
     struct etl_cell_row row;
+    char *frame;                /* the parent: one frame read back */
+    size_t frame_cap;
+    const char **fields;        /* ... and its record's fields */
+    size_t *lens;
+    size_t fields_cap;
 };
 
 struct etl_xls *
@@ -39,6 +56,9 @@ etl_xls_free(struct etl_xls *x)
         return;
     }
     etl_cell_row_free(&x->row);
+    free(x->frame);
+    free(x->fields);
+    free(x->lens);
     free(x);
 }
 
@@ -208,9 +228,9 @@ xls_rows(struct etl_xls *x, const void *h, struct etl_err *err)
     return 0;
 }
 
-int
-etl_xls_read(struct etl_xls *x, const char *path, const char *sheet, size_t max_record,
-             struct etl_err *err)
+static int
+xls_read_here(struct etl_xls *x, const char *path, const char *sheet, size_t max_record,
+              struct etl_err *err)
 {
     const void *h = NULL;
     unsigned int info = 0;
@@ -267,4 +287,263 @@ out:
         freexl_close(h);
     }
     return ret;
+}
+
+/* ---- the child process and its frames ----------------------------------- */
+
+/*
+ * A frame on the pipe: a header, then 'len' bytes.  A record frame's bytes
+ * are its raw text, its reason ("" if not bad), then each field, each
+ * preceded by its length (uint32_t) and followed by a NUL, so that the
+ * parent's texts are NUL-terminated where they lie; the end frame's are
+ * the struct etl_err of the read (its result in the header).
+ */
+struct xls_frame {
+    uint32_t kind;              /* XLS_RECORD or XLS_END */
+    uint32_t len;
+    uint64_t line;
+    uint32_t nfields;
+    int32_t result;             /* XLS_END: 0 or -1 */
+};
+
+enum { XLS_RECORD = 1, XLS_END = 2 };
+
+/* Write all of [p, +n) to fd; 0 or -1. */
+static int
+xls_write_all(int fd, const void *p, size_t n)
+{
+    const char *s = p;
+
+    while (n > 0) {
+        ssize_t k = write(fd, s, n);
+
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            return -1;
+        }
+        s += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Read all of [p, +n) from fd; 1, 0 at the end of the pipe, -1. */
+static int
+xls_read_all(int fd, void *p, size_t n)
+{
+    char *s = p;
+
+    while (n > 0) {
+        ssize_t k = read(fd, s, n);
+
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            return k == 0 ? 0 : -1;
+        }
+        s += k;
+        n -= (size_t)k;
+    }
+    return 1;
+}
+
+/* Append a length, its bytes and a NUL to the frame being built. */
+static int
+xls_put(struct etl_buf *b, const char *p, size_t n, struct etl_err *err)
+{
+    uint32_t len = (uint32_t)n;
+
+    if (etl_buf_add(b, &len, sizeof(len), err) < 0 ||
+        (n > 0 && etl_buf_add(b, p, n, err) < 0)) {
+        return -1;
+    }
+    return etl_buf_addc(b, '\0', err);
+}
+
+/* The child's next link: each record into a frame on the pipe (ctx: fd). */
+static int
+xls_pipe_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
+{
+    const struct etl_csv_record *rec = in->data;
+    int fd = *(const int *)st->ctx;
+    struct etl_buf b;
+    struct xls_frame h = { .kind = XLS_RECORD, .line = rec->line,
+                           .nfields = (uint32_t)rec->nfields };
+    int rc = -1;
+
+    etl_buf_init(&b, (size_t)-1 / 2);
+    if (xls_put(&b, rec->raw, rec->raw_len, err) < 0 ||
+        xls_put(&b, rec->bad != NULL ? rec->bad : "", rec->bad != NULL ? strlen(rec->bad) : 0,
+                err) < 0) {
+        goto out;
+    }
+    for (size_t i = 0; i < rec->nfields; i++) {
+        if (xls_put(&b, rec->fields[i], rec->lens[i], err) < 0) {
+            goto out;
+        }
+    }
+    h.len = (uint32_t)b.len;
+    if (xls_write_all(fd, &h, sizeof(h)) < 0 || xls_write_all(fd, b.data, b.len) < 0) {
+        etl_err_errno(err, ETL_E_IO, "could not write to the .xls reader's pipe");
+        goto out;
+    }
+    rc = 0;
+out:
+    etl_buf_free(&b);
+    return rc;
+}
+
+static const struct etl_stage_kind xls_pipe_kind = {
+    .name = "xls-pipe",
+    .process = xls_pipe_process,
+};
+
+/* The child: read the workbook into the pipe, then the end frame; never returns. */
+static void
+xls_child(struct etl_xls *x, int fd, const char *path, const char *sheet, size_t max_record)
+{
+    struct etl_stage pipe_link = { .kind = &xls_pipe_kind, .name = (char *)"xls-pipe",
+                                   .ctx = &fd };
+    struct xls_frame h = { .kind = XLS_END, .len = sizeof(struct etl_err) };
+    struct etl_err err;
+
+    etl_err_clear(&err);
+    x->next = &pipe_link;
+    h.result = xls_read_here(x, path, sheet, max_record, &err);
+    (void)(xls_write_all(fd, &h, sizeof(h)) == 0 && xls_write_all(fd, &err, sizeof(err)));
+    _exit(0);
+}
+
+/*
+ * A record frame of 'len' bytes (in x->frame) back into a record pushed to
+ * the next link.  0 or -1 (a frame that does not add up, the link's error).
+ */
+static int
+xls_push_frame(struct etl_xls *x, const struct xls_frame *h, struct etl_err *err)
+{
+    struct etl_csv_record rec = { .line = (unsigned long)h->line, .nfields = h->nfields };
+    struct etl_chunk c = { .type = &etl_chunk_record_type, .data = &rec,
+                           .len = h->nfields };
+    char *p = x->frame, *e = x->frame + h->len;
+    const char *text[2];
+    size_t tlen[2];
+
+    if (h->nfields > x->fields_cap) {
+        const char **f = realloc(x->fields, h->nfields * sizeof(*f));
+        size_t *l = f != NULL ? realloc(x->lens, h->nfields * sizeof(*l)) : NULL;
+
+        if (f != NULL) {
+            x->fields = f;
+        }
+        if (l == NULL) {
+            return etl_err_nomem(err);
+        }
+        x->lens = l;
+        x->fields_cap = h->nfields;
+    }
+    for (size_t i = 0; i < 2 + (size_t)h->nfields; i++) {
+        uint32_t len;
+
+        if ((size_t)(e - p) < sizeof(len)) {
+            return etl_err_set(err, ETL_E_INTERNAL, "a frame of the .xls reader is short");
+        }
+        memcpy(&len, p, sizeof(len));
+        p += sizeof(len);
+        if ((size_t)(e - p) < (size_t)len + 1 || p[len] != '\0') {
+            return etl_err_set(err, ETL_E_INTERNAL, "a frame of the .xls reader is short");
+        }
+        if (i < 2) {
+            text[i] = p;
+            tlen[i] = len;
+        } else {
+            x->fields[i - 2] = p;
+            x->lens[i - 2] = len;
+        }
+        p += len + 1;
+    }
+    rec.raw = text[0];
+    rec.raw_len = tlen[0];
+    rec.bad = tlen[1] > 0 ? text[1] : NULL;
+    rec.fields = x->fields;
+    rec.lens = x->lens;
+    return x->next->kind->process(x->next, &c, err);
+}
+
+int
+etl_xls_read(struct etl_xls *x, const char *path, const char *sheet, size_t max_record,
+             struct etl_err *err)
+{
+    struct xls_frame h;
+    int fds[2], status, rc = -1;
+    /* a record's raw text and fields, each up to the limit, and framing */
+    size_t most = 2 * (max_record > 0 ? max_record : ETL_CSV_MAX_RECORD) +
+                  5 * (size_t)ETL_CSV_MAX_FIELDS + sizeof(struct etl_err) + 1024;
+    pid_t pid;
+
+    if (pipe(fds) < 0) {
+        return etl_err_errno(err, ETL_E_IO, "could not make a pipe for the .xls reader");
+    }
+    fflush(NULL);
+    if ((pid = fork()) < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return etl_err_errno(err, ETL_E_IO, "could not start the .xls reader");
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        xls_child(x, fds[1], path, sheet, max_record);
+    }
+    close(fds[1]);
+    for (;;) {
+        int got = xls_read_all(fds[0], &h, sizeof(h));
+
+        if (got <= 0) {
+            etl_err_set(err, ETL_E_DATA, "the .xls reader died reading the workbook");
+            break;
+        }
+        if (h.len > most) {
+            etl_err_set(err, ETL_E_INTERNAL, "a frame of the .xls reader is too long");
+            break;
+        }
+        if (h.len + 1 > x->frame_cap) {
+            char *f = realloc(x->frame, (size_t)h.len + 1);
+
+            if (f == NULL) {
+                etl_err_nomem(err);
+                break;
+            }
+            x->frame = f;
+            x->frame_cap = (size_t)h.len + 1;
+        }
+        if (xls_read_all(fds[0], x->frame, h.len) <= 0) {
+            etl_err_set(err, ETL_E_DATA, "the .xls reader died reading the workbook");
+            break;
+        }
+        if (h.kind == XLS_END) {
+            if (h.len == sizeof(struct etl_err)) {
+                memcpy(err, x->frame, sizeof(*err));
+                rc = h.result < 0 ? -1 : 0;
+            }
+            break;
+        }
+        if (xls_push_frame(x, &h, err) < 0) {
+            break;
+        }
+    }
+    close(fds[0]);
+    if (rc < 0) {
+        kill(pid, SIGKILL);     /* our own child, by its PID */
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        rc = etl_err_set(err, ETL_E_DATA, "the .xls reader died reading the workbook");
+    }
+    if (rc < 0 && WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+        etl_err_detail(err, "it was killed by signal %d", WTERMSIG(status));
+    }
+    return rc;
 }

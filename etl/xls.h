@@ -37,9 +37,12 @@
  *    freexl 1.0.6 (Debian 12) is not hardened against damaged files: with
  *    random bytes changed in a valid workbook, AddressSanitizer saw it leak
  *    a few hundred bytes inside freexl_open() (freexl_close() returns OK)
- *    and, once, read past a stack buffer in its iconv conversion.  Nothing
- *    here can check for that; .xls files from an untrusted source are a
- *    risk the xlsx reader does not carry.
+ *    and, once, read past a stack buffer in its iconv conversion.  So it
+ *    runs in a child process (fork): the child reads the workbook and sends
+ *    each record through a pipe; a child that dies or is killed fails the
+ *    file ("the .xls reader died reading the workbook"), and what it leaks
+ *    or overwrites is its own.  Costs a fork per file and a copy per
+ *    record.
  *
  *    Next door: xlsx.c (the OOXML reader), cell.c (row builder, numbers).
  */

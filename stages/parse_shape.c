@@ -138,20 +138,44 @@ shape_room_for(struct parse *ps, const struct etl_csv_record *rec, struct etl_er
     return shape_room(ps, 3 * rec->raw_len + 2 * rec->nfields + 512, err);
 }
 
-/* Add a line to the file's notes (cut to what fits; counted when dropped). */
+/*
+ * Add a record to the file's notes as one line: its fields that are not
+ * blank, separated by a space, a field equal to the one before it once (a
+ * merged title cell of a workbook repeats its text across the range).  Cut
+ * to what fits; a line that does not is counted in notes_dropped.
+ */
 static void
-shape_note(struct parse *ps, const char *p, size_t n)
+shape_note(struct parse *ps, const struct etl_csv_record *rec)
 {
-    size_t room = sizeof(ps->notes) - ps->notes_len;
+    size_t start = ps->notes_len, o = start, cap = sizeof(ps->notes) - 2;
+    const char *prev = NULL;
+    size_t prev_n = 0;
 
-    if (n + 2 > room) {
-        ps->notes_dropped++;
-        return;
+    for (size_t i = 0; i < rec->nfields; i++) {
+        const char *p = rec->fields[i];
+        size_t n = rec->lens[i];
+
+        parse_trim(&p, &n);
+        if (n == 0 || (prev != NULL && n == prev_n && memcmp(p, prev, n) == 0)) {
+            continue;
+        }
+        if (o + n + 1 > cap) {
+            ps->notes_len = start;
+            ps->notes[start] = '\0';
+            ps->notes_dropped++;
+            return;
+        }
+        if (o > start) {
+            ps->notes[o++] = ' ';
+        }
+        memcpy(ps->notes + o, p, n);
+        o += n;
+        prev = p;
+        prev_n = n;
     }
-    memcpy(ps->notes + ps->notes_len, p, n);
-    ps->notes_len += n;
-    ps->notes[ps->notes_len++] = '\n';
-    ps->notes[ps->notes_len] = '\0';
+    ps->notes[o++] = '\n';
+    ps->notes[o] = '\0';
+    ps->notes_len = o;
 }
 
 /* Does [p, +n) start with 'prefix'? */
@@ -170,7 +194,7 @@ parse_shape_footnote(struct parse *ps, const struct etl_csv_record *rec)
     if (!parse_label_footnote(rec)) {
         return false;
     }
-    shape_note(ps, rec->raw, rec->raw_len);
+    shape_note(ps, rec);
     return true;
 }
 
@@ -318,7 +342,7 @@ shape_preamble(struct parse *ps, const struct etl_csv_record *rec)
         }
         titled = true;
     }
-    shape_note(ps, rec->raw, rec->raw_len);
+    shape_note(ps, rec);
 }
 
 /* ---- the header --------------------------------------------------------- */
