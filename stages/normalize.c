@@ -401,6 +401,49 @@ unit_defaults(const struct etl_catalog *cat, struct etl_row *row, const struct e
 }
 
 /*
+ * Every unit row 'row' states, in 'said' (*n of them): after the number
+ * (then said[0], *cell set), the unit column, the name's brackets (bu), the
+ * value column's header, the table's defaults.  0, or -1 with the row
+ * rejected (unknown, or not fitting the indicator).
+ */
+static int
+unit_collect(const struct etl_catalog *cat, struct etl_row *row, const struct etl_indicator *ind,
+             const struct etl_num *num, const char *bu, size_t bul, struct unit_said *said,
+             size_t *n, bool *cell)
+{
+    const char *b, *e;
+    char where[96];
+
+    *n = 0;
+    *cell = false;
+    if (num->unit_len > 0) {
+        if (unit_add(cat, row, ind, said, n, num->unit, num->unit_len, false, "") < 0) {
+            return -1;
+        }
+        *cell = true;
+    }
+    field(row, ETL_COL_UNIT, &b, &e);
+    if (b < e && unit_add(cat, row, ind, said, n, b, (size_t)(e - b), false,
+                          "the unit column") < 0) {
+        return -1;
+    }
+    if (bu != NULL && bul > 0 &&
+        unit_add(cat, row, ind, said, n, bu, bul, false, "the indicator's name") < 0) {
+        return -1;
+    }
+    if (row->unit_header != NULL) {
+        snprintf(where, sizeof(where), "the header \"%.*s\"",
+                 qlen(row->unit_header_of, strlen(row->unit_header_of)),
+                 row->unit_header_of);
+        if (unit_add(cat, row, ind, said, n, row->unit_header, strlen(row->unit_header),
+                     false, where) < 0) {
+            return -1;
+        }
+    }
+    return unit_defaults(cat, row, ind, said, n);
+}
+
+/*
  * The value of a row in its canonical unit, from the number 'num' and
  * every unit the row states: after the number in the cell, in the unit
  * column, in brackets in the indicator's name ('bu'), in brackets in the
@@ -424,41 +467,18 @@ normalize_value(const struct etl_catalog *cat, struct etl_row *row,
                 size_t bul)
 {
     struct unit_said said[NORMALIZE_UNITS_MAX];
-    size_t n = 0, first = 0;
+    size_t n = 0, first;
     const struct unit_said *cell = NULL, *table = NULL;
     const char *b, *e;
     int scale = 0;
     struct etl_err err;
-    char where[96];
+    bool in_cell;
 
-    if (num->unit_len > 0) {
-        if (unit_add(cat, row, ind, said, &n, num->unit, num->unit_len, false, "") < 0) {
-            return -1;
-        }
-        cell = &said[0];
-        first = 1;
-    }
-    field(row, ETL_COL_UNIT, &b, &e);
-    if (b < e && unit_add(cat, row, ind, said, &n, b, (size_t)(e - b), false,
-                          "the unit column") < 0) {
+    if (unit_collect(cat, row, ind, num, bu, bul, said, &n, &in_cell) < 0) {
         return -1;
     }
-    if (bu != NULL && bul > 0 &&
-        unit_add(cat, row, ind, said, &n, bu, bul, false, "the indicator's name") < 0) {
-        return -1;
-    }
-    if (row->unit_header != NULL) {
-        snprintf(where, sizeof(where), "the header \"%.*s\"",
-                 qlen(row->unit_header_of, strlen(row->unit_header_of)),
-                 row->unit_header_of);
-        if (unit_add(cat, row, ind, said, &n, row->unit_header, strlen(row->unit_header),
-                     false, where) < 0) {
-            return -1;
-        }
-    }
-    if (unit_defaults(cat, row, ind, said, &n) < 0) {
-        return -1;
-    }
+    cell = in_cell ? &said[0] : NULL;
+    first = in_cell ? 1 : 0;
     for (size_t i = first; i < n; i++) {
         if (table == NULL) {
             table = &said[i];
@@ -507,18 +527,87 @@ normalize_value(const struct etl_catalog *cat, struct etl_row *row,
 }
 
 /*
+ * The region and partner of 'row' at 'date' (the period's start: old codes
+ * map to their successors), a pair nickname (京蒙) naming both.  0, or -1
+ * with the row rejected.
+ */
+static int
+normalize_regions(struct normalize *nz, const struct etl_catalog *cat, struct etl_row *row,
+                  int32_t date)
+{
+    const struct etl_region *r, *p;
+    const struct etl_nickname *nick = NULL;
+    const char *b, *e;
+
+    field(row, ETL_COL_REGION, &b, &e);
+    if (b < e) {
+        r = find_region(cat, nz, b, (size_t)(e - b), date);
+        if (r == NULL && (nick = etl_catalog_nickname(cat, b, (size_t)(e - b))) != NULL) {
+            r = nick->east;
+        }
+        if (r == NULL) {
+            etl_row_reject(row, "unknown region \"%.*s\"", qlen(b, (size_t)(e - b)), b);
+            row->unmatched = etl_col_names[ETL_COL_REGION];
+            return -1;
+        }
+        r = normalize_scope(nz, cat, row, r, date);
+        memcpy(row->region, r->code, sizeof(r->code));
+    }
+    field(row, ETL_COL_PARTNER, &b, &e);
+    if (b < e) {
+        if ((p = find_region(cat, nz, b, (size_t)(e - b), date)) == NULL) {
+            etl_row_reject(row, "unknown partner \"%.*s\"", qlen(b, (size_t)(e - b)), b);
+            row->unmatched = etl_col_names[ETL_COL_PARTNER];
+            return -1;
+        }
+        memcpy(row->partner, p->code, sizeof(p->code));
+    } else if (nick != NULL) {
+        memcpy(row->partner, nick->west->code, sizeof(nick->west->code));
+    }
+    return 0;
+}
+
+/*
+ * The indicator of 'row' (an of-which marker before it makes the row a
+ * sub-item), and the unit in its name's brackets in *bu / *bul.  0, or -1
+ * with the row rejected ("did you mean").
+ */
+static int
+normalize_indicator(const struct normalize *nz, const struct etl_catalog *cat,
+                    struct etl_row *row, const struct etl_indicator **ind, const char **bu,
+                    size_t *bul)
+{
+    char name[NORMALIZE_NAME_MAX];
+    const char *b, *e, *nb;
+
+    *ind = NULL;
+    field(row, ETL_COL_INDICATOR, &b, &e);
+    if (b == e) {
+        return 0;
+    }
+    nb = skip_of_which(b, e);
+    row->of_which = row->of_which || nb != b;     /* parse: a marked region */
+    *ind = nb < e ? find_indicator(cat, nz, nb, e, bu, bul, name) : NULL;
+    if (*ind == NULL) {
+        unknown_indicator(cat, row, b, e);
+        return -1;
+    }
+    row->indicator = (*ind)->code;
+    row->unit = (*ind)->unit_def->code;
+    return 0;
+}
+
+/*
  * Normalize one row, or reject it with the first problem found.  'row' is
- * not rejected on entry.
+ * not rejected on entry.  The period first: its start date maps old region
+ * codes.
  */
 static void
 normalize_row(struct normalize *nz, const struct etl_catalog *cat, struct etl_row *row)
 {
-    const struct etl_region *r = NULL, *p = NULL;
-    const struct etl_nickname *nick = NULL;
     const struct etl_indicator *ind = NULL;
     const char *b, *e, *bu = NULL;
     size_t bul = 0;
-    char name[NORMALIZE_NAME_MAX];
     struct etl_num num;
     struct etl_err err;
     int32_t date = 0;
@@ -537,7 +626,6 @@ normalize_row(struct normalize *nz, const struct etl_catalog *cat, struct etl_ro
     err.code = ETL_E_NONE;
     err.msg[0] = '\0';
 
-    /* period first: its start date maps old region codes */
     field(row, ETL_COL_PERIOD, &b, &e);
     if (b < e) {
         if (etl_period_parse(row->f[ETL_COL_PERIOD], nz->as_of, &row->period, &err) < 0) {
@@ -546,48 +634,10 @@ normalize_row(struct normalize *nz, const struct etl_catalog *cat, struct etl_ro
         }
         date = row->period.start;
     }
-
-    field(row, ETL_COL_REGION, &b, &e);
-    if (b < e) {
-        r = find_region(cat, nz, b, (size_t)(e - b), date);
-        if (r == NULL && (nick = etl_catalog_nickname(cat, b, (size_t)(e - b))) != NULL) {
-            r = nick->east;
-        }
-        if (r == NULL) {
-            etl_row_reject(row, "unknown region \"%.*s\"", qlen(b, (size_t)(e - b)), b);
-            row->unmatched = etl_col_names[ETL_COL_REGION];
-            return;
-        }
-        r = normalize_scope(nz, cat, row, r, date);
-        memcpy(row->region, r->code, sizeof(r->code));
+    if (normalize_regions(nz, cat, row, date) < 0 ||
+        normalize_indicator(nz, cat, row, &ind, &bu, &bul) < 0) {
+        return;
     }
-
-    field(row, ETL_COL_PARTNER, &b, &e);
-    if (b < e) {
-        if ((p = find_region(cat, nz, b, (size_t)(e - b), date)) == NULL) {
-            etl_row_reject(row, "unknown partner \"%.*s\"", qlen(b, (size_t)(e - b)), b);
-            row->unmatched = etl_col_names[ETL_COL_PARTNER];
-            return;
-        }
-        memcpy(row->partner, p->code, sizeof(p->code));
-    } else if (nick != NULL) {
-        memcpy(row->partner, nick->west->code, sizeof(nick->west->code));
-    }
-
-    field(row, ETL_COL_INDICATOR, &b, &e);
-    if (b < e) {
-        const char *nb = skip_of_which(b, e);
-
-        row->of_which = row->of_which || nb != b;     /* parse: a marked region */
-        ind = nb < e ? find_indicator(cat, nz, nb, e, &bu, &bul, name) : NULL;
-        if (ind == NULL) {
-            unknown_indicator(cat, row, b, e);
-            return;
-        }
-        row->indicator = ind->code;
-        row->unit = ind->unit_def->code;
-    }
-
     if (etl_num_parse(row->f[ETL_COL_VALUE] != NULL ? row->f[ETL_COL_VALUE] : "", &num,
                       &err) < 0) {
         etl_row_reject(row, "%s", err.msg);
