@@ -28,6 +28,7 @@
 #include "etl/resource.h"
 #include "etl/runner.h"
 #include "etl/status.h"
+#include "etl/usage.h"
 
 enum {
     EXIT_OK = 0,
@@ -51,129 +52,7 @@ struct globals {
     int verbosity;
 };
 
-static const char usage_main[] =
-    "Usage: ewc-etl [OPTIONS] COMMAND [ARGS]\n"
-    "\n"
-    "Batch ETL of East-West cooperation indicator files into PostgreSQL.\n"
-    "\n"
-    "Commands:\n"
-    "  check                      validate the YAML and print each pipeline's stage graph\n"
-    "  migrate                    create or upgrade the schemas, refresh the dimensions\n"
-    "  run [--pipeline P] [--year Y] [--kind K] [--workers N] [--wait]\n"
-    "                             run pipelines once now\n"
-    "  backfill --year Y [--pipeline P] [--offline]\n"
-    "                             re-ingest a whole year, atomically\n"
-    "  daemon                     run the pipelines on their schedules\n"
-    "  worker [--pipeline P] [--run ID]\n"
-    "                             help running runs load their files\n"
-    "  status [--pipeline P] [--limit N] [--failed] [--json]\n"
-    "                             recent runs and their files, from the ledger\n"
-    "  unmatched                  names the catalog did not know, with suggestions\n"
-    "  help [COMMAND|stages]      this text, a command's, or the stage kinds and keys\n"
-    "  version                    print the version\n"
-    "\n"
-    "Options:\n"
-    "  -c, --config FILE   pipeline YAML (default: $EWC_CONFIG, else\n"
-    "                      " ETL_SYSCONFDIR "/pipeline.yaml)\n"
-    "  -d, --db CONNINFO   libpq connection string or URI (default: $EWC_DB, else the\n"
-    "                      YAML's \"database\", else the PG* variables)\n"
-    "  -v, --verbose       more log output (debug)\n"
-    "  -q, --quiet         warnings and errors only\n"
-    "  -h, --help          help\n"
-    "  -V, --version       version\n"
-    "\n"
-    "Exit status: 0 ok; 1 could not start (database, lock); 2 usage or configuration\n"
-    "error; 3 ok but rows were rejected; 4 some files failed; 5 the run failed.\n";
-
-static const char usage_run[] =
-    "Usage: ewc-etl run [--pipeline P] [--year Y] [--kind manual|nightly] [--workers N]\n"
-    "                   [--wait]\n"
-    "\n"
-    "Run the pipeline(s) once: fetch every source file, load new or changed ones,\n"
-    "each in its own transaction, and record the run in the ledger.\n"
-    "\n"
-    "  -p, --pipeline P   only this pipeline (default: every pipeline in the YAML)\n"
-    "  -y, --year Y       expand {year} in URL templates with Y only\n"
-    "  -k, --kind K       how the run is recorded: manual (default) or nightly\n"
-    "  -w, --workers N    files loaded at once, each over its own connection\n"
-    "                     (default: the pipeline's \"workers\", else 1)\n"
-    "  -W, --wait         wait for a run of the same pipeline in another process\n"
-    "                     instead of exiting with status 1\n"
-    "\n"
-    "SIGTERM or SIGINT: no new file is started; the file in flight finishes, or is\n"
-    "rolled back after 10 seconds.\n";
-
-static const char usage_backfill[] =
-    "Usage: ewc-etl backfill --year Y [--pipeline P] [--offline] [--wait]\n"
-    "\n"
-    "Re-ingest one year: every source file whose URL template has {year} is\n"
-    "fetched again for year Y (unconditionally), or with --offline taken from the\n"
-    "spool as the ledger last recorded it, and all of them are loaded in ONE\n"
-    "transaction: either the whole year's new data is visible, or, if any file\n"
-    "fails or the process dies, the old stays.  Running it twice gives the same\n"
-    "warehouse.  Progress is shown when stderr is a terminal.\n"
-    "\n"
-    "  -y, --year Y       the year (required)\n"
-    "  -p, --pipeline P   only this pipeline\n"
-    "  -o, --offline      no HTTP: the spooled files\n"
-    "  -W, --wait         wait for another run of the pipeline to finish\n";
-
-static const char usage_daemon[] =
-    "Usage: ewc-etl daemon\n"
-    "\n"
-    "Run every pipeline that has a \"schedule\" at its fire times (kind nightly),\n"
-    "catching up missed runs per its \"catchup\" policy.  SIGHUP reloads the YAML\n"
-    "(an invalid one is logged and the running one kept); SIGTERM or SIGINT stop\n"
-    "it: no new file is started, the one in flight commits or is rolled back, exit\n"
-    "0.  With NOTIFY_SOCKET set it speaks the systemd notify protocol (READY,\n"
-    "RELOADING, STOPPING, STATUS, WATCHDOG).\n"
-    "\n"
-    "Environment:\n"
-    "  " ETL_CLOCK_START_ENV "=T   start the daemon's clock at instant T (seconds since\n"
-    "                          the epoch, or YYYY-MM-DDTHH:MM[:SS]Z); it then runs at\n"
-    "                          real speed.  For tests of schedules and catch-up.\n";
-
-static const char usage_worker[] =
-    "Usage: ewc-etl worker [--pipeline P] [--run ID]\n"
-    "\n"
-    "Join the running runs of the pipeline(s) -- on this machine or another that\n"
-    "sees the same spool -- and load their pending files until none is left.  Files\n"
-    "are claimed with SELECT ... FOR UPDATE SKIP LOCKED: each is loaded once.\n"
-    "\n"
-    "  -p, --pipeline P   only this pipeline\n"
-    "  -r, --run ID       only this run\n";
-
-static const char usage_status[] =
-    "Usage: ewc-etl status [--pipeline P] [--limit N] [--failed] [--json]\n"
-    "\n"
-    "Show recent runs and their files from the ledger (newest first).\n"
-    "\n"
-    "  -p, --pipeline P   only this pipeline\n"
-    "  -n, --limit N      at most N runs (default 10)\n"
-    "  -f, --failed       only runs that were not ok\n"
-    "  -j, --json         JSON for programs instead of a table\n";
-
-static const char usage_unmatched[] =
-    "Usage: ewc-etl unmatched\n"
-    "\n"
-    "List the region, partner and indicator names that rows were rejected for\n"
-    "because the catalog does not know them, in the current version of each\n"
-    "source: column, name, rows, files, the nearest catalog entries and up to\n"
-    "three URLs, tab-separated, most rows first.  Add them to the catalog's\n"
-    "aliases (config/catalog/) and run again.\n";
-
-static const char usage_check[] =
-    "Usage: ewc-etl check\n"
-    "\n"
-    "Load the YAML and the catalogs, resolve every pipeline's stage graph and\n"
-    "print it.  Errors name file:line:column.  Does not touch the database.\n";
-
-static const char usage_migrate[] =
-    "Usage: ewc-etl migrate\n"
-    "\n"
-    "Apply the schema migrations not yet applied (each once, in its own\n"
-    "transaction) and refresh the region, indicator, unit and pairing tables\n"
-    "from the catalogs.  Safe to run twice, and concurrently.\n";
+/* The help texts: usage.c. */
 
 static void
 print_err(const struct etl_err *err)
@@ -518,8 +397,8 @@ cmd_run(const struct globals *g, int argc, char **argv)
             }
             break;
         case 'W': ro.wait_lock = true; break;
-        case 'h': fputs(usage_run, stdout); return EXIT_OK;
-        default: fputs(usage_run, stderr); return EXIT_USAGE;
+        case 'h': fputs(etl_usage_run, stdout); return EXIT_OK;
+        default: fputs(etl_usage_run, stderr); return EXIT_USAGE;
         }
     }
     if (optind < argc) {
@@ -561,14 +440,14 @@ cmd_backfill(const struct globals *g, int argc, char **argv)
             break;
         case 'o': ro.offline = true; break;
         case 'W': ro.wait_lock = true; break;
-        case 'h': fputs(usage_backfill, stdout); return EXIT_OK;
-        default: fputs(usage_backfill, stderr); return EXIT_USAGE;
+        case 'h': fputs(etl_usage_backfill, stdout); return EXIT_OK;
+        default: fputs(etl_usage_backfill, stderr); return EXIT_USAGE;
         }
     }
     if (optind < argc || ro.year == 0) {
         fprintf(stderr, "ewc-etl: backfill: %s\n", ro.year == 0 ? "--year is required"
                                                                 : "unexpected argument");
-        fputs(usage_backfill, stderr);
+        fputs(etl_usage_backfill, stderr);
         return EXIT_USAGE;
     }
     return run_configured(g, only, &ro);
@@ -639,8 +518,8 @@ cmd_worker(const struct globals *g, int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case 'h': fputs(usage_worker, stdout); return EXIT_OK;
-        default: fputs(usage_worker, stderr); return EXIT_USAGE;
+        case 'h': fputs(etl_usage_worker, stdout); return EXIT_OK;
+        default: fputs(etl_usage_worker, stderr); return EXIT_USAGE;
         }
     }
     etl_err_clear(&err);
@@ -702,8 +581,8 @@ cmd_status(const struct globals *g, int argc, char **argv)
         }
         case 'f': so.failed_only = true; break;
         case 'j': so.json = true; break;
-        case 'h': fputs(usage_status, stdout); return EXIT_OK;
-        default: fputs(usage_status, stderr); return EXIT_USAGE;
+        case 'h': fputs(etl_usage_status, stdout); return EXIT_OK;
+        default: fputs(etl_usage_status, stderr); return EXIT_USAGE;
         }
     }
     etl_err_clear(&err);
@@ -786,14 +665,14 @@ struct command {
 };
 
 static const struct command commands[] = {
-    { "check", usage_check, cmd_check, CMD_NO_ARGS },
-    { "migrate", usage_migrate, cmd_migrate, CMD_NO_ARGS },
-    { "run", usage_run, cmd_run, CMD_HTTP },
-    { "backfill", usage_backfill, cmd_backfill, CMD_HTTP },
-    { "daemon", usage_daemon, cmd_daemon, CMD_HTTP | CMD_NO_ARGS },
-    { "worker", usage_worker, cmd_worker, 0 },
-    { "status", usage_status, cmd_status, 0 },
-    { "unmatched", usage_unmatched, cmd_unmatched, CMD_NO_ARGS },
+    { "check", etl_usage_check, cmd_check, CMD_NO_ARGS },
+    { "migrate", etl_usage_migrate, cmd_migrate, CMD_NO_ARGS },
+    { "run", etl_usage_run, cmd_run, CMD_HTTP },
+    { "backfill", etl_usage_backfill, cmd_backfill, CMD_HTTP },
+    { "daemon", etl_usage_daemon, cmd_daemon, CMD_HTTP | CMD_NO_ARGS },
+    { "worker", etl_usage_worker, cmd_worker, 0 },
+    { "status", etl_usage_status, cmd_status, 0 },
+    { "unmatched", etl_usage_unmatched, cmd_unmatched, CMD_NO_ARGS },
 };
 
 static const struct command *
@@ -814,7 +693,7 @@ cmd_help(const char *topic)
     const struct command *c;
 
     if (topic == NULL) {
-        fputs(usage_main, stdout);
+        fputs(etl_usage_main, stdout);
     } else if (strcmp(topic, "stages") == 0) {
         print_stage_kinds();
     } else if ((c = command_find(topic)) != NULL) {
@@ -874,13 +753,13 @@ main(int argc, char **argv)
         case 'd': g.db = optarg; break;
         case 'v': g.verbosity++; break;
         case 'q': g.verbosity--; break;
-        case 'h': fputs(usage_main, stdout); return EXIT_OK;
+        case 'h': fputs(etl_usage_main, stdout); return EXIT_OK;
         case 'V': printf("ewc-etl %s\n", ETL_VERSION); return EXIT_OK;
-        default: fputs(usage_main, stderr); return EXIT_USAGE;
+        default: fputs(etl_usage_main, stderr); return EXIT_USAGE;
         }
     }
     if (optind >= argc) {
-        fputs(usage_main, stderr);
+        fputs(etl_usage_main, stderr);
         return EXIT_USAGE;
     }
     etl_log_init(g.verbosity > 0 ? ETL_LOG_DEBUG : g.verbosity < 0 ? ETL_LOG_WARNING
@@ -903,6 +782,6 @@ main(int argc, char **argv)
         return command_run(found, &g, argc, argv);
     }
     fprintf(stderr, "ewc-etl: unknown command \"%s\"\n", cmd);
-    fputs(usage_main, stderr);
+    fputs(etl_usage_main, stderr);
     return EXIT_USAGE;
 }

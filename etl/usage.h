@@ -1,0 +1,20 @@
+/*
+ * usage.h
+ *    The command line's help texts: `ewc-etl --help`, `ewc-etl help
+ *    COMMAND` and each command's --help print them (main.c).  Keep them
+ *    true to what the commands do, and to the man page (ewc-etl.1).
+ */
+#ifndef ETL_USAGE_H
+#define ETL_USAGE_H
+
+extern const char etl_usage_main[];
+extern const char etl_usage_run[];
+extern const char etl_usage_backfill[];
+extern const char etl_usage_daemon[];
+extern const char etl_usage_worker[];
+extern const char etl_usage_status[];
+extern const char etl_usage_unmatched[];
+extern const char etl_usage_check[];
+extern const char etl_usage_migrate[];
+
+#endif
