@@ -3,6 +3,8 @@
  *    Streaming .xlsx sheet reader: minizip inflates the members in blocks,
  *    expat parses them as they come (SAX), cell.c builds the records.  See
  *    xlsx.h for what is read, the record of a row, bad records and errors.
+ *    Here: life cycle, the archive and its members, the workbook and its
+ *    relationships, the choice of sheet, the shared strings, the read.
  *
  *    One parser per member, its handlers chosen by the pass: workbook,
  *    relationships, shared strings, merged ranges, rows.  A handler that
@@ -10,78 +12,22 @@
  *    stops expat; the error is then returned as it is.  Element names are
  *    compared without their prefix ("x:row" is "row"), as some writers
  *    prefix the spreadsheetml namespace.
+ *
+ *    Next door: xlsx_sheet.c (the worksheet: merged ranges, rows, cells),
+ *    xlsx_int.h (what the two share), cell.c (the row and its record).
  */
-#include "xlsx.h"
+#include "xlsx_int.h"
 
-#include <errno.h>
-#include <expat.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unzip.h>
-#include "buf.h"
-#include "cell.h"
 #include "csv.h"
-#include "text.h"
 
 struct xlsx_sheet {
     char *name;                 /* UTF-8, as in workbook.xml */
     char *rid;                  /* its relationship id */
     char *member;               /* "xl/worksheets/sheet1.xml", from the rels */
     bool chart;                 /* a chart sheet, no cells */
-};
-
-struct xlsx_merge {
-    unsigned long r1, r2;       /* rows, from 1 */
-    unsigned c1, c2;            /* columns, from 0 */
-    char *val;                  /* the top-left text, once its row is read */
-    size_t vlen;
-};
-
-enum cell_type { T_N, T_S, T_STR, T_INLINE, T_B, T_E, T_D, T_UNKNOWN };
-
-struct etl_xlsx {
-    struct etl_stage *next;
-    unzFile zf;
-    char *block;                /* ETL_XLSX_BLOCK */
-    size_t max;                 /* longest record of this read */
-
-    /* the workbook */
-    struct xlsx_sheet *sheets;
-    size_t nsheets, sheets_cap;
-    char *sst_member;           /* from the rels, or NULL */
-
-    /* the shared strings: texts NUL-terminated in 'sst', offsets in 'soff' */
-    char *sst;
-    size_t sst_len, sst_cap;
-    size_t *soff;
-    size_t nsst, soff_cap;
-
-    /* merged ranges, sorted by first row; the ones that cover the row */
-    struct xlsx_merge *merges;
-    size_t nmerges, merges_cap;
-    size_t merge_next;          /* first range not yet active */
-    size_t *active;             /* indexes into merges */
-    size_t nactive;
-
-    /* parse state */
-    XML_Parser xp;
-    const char *member;         /* the member being parsed */
-    struct etl_err *err;
-    bool failed;                /* a handler failed: 'err' is set */
-    struct etl_buf text;        /* the string or cell being read */
-    size_t text_max;            /* longest text kept */
-    bool text_over;             /* text passed text_max */
-    bool collect;               /* character data goes to 'text' */
-    int in_si, in_rph, in_is;
-    bool in_row, in_c, skip_c;
-    unsigned long row_num;      /* the current or last row */
-    unsigned col;               /* the current cell's column */
-    unsigned col_next;          /* the column of a cell without r */
-    enum cell_type type;
-    char type_name[16];
-    struct etl_cell_row row;
 };
 
 /* ---- life cycle ------------------------------------------------------ */
@@ -176,49 +122,6 @@ etl_xlsx_footprint(const struct etl_xlsx *x)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* The name without its namespace prefix. */
-static const char *
-local(const char *name)
-{
-    const char *c = strrchr(name, ':');
-
-    return c != NULL ? c + 1 : name;
-}
-
-/* The value of attribute 'name' (prefix ignored), or NULL. */
-static const char *
-attr(const char **atts, const char *name)
-{
-    for (size_t i = 0; atts[i] != NULL; i += 2) {
-        if (strcmp(local(atts[i]), name) == 0) {
-            return atts[i + 1];
-        }
-    }
-    return NULL;
-}
-
-/* A handler failed with 'err' set: stop the parser. */
-static void
-fail(struct etl_xlsx *x)
-{
-    x->failed = true;
-    XML_StopParser(x->xp, XML_FALSE);
-}
-
-static void
-nomem(struct etl_xlsx *x)
-{
-    etl_err_nomem(x->err);
-    fail(x);
-}
-
-static void
-text_reset(struct etl_xlsx *x)
-{
-    etl_buf_reset(&x->text);
-    x->text_over = false;
-}
-
 /* Character data: kept while collecting, up to text_max bytes (+1). */
 static void XMLCALL
 on_text(void *ud, const XML_Char *s, int len)
@@ -237,7 +140,7 @@ on_text(void *ud, const XML_Char *s, int len)
         x->text_over = true;
     }
     if (etl_buf_add(&x->text, s, (size_t)len, x->err) < 0) {
-        fail(x);
+        xlsx_fail(x);
     }
 }
 
@@ -307,8 +210,8 @@ utf8_put(char *out, unsigned long u)
  * literal '_' before "xHHHH_" is written.  NUL and lone surrogates are
  * left as written.  Returns the new length (never longer).
  */
-static size_t
-unescape(char *s, size_t n)
+size_t
+xlsx_unescape(char *s, size_t n)
 {
     size_t i = 0, k = 0;
 
@@ -339,49 +242,9 @@ unescape(char *s, size_t n)
     return k;
 }
 
-/*
- * A cell reference "AB12": its 0-based column into *col.  The row digits
- * may be absent.  false for anything else, or a column past XFD.
- */
-static bool
-parse_ref(const char *s, unsigned *col, unsigned long *row)
-{
-    unsigned long c = 0, r = 0;
-    size_t i = 0;
-
-    while (s[i] >= 'A' && s[i] <= 'Z') {
-        c = c * 26 + (unsigned long)(s[i] - 'A' + 1);
-        if (c > ETL_CELL_MAX_COLS) {
-            return false;
-        }
-        i++;
-    }
-    if (i == 0) {
-        return false;
-    }
-    if (s[i] == '$') {
-        i++;
-    }
-    while (s[i] >= '0' && s[i] <= '9') {
-        r = r * 10 + (unsigned long)(s[i] - '0');
-        if (r > 100000000) {
-            return false;
-        }
-        i++;
-    }
-    if (s[i] != '\0') {
-        return false;
-    }
-    *col = (unsigned)(c - 1);
-    if (row != NULL) {
-        *row = r;
-    }
-    return true;
-}
-
 /* A decimal number without sign, within 'max'; false otherwise. */
-static bool
-parse_ulong(const char *s, unsigned long max, unsigned long *out)
+bool
+xlsx_parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
     unsigned long v = 0;
 
@@ -414,8 +277,8 @@ xstrdup(const char *s)
 }
 
 /* "member:line:column" of the parser's position; column from 1. */
-static void
-xml_where(struct etl_xlsx *x, struct etl_err *err)
+void
+xlsx_xml_where(struct etl_xlsx *x, struct etl_err *err)
 {
     etl_err_where(err, "%s:%lu:%lu", x->member,
                   (unsigned long)XML_GetCurrentLineNumber(x->xp),
@@ -448,10 +311,10 @@ zip_error(int rc)
  * to on_text).  Returns 0, 1 when the member is missing and not 'required',
  * or -1 with 'err' set.
  */
-static int
-member_parse(struct etl_xlsx *x, const char *name, bool required,
-             XML_StartElementHandler start, XML_EndElementHandler end,
-             struct etl_err *err)
+int
+xlsx_member_parse(struct etl_xlsx *x, const char *name, bool required,
+                  XML_StartElementHandler start, XML_EndElementHandler end,
+                  struct etl_err *err)
 {
     int rc, ret = -1;
     bool open = false;
@@ -498,7 +361,7 @@ member_parse(struct etl_xlsx *x, const char *name, bool required,
             if (!x->failed) {
                 etl_err_set(err, ETL_E_DATA, "%s",
                             XML_ErrorString(XML_GetErrorCode(x->xp)));
-                xml_where(x, err);
+                xlsx_xml_where(x, err);
             }
             goto out;
         }
@@ -534,17 +397,17 @@ wb_start(void *ud, const XML_Char *name, const XML_Char **atts)
     const char *sname, *rid;
     struct xlsx_sheet *s;
 
-    if (x->failed || strcmp(local(name), "sheet") != 0) {
+    if (x->failed || strcmp(xlsx_local(name), "sheet") != 0) {
         return;
     }
-    sname = attr(atts, "name");
-    rid = attr(atts, "id");
+    sname = xlsx_attr(atts, "name");
+    rid = xlsx_attr(atts, "id");
     if (x->nsheets == x->sheets_cap) {
         size_t cap = x->sheets_cap ? x->sheets_cap * 2 : 8;
         struct xlsx_sheet *p = realloc(x->sheets, cap * sizeof(*p));
 
         if (p == NULL) {
-            nomem(x);
+            xlsx_nomem(x);
             return;
         }
         x->sheets = p;
@@ -556,12 +419,12 @@ wb_start(void *ud, const XML_Char *name, const XML_Char **atts)
     s->rid = xstrdup(rid != NULL ? rid : "");
     x->nsheets++;
     if (s->name == NULL || s->rid == NULL) {
-        nomem(x);
+        xlsx_nomem(x);
     }
 }
 
-static void XMLCALL
-ignore_end(void *ud, const XML_Char *name)
+void XMLCALL
+xlsx_ignore_end(void *ud, const XML_Char *name)
 {
     (void)ud;
     (void)name;
@@ -635,12 +498,12 @@ rels_start(void *ud, const XML_Char *name, const XML_Char **atts)
     char **dst = NULL;
     bool chart = false;
 
-    if (x->failed || strcmp(local(name), "Relationship") != 0) {
+    if (x->failed || strcmp(xlsx_local(name), "Relationship") != 0) {
         return;
     }
-    id = attr(atts, "Id");
-    type = attr(atts, "Type");
-    target = attr(atts, "Target");
+    id = xlsx_attr(atts, "Id");
+    type = xlsx_attr(atts, "Type");
+    target = xlsx_attr(atts, "Target");
     if (id == NULL || type == NULL || target == NULL) {
         return;
     }
@@ -662,7 +525,7 @@ rels_start(void *ud, const XML_Char *name, const XML_Char **atts)
     free(*dst);
     *dst = resolve_target(target);
     if (*dst == NULL) {
-        nomem(x);
+        xlsx_nomem(x);
     }
 }
 
@@ -709,7 +572,7 @@ select_sheet(struct etl_xlsx *x, const char *sheet, struct etl_err *err)
             return &x->sheets[i];
         }
     }
-    if (parse_ulong(sheet, x->nsheets, &idx) && idx >= 1) {
+    if (xlsx_parse_ulong(sheet, x->nsheets, &idx) && idx >= 1) {
         return &x->sheets[idx - 1];
     }
     no_sheet(x, sheet, err);
@@ -722,7 +585,7 @@ static void XMLCALL
 sst_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
     struct etl_xlsx *x = ud;
-    const char *n = local(name);
+    const char *n = xlsx_local(name);
 
     (void)atts;
     if (x->failed) {
@@ -731,7 +594,7 @@ sst_start(void *ud, const XML_Char *name, const XML_Char **atts)
     if (strcmp(n, "si") == 0) {
         x->in_si++;
         x->in_rph = 0;
-        text_reset(x);
+        xlsx_text_reset(x);
     } else if (strcmp(n, "rPh") == 0) {
         x->in_rph++;
     } else if (strcmp(n, "t") == 0 && x->in_si > 0 && x->in_rph == 0) {
@@ -748,11 +611,11 @@ sst_add(struct etl_xlsx *x)
     if (x->text_over || x->text.len + 1 > ETL_XLSX_MAX_SHARED_BYTES - x->sst_len) {
         etl_err_set(x->err, ETL_E_DATA, "the shared strings table is larger than %u MiB",
                     ETL_XLSX_MAX_SHARED_BYTES >> 20);
-        xml_where(x, x->err);
-        fail(x);
+        xlsx_xml_where(x, x->err);
+        xlsx_fail(x);
         return;
     }
-    n = x->text.len > 0 ? unescape(x->text.data, x->text.len) : 0;
+    n = x->text.len > 0 ? xlsx_unescape(x->text.data, x->text.len) : 0;
     if (x->sst_len + n + 1 > x->sst_cap) {
         size_t cap = x->sst_cap ? x->sst_cap : 4096;
         char *p;
@@ -762,7 +625,7 @@ sst_add(struct etl_xlsx *x)
         }
         p = realloc(x->sst, cap);
         if (p == NULL) {
-            nomem(x);
+            xlsx_nomem(x);
             return;
         }
         x->sst = p;
@@ -773,7 +636,7 @@ sst_add(struct etl_xlsx *x)
         size_t *p = realloc(x->soff, cap * sizeof(*p));
 
         if (p == NULL) {
-            nomem(x);
+            xlsx_nomem(x);
             return;
         }
         x->soff = p;
@@ -791,7 +654,7 @@ static void XMLCALL
 sst_end(void *ud, const XML_Char *name)
 {
     struct etl_xlsx *x = ud;
-    const char *n = local(name);
+    const char *n = xlsx_local(name);
 
     if (x->failed) {
         return;
@@ -803,379 +666,6 @@ sst_end(void *ud, const XML_Char *name)
     } else if (strcmp(n, "si") == 0 && x->in_si > 0) {
         x->in_si--;
         sst_add(x);
-    }
-}
-
-/* Shared string i: its text and length. */
-static const char *
-sst_get(const struct etl_xlsx *x, size_t i, size_t *n)
-{
-    size_t end = i + 1 < x->nsst ? x->soff[i + 1] : x->sst_len;
-
-    *n = end - x->soff[i] - 1;
-    return x->sst + x->soff[i];
-}
-
-/* ---- merged ranges ---------------------------------------------------- */
-
-static void XMLCALL
-merge_start(void *ud, const XML_Char *name, const XML_Char **atts)
-{
-    struct etl_xlsx *x = ud;
-    const char *ref, *colon;
-    char a[24], b[24];
-    struct xlsx_merge m = { 0 };
-
-    if (x->failed || strcmp(local(name), "mergeCell") != 0) {
-        return;
-    }
-    ref = attr(atts, "ref");
-    if (ref == NULL || (colon = strchr(ref, ':')) == NULL ||
-        (size_t)(colon - ref) >= sizeof(a) || strlen(colon + 1) >= sizeof(b)) {
-        return;                         /* a range of one cell, or no range */
-    }
-    memcpy(a, ref, (size_t)(colon - ref));
-    a[colon - ref] = '\0';
-    strcpy(b, colon + 1);
-    if (!parse_ref(a, &m.c1, &m.r1) || !parse_ref(b, &m.c2, &m.r2) ||
-        m.r1 == 0 || m.r2 < m.r1 || m.c2 < m.c1) {
-        return;                         /* not a range we can fill */
-    }
-    if (x->nmerges == ETL_XLSX_MAX_MERGES) {
-        etl_err_set(x->err, ETL_E_DATA, "more than %u merged ranges in the sheet",
-                    ETL_XLSX_MAX_MERGES);
-        xml_where(x, x->err);
-        fail(x);
-        return;
-    }
-    if (x->nmerges == x->merges_cap) {
-        size_t cap = x->merges_cap ? x->merges_cap * 2 : 16;
-        struct xlsx_merge *p = realloc(x->merges, cap * sizeof(*p));
-        size_t *q;
-
-        if (p == NULL) {
-            nomem(x);
-            return;
-        }
-        x->merges = p;
-        q = realloc(x->active, cap * sizeof(*q));
-        if (q == NULL) {
-            nomem(x);
-            return;
-        }
-        x->active = q;
-        x->merges_cap = cap;
-    }
-    x->merges[x->nmerges++] = m;
-}
-
-static int
-merge_cmp(const void *a, const void *b)
-{
-    const struct xlsx_merge *p = a, *q = b;
-
-    return p->r1 < q->r1 ? -1 : p->r1 > q->r1;
-}
-
-/* ---- rows ------------------------------------------------------------- */
-
-static void
-row_fail_if(struct etl_xlsx *x, int rc)
-{
-    if (rc < 0) {
-        fail(x);
-    }
-}
-
-/* "C12" for the current cell. */
-static void
-cell_name(const struct etl_xlsx *x, char *buf, size_t size)
-{
-    char col[4];
-
-    etl_cell_column_name(x->col, col);
-    snprintf(buf, size, "%s%lu", col, x->row_num);
-}
-
-static enum cell_type
-cell_type(const char *t)
-{
-    static const struct {
-        const char *name;
-        enum cell_type type;
-    } types[] = {
-        { "n", T_N }, { "s", T_S }, { "str", T_STR }, { "inlineStr", T_INLINE },
-        { "b", T_B }, { "e", T_E }, { "d", T_D },
-    };
-
-    if (t == NULL) {
-        return T_N;
-    }
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-        if (strcmp(t, types[i].name) == 0) {
-            return types[i].type;
-        }
-    }
-    return T_UNKNOWN;
-}
-
-static void
-row_start(struct etl_xlsx *x, const char **atts)
-{
-    const char *r = attr(atts, "r");
-    unsigned long n;
-
-    if (r != NULL && parse_ulong(r, 100000000, &n) && n > 0) {
-        x->row_num = n;
-    } else {
-        x->row_num++;
-    }
-    x->in_row = true;
-    x->col_next = 0;
-    etl_cell_row_begin(&x->row, x->row_num);
-    /* the ranges that start at or above this row become active */
-    while (x->merge_next < x->nmerges && x->merges[x->merge_next].r1 <= x->row_num) {
-        x->active[x->nactive++] = x->merge_next++;
-    }
-}
-
-static void
-cell_start(struct etl_xlsx *x, const char **atts)
-{
-    const char *r = attr(atts, "r");
-    const char *t = attr(atts, "t");
-
-    x->in_c = true;
-    x->skip_c = false;
-    x->in_is = 0;
-    x->in_rph = 0;
-    text_reset(x);
-    if (r != NULL) {
-        unsigned long rr;
-
-        if (!parse_ref(r, &x->col, &rr)) {
-            etl_cell_row_bad(&x->row, "invalid cell reference \"%.32s\" in row %lu",
-                             r, x->row_num);
-            x->skip_c = true;
-            return;
-        }
-    } else {
-        if (x->col_next >= ETL_CELL_MAX_COLS) {
-            etl_cell_row_bad(&x->row, "a cell past column XFD in row %lu", x->row_num);
-            x->skip_c = true;
-            return;
-        }
-        x->col = x->col_next;
-    }
-    x->col_next = x->col + 1;
-    x->type = cell_type(t);
-    snprintf(x->type_name, sizeof(x->type_name), "%s", t != NULL ? t : "");
-}
-
-/* Set the current cell to 'p' ('n' bytes). */
-static void
-cell_set(struct etl_xlsx *x, const char *p, size_t n)
-{
-    row_fail_if(x, etl_cell_row_set(&x->row, x->col, p, n, x->err));
-}
-
-static void
-cell_end(struct etl_xlsx *x)
-{
-    char ref[32], num[ETL_CELL_NUMBER_SIZE];
-    const char *v = x->text.data != NULL ? x->text.data : "";
-    size_t n = x->text.len;
-
-    x->in_c = false;
-    x->collect = false;
-    if (x->skip_c) {
-        return;
-    }
-    if (x->text_over) {
-        /* the reason, before what the cut text may look like */
-        etl_cell_row_bad(&x->row, "record longer than %zu bytes", x->max);
-    }
-    if (n == 0) {
-        return;                         /* <c> with a style only, <v/> */
-    }
-    cell_name(x, ref, sizeof(ref));
-    switch (x->type) {
-    case T_N: {
-        char *end;
-        double d;
-        int k;
-
-        errno = 0;
-        d = strtod(v, &end);
-        if (*end != '\0' || end == v ||
-            (k = etl_cell_number_format(d, num, sizeof(num))) < 0) {
-            etl_cell_row_bad(&x->row, "cell %s holds the invalid number \"%.40s\"", ref, v);
-            cell_set(x, v, n);
-            return;
-        }
-        cell_set(x, num, (size_t)k);
-        return;
-    }
-    case T_S: {
-        unsigned long i;
-        const char *s;
-        size_t len;
-
-        if (!parse_ulong(v, 4000000000ul, &i) || i >= x->nsst) {
-            etl_cell_row_bad(&x->row,
-                             "cell %s holds the shared string index %.20s, beyond the "
-                             "table's %zu strings", ref, v, x->nsst);
-            return;
-        }
-        s = sst_get(x, i, &len);
-        cell_set(x, s, len);
-        return;
-    }
-    case T_B:
-        if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0) {
-            cell_set(x, "TRUE", 4);
-        } else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0) {
-            cell_set(x, "FALSE", 5);
-        } else {
-            etl_cell_row_bad(&x->row, "cell %s holds the invalid boolean \"%.40s\"", ref, v);
-            cell_set(x, v, n);
-        }
-        return;
-    case T_E:
-        etl_cell_row_bad(&x->row, "cell %s holds the error %.40s", ref, v);
-        cell_set(x, v, n);
-        return;
-    case T_UNKNOWN:
-        etl_cell_row_bad(&x->row, "cell %s has the unknown type \"%s\"", ref, x->type_name);
-        cell_set(x, v, n);
-        return;
-    case T_STR:
-    case T_INLINE:
-        n = n > 0 ? unescape(x->text.data, n) : 0;
-        cell_set(x, v, n);
-        return;
-    case T_D:
-        cell_set(x, v, n);
-        return;
-    }
-}
-
-/*
- * The row is complete: fill its merged cells, push it, retire the ranges
- * that end here.
- */
-static void
-row_end(struct etl_xlsx *x)
-{
-    size_t k = 0;
-
-    x->in_row = false;
-    for (size_t i = 0; i < x->nactive; i++) {
-        struct xlsx_merge *m = &x->merges[x->active[i]];
-
-        if (m->r1 == x->row_num && m->val == NULL) {
-            size_t n;
-            const char *p = etl_cell_row_get(&x->row, m->c1, &n);
-
-            if (n > 0) {
-                m->val = malloc(n + 1);
-                if (m->val == NULL) {
-                    nomem(x);
-                    return;
-                }
-                memcpy(m->val, p, n);
-                m->val[n] = '\0';
-                m->vlen = n;
-            }
-        }
-        if (m->val != NULL && m->r2 >= x->row_num) {
-            for (unsigned c = m->c1; c <= m->c2; c++) {
-                size_t n;
-
-                (void)etl_cell_row_get(&x->row, c, &n);
-                if (n == 0 && etl_cell_row_set(&x->row, c, m->val, m->vlen, x->err) < 0) {
-                    fail(x);
-                    return;
-                }
-            }
-        }
-    }
-    if (!etl_cell_row_empty(&x->row) || x->row.is_bad) {
-        if (etl_cell_row_push(&x->row, x->next, x->err) < 0) {
-            fail(x);
-            return;
-        }
-    }
-    for (size_t i = 0; i < x->nactive; i++) {
-        struct xlsx_merge *m = &x->merges[x->active[i]];
-
-        if (m->r2 <= x->row_num) {
-            free(m->val);
-            m->val = NULL;
-            m->vlen = 0;
-        } else {
-            x->active[k++] = x->active[i];
-        }
-    }
-    x->nactive = k;
-}
-
-static void XMLCALL
-sheet_start(void *ud, const XML_Char *name, const XML_Char **atts)
-{
-    struct etl_xlsx *x = ud;
-    const char *n = local(name);
-
-    if (x->failed) {
-        return;
-    }
-    if (strcmp(n, "row") == 0) {
-        row_start(x, atts);
-    } else if (!x->in_row) {
-        return;
-    } else if (strcmp(n, "c") == 0) {
-        cell_start(x, atts);
-    } else if (!x->in_c) {
-        return;
-    } else if (strcmp(n, "v") == 0) {
-        text_reset(x);
-        x->collect = x->in_is == 0;
-    } else if (strcmp(n, "is") == 0) {
-        text_reset(x);
-        x->in_is = 1;
-    } else if (strcmp(n, "rPh") == 0) {
-        x->in_rph++;
-    } else if (strcmp(n, "t") == 0 && x->in_is > 0 && x->in_rph == 0) {
-        x->collect = true;
-    }
-}
-
-static void XMLCALL
-sheet_end(void *ud, const XML_Char *name)
-{
-    struct etl_xlsx *x = ud;
-    const char *n = local(name);
-
-    if (x->failed) {
-        return;
-    }
-    if (strcmp(n, "row") == 0) {
-        if (x->in_c) {
-            cell_end(x);
-        }
-        if (x->in_row) {
-            row_end(x);
-        }
-    } else if (!x->in_c) {
-        return;
-    } else if (strcmp(n, "c") == 0) {
-        cell_end(x);
-    } else if (strcmp(n, "v") == 0 || strcmp(n, "t") == 0) {
-        x->collect = false;
-    } else if (strcmp(n, "is") == 0) {
-        x->in_is = 0;
-    } else if (strcmp(n, "rPh") == 0 && x->in_rph > 0) {
-        x->in_rph--;
     }
 }
 
@@ -1198,10 +688,12 @@ xlsx_read(struct etl_xlsx *x, const char *path, const char *sheet, struct etl_er
         return etl_err_set(err, ETL_E_DATA,
                            "\"%s\" is not a zip archive, or a truncated one", path);
     }
-    if (member_parse(x, "xl/workbook.xml", true, wb_start, ignore_end, err) < 0) {
+    if (xlsx_member_parse(x, "xl/workbook.xml", true, wb_start, xlsx_ignore_end,
+                          err) < 0) {
         return -1;
     }
-    if (member_parse(x, "xl/_rels/workbook.xml.rels", true, rels_start, ignore_end, err) < 0) {
+    if (xlsx_member_parse(x, "xl/_rels/workbook.xml.rels", true, rels_start,
+                          xlsx_ignore_end, err) < 0) {
         return -1;
     }
     sh = select_sheet(x, sheet, err);
@@ -1219,21 +711,13 @@ xlsx_read(struct etl_xlsx *x, const char *path, const char *sheet, struct etl_er
     }
     x->text_max = ETL_XLSX_MAX_SHARED_BYTES;
     x->in_si = x->in_rph = 0;
-    rc = member_parse(x, x->sst_member != NULL ? x->sst_member : "xl/sharedStrings.xml",
-                      x->sst_member != NULL, sst_start, sst_end, err);
+    rc = xlsx_member_parse(x, x->sst_member != NULL ? x->sst_member
+                                                    : "xl/sharedStrings.xml",
+                           x->sst_member != NULL, sst_start, sst_end, err);
     if (rc < 0) {
         return -1;
     }
-    if (member_parse(x, sh->member, true, merge_start, ignore_end, err) < 0) {
-        return -1;
-    }
-    if (x->nmerges > 1) {
-        qsort(x->merges, x->nmerges, sizeof(*x->merges), merge_cmp);
-    }
-    x->text_max = x->max;
-    x->in_row = x->in_c = false;
-    x->row_num = 0;
-    return member_parse(x, sh->member, true, sheet_start, sheet_end, err);
+    return xlsx_sheet_read(x, sh->member, err);
 }
 
 int
