@@ -99,6 +99,18 @@ parse_room(struct parse *ps, size_t need, struct etl_err *err)
     return 0;
 }
 
+/*
+ * Does record 'rec' have the header's width?  A workbook leaves the blank
+ * cells at the end of a row out (its record ends at the last cell with
+ * text), so a shorter record of a workbook is whole: its missing fields
+ * are empty.  A text file's record must have the header's field count.
+ */
+static bool
+parse_width_ok(const struct parse *ps, const struct etl_csv_record *rec)
+{
+    return rec->nfields == ps->nheader || (ps->book != 0 && rec->nfields < ps->nheader);
+}
+
 /* Add one row of record 'rec' with texts 'cl'; maybe rejected. */
 static int
 parse_emit(struct parse *ps, const struct etl_csv_record *rec, const struct parse_cells *cl,
@@ -143,7 +155,7 @@ parse_emit(struct parse *ps, const struct etl_csv_record *rec, const struct pars
     row->total_given = cl->total && ps->total_region != NULL;
     if (rec->bad != NULL) {
         etl_row_reject(row, "%s", rec->bad);
-    } else if (rec->nfields != ps->nheader) {
+    } else if (!parse_width_ok(ps, rec)) {
         etl_row_reject(row, "expected %zu fields, found %zu", ps->nheader,
                        rec->nfields);
     } else if (ps->sdmx > 0) {
@@ -272,13 +284,13 @@ static int
 parse_row_wide(struct parse *ps, const struct etl_csv_record *rec, struct parse_cells *cl,
                struct etl_err *err)
 {
-    if (rec->bad != NULL || rec->nfields != ps->nheader) {
+    if (rec->bad != NULL || !parse_width_ok(ps, rec)) {
         return parse_emit(ps, rec, cl, err);
     }
     for (size_t k = 0; k < ps->nwide; k++) {
         const struct parse_wide *w = &ps->wide[k];
-        const char *p = rec->fields[w->field];
-        size_t n = rec->lens[w->field];
+        const char *p = w->field < rec->nfields ? rec->fields[w->field] : "";
+        size_t n = w->field < rec->nfields ? rec->lens[w->field] : 0;
         struct parse_cells row = *cl;
 
         parse_trim(&p, &n);

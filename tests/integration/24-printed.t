@@ -62,9 +62,9 @@ ws.append(["2022年上半年东西部协作分省情况"])
 ws.merge_cells("A1:C1")
 ws.append(["单位：亿元、家"])
 ws.append([])
-ws.append(["地区", "实际到位投资额", "引导企业投资"])
+ws.append(["地区", "实际到位投资额", "引导企业投资", "备注"])
 ws.append(["北京", 100.2, 300])
-ws.append(["江苏", 242.1, 827])
+ws.append(["江苏", 242.1, 827, "含苏州"])
 ws.append(["合计", 342.3, 1127])
 ws.append(["注：引导企业投资为新增引导企业数。"])
 wb.save(sys.argv[1])
@@ -198,7 +198,7 @@ is "$(q "select trim_scale(value) from warehouse.observation o join ledger.sourc
    "workbook: 1,127 enterprises in the 合计 row"
 is "$(q "select rows_in, rows_loaded, rows_rejected from ledger.file
           where url = '$(url book.xlsx)'")" "6|6|0" \
-   "workbook: 3 rows x 2 cells, the title, unit line and footnote are no rows"
+   "workbook: 3 rows x 2 cells, the title, unit line and footnote are no rows; rows without a 备注 cell are whole"
 like "$(q "select notes from ledger.file where url = '$(url book.xlsx)'")" \
    "2022年上半年东西部协作分省情况.*注：引导企业投资" "workbook: its title and footnote are notes"
 
