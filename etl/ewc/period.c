@@ -18,9 +18,24 @@
 
 #define PERIOD_QUOTE_MAX 60
 
+/*
+ * A cursor over the folded text.  'num' is the text of the last number read
+ * (digits() or small_num()); 'bad' the month that made a reader fail with
+ * P_MONTH, quoted as written in the message: never converted, so a run of
+ * digits of any length is safe.
+ */
+struct span {
+    const char *p;
+    size_t len;
+};
+
 struct cur {
     const char *p;
+    struct span num;
+    struct span bad;
 };
+
+static const struct span no_span = { NULL, 0 };
 
 struct word {
     const char *s;
@@ -189,6 +204,8 @@ digits(struct cur *c, int len, int *v)
     if (c->p[len] >= '0' && c->p[len] <= '9') {
         return false;
     }
+    c->num.p = c->p;
+    c->num.len = (size_t)len;
     c->p += len;
     *v = x;
     return true;
@@ -229,6 +246,8 @@ small_num(struct cur *c, int *v)
         c->p = save;
         return false;
     }
+    c->num.p = save;
+    c->num.len = (size_t)(c->p - save);
     return true;
 }
 
@@ -243,7 +262,7 @@ set(struct etl_period *out, enum etl_period_kind kind, int32_t start, int32_t en
 
 /* Result codes of the readers below, besides 0 (parsed). */
 #define P_INVALID   (-1)
-#define P_MONTH     (-2)    /* month out of range */
+#define P_MONTH     (-2)    /* month out of range, the cursor's 'bad' */
 #define P_BACKWARDS (-3)    /* ends before it starts */
 #define P_SINCE     (-4)    /* "2012年以来": start set, the end is the as-of year's */
 
@@ -317,6 +336,7 @@ read_nian_to(struct cur *c, int y, struct etl_period *out)
 static int
 read_nian_numbered(struct cur *c, int y, int n, struct etl_period *out)
 {
+    struct span first = c->num;     /* n as written */
     int m2;
     bool has_yue;
 
@@ -339,6 +359,7 @@ read_nian_numbered(struct cur *c, int y, int n, struct etl_period *out)
             return P_INVALID;
         }
         if (n > 12 || m2 > 12) {
+            c->bad = n > 12 ? first : c->num;
             return P_MONTH;
         }
         if (m2 < n) {
@@ -355,6 +376,7 @@ read_nian_numbered(struct cur *c, int y, int n, struct etl_period *out)
         return P_INVALID;
     }
     if (n > 12) {
+        c->bad = first;
         return P_MONTH;
     }
     set(out, ETL_PERIOD_MONTH, ymd(y, n, 1), etl_date_add_months(ymd(y, n, 1), 1));
@@ -486,6 +508,7 @@ read_after_year(struct cur *c, int y, struct etl_period *out)
                 return P_INVALID;
             }
             if (n < 1 || n > 12) {
+                c->bad = c->num;
                 return P_MONTH;
             }
             set(out, ETL_PERIOD_MONTH, ymd(y, n, 1), etl_date_add_months(ymd(y, n, 1), 1));
@@ -493,6 +516,7 @@ read_after_year(struct cur *c, int y, struct etl_period *out)
         }
         if (digits(c, 2, &n) || digits(c, 1, &n)) {
             if (n < 1 || n > 12) {
+                c->bad = c->num;
                 return P_MONTH;
             }
             if (at_end(c)) {
@@ -532,24 +556,27 @@ read_after_year(struct cur *c, int y, struct etl_period *out)
 
 /*
  * A folded text; P_* codes on failure, P_SINCE for "2012年以来" (the caller
- * sets the end).  "自"/"从" may lead a since-form only: 自2012年以来.
+ * sets the end).  "自"/"从" may lead a since-form only: 自2012年以来.  On
+ * P_MONTH, *bad is the month as written in 's'.
  */
 static int
-read_period(const char *s, struct etl_period *out)
+read_period(const char *s, struct etl_period *out, struct span *bad)
 {
-    struct cur c = { s };
+    struct cur c = { s, { NULL, 0 }, { NULL, 0 } };
     size_t k = starts(s, "自") > 0 ? starts(s, "自") : starts(s, "从");
     int y, r;
 
     if (k > 0) {
-        r = read_period(s + k, out);
+        r = read_period(s + k, out, bad);
         return r == P_SINCE ? r : P_INVALID;
     }
     if (digits(&c, 4, &y)) {
         if (y < 1000) {
             return P_INVALID;
         }
-        return read_after_year(&c, y, out);
+        r = read_after_year(&c, y, out);
+        *bad = c.bad;
+        return r;
     }
     return read_plan(s, out);
 }
@@ -558,7 +585,7 @@ read_period(const char *s, struct etl_period *out)
 static int
 read_years_back(const char *s, int *years)
 {
-    struct cur c = { s };
+    struct cur c = { s, { NULL, 0 }, { NULL, 0 } };
     bool near = lit(&c, "近");
 
     if (!small_num(&c, years) || !lit(&c, "年")) {
@@ -583,17 +610,22 @@ is_vague(const char *s)
            strcmp(s, "近些年") == 0 || strcmp(s, "近几年") == 0;
 }
 
-/* Set the error for a P_* code; 'text' is quoted, cut at 60 bytes. */
+/*
+ * Set the error for a P_* code; 'text' is quoted, cut at 60 bytes.  'month'
+ * is the month of P_MONTH as written (a span of the folded text).
+ */
 static int
-fail(struct etl_err *err, int code, const char *text, int month)
+fail(struct etl_err *err, int code, const char *text, struct span month)
 {
     size_t n = strlen(text);
     int k = (int)etl_text_cut(text, n, PERIOD_QUOTE_MAX);
+    int mk = (int)etl_text_cut(month.p != NULL ? month.p : "", month.len, PERIOD_QUOTE_MAX);
 
     switch (code) {
     case P_MONTH:
-        return etl_err_set(err, ETL_E_DATA, "invalid month %d in period \"%.*s%s\"", month,
-                           k, text, (size_t)k < n ? "…" : "");
+        return etl_err_set(err, ETL_E_DATA, "invalid month %.*s in period \"%.*s%s\"", mk,
+                           month.p != NULL ? month.p : "", k, text,
+                           (size_t)k < n ? "…" : "");
     case P_BACKWARDS:
         return etl_err_set(err, ETL_E_DATA, "period \"%.*s%s\" ends before it starts",
                            k, text, (size_t)k < n ? "…" : "");
@@ -601,30 +633,6 @@ fail(struct etl_err *err, int code, const char *text, int month)
         return etl_err_set(err, ETL_E_DATA, "invalid period \"%.*s%s\"",
                            k, text, (size_t)k < n ? "…" : "");
     }
-}
-
-/* The first month number of a folded text that failed with P_MONTH. */
-static int
-bad_month(const char *s)
-{
-    int v = 0, best = 0;
-    bool in = false;
-
-    for (const char *p = s; *p != '\0'; p++) {
-        if (*p >= '0' && *p <= '9') {
-            v = in ? v * 10 + (*p - '0') : *p - '0';
-            in = true;
-        } else {
-            if (in && (v < 1 || v > 12) && v < 1000 && best == 0) {
-                best = v;
-            }
-            in = false;
-        }
-    }
-    if (in && (v < 1 || v > 12) && v < 1000 && best == 0) {
-        best = v;
-    }
-    return best;
 }
 
 /*
@@ -641,12 +649,12 @@ period_prepare(const char *text, char *shown, char *s, struct etl_err *err)
     if ((size_t)(e - b) > ETL_PERIOD_TEXT_MAX) {
         memcpy(shown, b, ETL_PERIOD_TEXT_MAX);
         shown[ETL_PERIOD_TEXT_MAX] = '\0';
-        return fail(err, P_INVALID, shown, 0);
+        return fail(err, P_INVALID, shown, no_span);
     }
     memcpy(shown, b, (size_t)(e - b));
     shown[e - b] = '\0';
     if (fold(shown, s, ETL_PERIOD_TEXT_MAX + 1) < 0 || s[0] == '\0') {
-        return fail(err, P_INVALID, shown, 0);
+        return fail(err, P_INVALID, shown, no_span);
     }
     return 0;
 }
@@ -672,7 +680,7 @@ period_rel_year(char *s, int32_t as_of, const char *shown, struct etl_err *err)
             }
             snprintf(t, sizeof(t), "%04d年%s", as_of / 10000 + w->value, s + n);
             if (strlen(t) >= ETL_PERIOD_TEXT_MAX + 1) {
-                return fail(err, P_INVALID, shown, 0);
+                return fail(err, P_INVALID, shown, no_span);
             }
             memcpy(s, t, strlen(t) + 1);
             break;
@@ -698,7 +706,7 @@ period_since(int32_t as_of, const char *shown, struct etl_period *out, struct et
     out->end = ymd(as_of / 10000 + 1, 1, 1);
     if (out->end <= out->start) {
         memset(out, 0, sizeof(*out));
-        return fail(err, P_BACKWARDS, shown, 0);
+        return fail(err, P_BACKWARDS, shown, no_span);
     }
     return 0;
 }
@@ -716,6 +724,7 @@ etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
     char s[ETL_PERIOD_TEXT_MAX + 1], t[ETL_PERIOD_TEXT_MAX + 16];
     char shown[ETL_PERIOD_TEXT_MAX + 1];
     struct etl_period tmp;
+    struct span bad = { NULL, 0 }, ignored;
     struct cur c, c0;
     int r, years, y;
 
@@ -740,7 +749,7 @@ etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
         set(out, ETL_PERIOD_RANGE, etl_date_add_months(as_of, -12 * years), as_of);
         return 0;
     }
-    r = read_period(s, out);
+    r = read_period(s, out, &bad);
     if (r == P_SINCE) {
         return period_since(as_of, shown, out, err);
     }
@@ -748,7 +757,7 @@ etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
     if (r == P_INVALID && !digits(&c, 4, &y)) {
         /* a yearless form (上半年, 1-7月, 第三季度)? */
         snprintf(t, sizeof(t), "%04d年%s", as_of != 0 ? as_of / 10000 : 2000, s);
-        if (read_period(t, &tmp) == 0 && (tmp.kind != ETL_PERIOD_RANGE)) {
+        if (read_period(t, &tmp, &ignored) == 0 && (tmp.kind != ETL_PERIOD_RANGE)) {
             if (as_of == 0) {
                 return etl_err_set(err, ETL_E_DATA,
                                    "relative period \"%s\" needs the file's as-of date", shown);
@@ -759,7 +768,7 @@ etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
     }
     if (r < 0) {
         memset(out, 0, sizeof(*out));
-        return fail(err, r, shown, r == P_MONTH ? bad_month(s) : 0);
+        return fail(err, r, shown, bad);
     }
     return 0;
 }

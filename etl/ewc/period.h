@@ -37,8 +37,9 @@
  * even when it starts in the as-of year (a part of the year, not the year).
  *
  * Returns 0, or -1 with ETL_E_DATA: 'invalid period "x"', 'relative period
- * "今年" needs the file's as-of date', 'invalid month 13 in period "x"',
- * 'period "x" ends before it starts'.  No allocation.
+ * "今年" needs the file's as-of date', 'invalid month 13 in period "x"' (the
+ * month as written: 13, 00, 十三), 'period "x" ends before it starts'.  No
+ * allocation.
  */
 int etl_period_parse(const char *text, int32_t as_of, struct etl_period *out,
                      struct etl_err *err) ETL_MUSTCHECK;

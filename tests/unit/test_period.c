@@ -268,6 +268,23 @@ test_errors(void **state)
     expect_error("2021年13月", "invalid month 13 in period \"2021年13月\"");
     expect_error("2021年1-13月", "invalid month 13 in period \"2021年1-13月\"");
     expect_error("2021-M13", "invalid month 13 in period \"2021-M13\"");
+    /* the month is quoted as written: no number is built from the digits */
+    expect_error("2021-13-99999999999",
+                 "invalid month 13 in period \"2021-13-99999999999\"");
+    expect_error("2021-00-99999999999999999999",
+                 "invalid month 00 in period \"2021-00-99999999999999999999\"");
+    expect_error("2021年十三月", "invalid month 十三 in period \"2021年十三月\"");
+    expect_error("2021年1-十三月", "invalid month 十三 in period \"2021年1-十三月\"");
+    expect_error("2021年14-15月", "invalid month 14 in period \"2021年14-15月\"");
+    expect_error("２０２１年１３月", "invalid month 13 in period \"２０２１年１３月\"");
+    expect_error("2021年99999999999月", "invalid period \"2021年99999999999月\"");
+    expect_error("2021年1-99999999999月", "invalid period \"2021年1-99999999999月\"");
+    expect_error("2021年第99999999999季度", "invalid period \"2021年第99999999999季度\"");
+    expect_error("2021-01-01/P99999999999Y", "invalid period \"2021-01-01/P99999999999Y\"");
+    expect_error("99999999999-2021", "invalid period \"99999999999-2021\"");
+    expect_error("2021-99999999999", "invalid period \"2021-99999999999\"");
+    expect_error("第99999999999五", "invalid period \"第99999999999五\"");
+    expect_error_at("99999999999年来", 20220801, "invalid period \"99999999999年来\"");
     expect_error("2020-2012", "period \"2020-2012\" ends before it starts");
     expect_error("2021年7-1月", "period \"2021年7-1月\" ends before it starts");
     memset(big, '2', 130);
