@@ -123,6 +123,20 @@ invalid(struct etl_err *err, const char *b, const char *e)
                        (size_t)k < n ? "…" : "");
 }
 
+/*
+ * A number in a notation the files are not expected to use, or malformed in
+ * a way worth naming: "<what>: \"text\"", quoting the trimmed text [b, e).
+ */
+static int
+not_accepted(struct etl_err *err, const char *what, const char *b, const char *e)
+{
+    size_t n = (size_t)(e - b);
+    int k = clip(b, n);
+
+    return etl_err_set(err, ETL_E_DATA, "%s: \"%.*s%s\"", what, k, b,
+                       (size_t)k < n ? "…" : "");
+}
+
 /* The "does not fit" error, quoting the trimmed text [b, e). */
 static int
 too_long(struct etl_err *err, const char *b, const char *e)
@@ -217,10 +231,14 @@ dec_format(const struct dec *x, char *out, size_t size)
     return 0;
 }
 
+/* parse_arabic(), parse_number(): a thousands separator out of place. */
+#define NUM_BAD_GROUP (-3)
+
 /*
  * Arabic digits at *pp: groups with , separators (exactly three digits after
  * each), then an optional fraction.  Returns 1 when parsed, 0 when no digit
- * starts here, -1 on a malformed number (bad grouping), -2 when too long.
+ * starts here, -1 on a malformed number (a point without digits after it),
+ * NUM_BAD_GROUP on bad grouping, -2 when too long.
  */
 static int
 parse_arabic(const char **pp, const char *end, struct dec *x)
@@ -247,16 +265,16 @@ parse_arabic(const char **pp, const char *end, struct dec *x)
             size_t l2;
 
             if ((!grouped && group > 3) || (grouped && group != 3)) {
-                return -1;
+                return NUM_BAD_GROUP;
             }
             for (int i = 0; i < 3; i++) {
                 if (!is_digit(fold(q, end, &l2))) {
-                    return -1;
+                    return NUM_BAD_GROUP;
                 }
                 q += l2;
             }
             if (is_digit(fold(q, end, &l2))) {
-                return -1;
+                return NUM_BAD_GROUP;
             }
             grouped = true;
             group = 0;
@@ -338,7 +356,10 @@ parse_chinese(const char **pp, const char *end, uint64_t *out)
             if (wan > 0) {
                 total += (section + digit) * 10000;
             } else {
-                total = (total + section + digit) * 100000000;
+                if (total + section + digit > UINT64_MAX / 100000000) {
+                return -2;      /* before it wraps */
+            }
+            total = (total + section + digit) * 100000000;
             }
             section = digit = 0;
             p += 3;
@@ -382,7 +403,7 @@ is_missing(const char *b, const char *e)
 /*
  * The number at *pp into 'x': Arabic digits, else a Chinese numeral;
  * *arabic says which.  Returns 1 and moves *pp past it; 0 when none starts
- * here, -1 when malformed, -2 when too long.
+ * here, -1 when malformed, NUM_BAD_GROUP on bad grouping, -2 when too long.
  */
 static int
 parse_number(const char **pp, const char *end, struct dec *x, bool *arabic)
@@ -465,17 +486,82 @@ strip_suffix_qualifier(const char **pp, const char **ue, struct etl_num *out)
     }
 }
 
+/* Whether the ASCII equivalent (etl_text_fold) of the character at p is c. */
+static bool
+is_char(const char *p, const char *e, int c, size_t *len)
+{
+    return p < e && etl_text_fold(p, e, len) == c;
+}
+
+/* Whether an exponent (e3, E+3, e-3, full-width too) starts at p. */
+static bool
+is_exponent(const char *p, const char *e)
+{
+    size_t len;
+    int c;
+
+    if (!is_char(p, e, 'e', &len) && !is_char(p, e, 'E', &len)) {
+        return false;
+    }
+    p += len;
+    c = fold(p, e, &len);
+    if (c == '-' || c == '+') {
+        p += len;
+        c = fold(p, e, &len);
+    }
+    return is_digit(c);
+}
+
+/* Whether a hexadecimal digit (ASCII or full-width) starts at p. */
+static bool
+is_hex_digit(const char *p, const char *e)
+{
+    size_t len;
+    int c = p < e ? etl_text_fold(p, e, &len) : -1;
+
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/*
+ * What follows the Arabic number [nb, ne) that makes it a notation of its
+ * own, not a number and a unit word: "1e3" is no 1 of unit "e3".  Returns
+ * the reason for the message, or NULL.
+ */
+static const char *
+notation_after(const char *nb, const char *ne, const char *e, bool frac)
+{
+    size_t len, l2;
+
+    if (is_exponent(ne, e)) {
+        return "exponent notation is not accepted";
+    }
+    if ((is_char(ne, e, 'x', &len) || is_char(ne, e, 'X', &len)) &&
+        is_hex_digit(ne + len, e) && is_char(nb, ne, '0', &l2) && nb + l2 == ne) {
+        return "hexadecimal notation is not accepted";
+    }
+    if (is_char(ne, e, '/', &len) && is_digit(fold(ne + len, e, &l2))) {
+        return "fractions are not accepted";
+    }
+    if (frac && is_char(ne, e, '.', &len)) {
+        return "more than one decimal point";
+    }
+    if (frac && is_char(ne, e, ',', &len)) {
+        return "misplaced thousands separator";
+    }
+    return NULL;
+}
+
 /*
  * A value text into 'out': qualifier, sign, number, multipliers, unit word
  * and suffix qualifier, in that order; see num.h for the forms.  Returns
- * 0, or -1 with ETL_E_DATA (invalid number, does not fit).  'out->unit'
- * points into 'text'.
+ * 0, or -1 with ETL_E_DATA (invalid number, a notation not accepted, does
+ * not fit).  'out->unit' points into 'text'.
  */
 int
 etl_num_parse(const char *text, struct etl_num *out, struct etl_err *err)
 {
     const char *b = text, *e = text + strlen(text);
-    const char *p, *ue;
+    const char *p, *ue, *nb, *why;
     struct dec x;
     size_t len;
     int c, r, v;
@@ -497,13 +583,24 @@ etl_num_parse(const char *text, struct etl_num *out, struct etl_err *err)
     if (c == '-' || c == '+') {
         x.neg = (c == '-');
         p += len;
+        c = fold(p, e, &len);
+        if (c == '-' || c == '+') {
+            return not_accepted(err, "more than one sign", b, e);
+        }
     }
+    nb = p;
     r = parse_number(&p, e, &x, &arabic);
     if (r == 0 || r == -1) {
         return invalid(err, b, e);
     }
+    if (r == NUM_BAD_GROUP) {
+        return not_accepted(err, "misplaced thousands separator", b, e);
+    }
     if (r == -2) {
         return too_long(err, b, e);
+    }
+    if (arabic && (why = notation_after(nb, p, e, x.exp < 0)) != NULL) {
+        return not_accepted(err, why, b, e);
     }
     /* multipliers and infix qualifiers: 万 亿 多 余, 千万 / 百万 after digits */
     if (parse_multipliers(&p, e, arabic, out) < 0) {

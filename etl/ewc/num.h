@@ -43,8 +43,12 @@ struct etl_num {
  * qualifier ETL_Q_MISSING and value "".
  *
  * 'out->unit' points into 'text' and lives as long as it does.  Returns 0,
- * or -1 with ETL_E_DATA: 'invalid number "..."' or 'value "..." does not fit
- * 63 characters'.  O(length of text); no allocation.
+ * or -1 with ETL_E_DATA: 'invalid number "..."', 'value "..." does not fit
+ * 63 characters', or a named cause: 'exponent notation is not accepted:
+ * "1e3"', 'hexadecimal notation is not accepted: "0x10"', 'fractions are not
+ * accepted: "1/2"', 'more than one decimal point: "1.2.3"', 'misplaced
+ * thousands separator: "1,00,0"', 'more than one sign: "--5"'.  O(length of
+ * text); no allocation.
  */
 int etl_num_parse(const char *text, struct etl_num *out, struct etl_err *err) ETL_MUSTCHECK;
 

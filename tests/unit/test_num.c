@@ -179,18 +179,26 @@ test_errors(void **state)
 
     (void)state;
     expect_error("abc", "invalid number \"abc\"");
-    expect_error("1,5", "invalid number \"1,5\"");
-    expect_error("1,50", "invalid number \"1,50\"");
-    expect_error("1,5000", "invalid number \"1,5000\"");
-    expect_error("1234,567", "invalid number \"1234,567\"");
-    expect_error("1,234,56", "invalid number \"1,234,56\"");
+    expect_error("1,5", "misplaced thousands separator: \"1,5\"");
+    expect_error("1,50", "misplaced thousands separator: \"1,50\"");
+    expect_error("1,5000", "misplaced thousands separator: \"1,5000\"");
+    expect_error("1234,567", "misplaced thousands separator: \"1234,567\"");
+    expect_error("1,234,56", "misplaced thousands separator: \"1,234,56\"");
+    expect_error("1,00,0", "misplaced thousands separator: \"1,00,0\"");
+    expect_error("1.234,5", "misplaced thousands separator: \"1.234,5\"");
+    expect_error("１，２３４，５６万", "misplaced thousands separator: \"１，２３４，５６万\"");
     expect_error("12.", "invalid number \"12.\"");
+    expect_error("1..5", "invalid number \"1..5\"");
     expect_error(".5", "invalid number \".5\"");
-    expect_error("1.2.3", "invalid number \"1.2.3\"");
+    expect_error("1.2.3", "more than one decimal point: \"1.2.3\"");
+    expect_error("１．２．３", "more than one decimal point: \"１．２．３\"");
     expect_error("12-3", "invalid number \"12-3\"");
     expect_error("万", "invalid number \"万\"");
     expect_error("约", "invalid number \"约\"");
-    expect_error("--5", "invalid number \"--5\"");
+    expect_error("--5", "more than one sign: \"--5\"");
+    expect_error("+-5", "more than one sign: \"+-5\"");
+    expect_error("约-－5万", "more than one sign: \"约-－5万\"");
+    expect_error("- 5", "invalid number \"- 5\"");
     expect_error(" x12 ", "invalid number \"x12\"");
     /* 70 digits: too long for ETL_VALUE_MAX; the quote is cut at 60 bytes */
     memset(big, '7', 70);
@@ -210,6 +218,40 @@ test_errors(void **state)
     /* a cut never splits a character */
     expect_error("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十",
                  "invalid number \"一二三四五六七八九十一二三四五六七八九十…\"");
+}
+
+/* Notations that are no number and unit word ("1e3" is not 1 "e3"). */
+static void
+test_notations(void **state)
+{
+    (void)state;
+    expect_error("1e3", "exponent notation is not accepted: \"1e3\"");
+    expect_error("1e309", "exponent notation is not accepted: \"1e309\"");
+    expect_error("1E3", "exponent notation is not accepted: \"1E3\"");
+    expect_error("1.5e+3", "exponent notation is not accepted: \"1.5e+3\"");
+    expect_error("-2e-3万元", "exponent notation is not accepted: \"-2e-3万元\"");
+    expect_error("１ｅ３", "exponent notation is not accepted: \"１ｅ３\"");
+    expect_error("0x10", "hexadecimal notation is not accepted: \"0x10\"");
+    expect_error("0X1F", "hexadecimal notation is not accepted: \"0X1F\"");
+    expect_error("1/2", "fractions are not accepted: \"1/2\"");
+    /* letters that start no notation stay unit words for the catalog */
+    expect_num("1e", "1", ETL_Q_EXACT, "e");
+    expect_num("5E", "5", ETL_Q_EXACT, "E");
+    expect_num("0x", "0", ETL_Q_EXACT, "x");
+    expect_num("10x10", "10", ETL_Q_EXACT, "x10");
+    expect_num("12元/人", "12", ETL_Q_EXACT, "元/人");
+    expect_num("1 e3", "1", ETL_Q_EXACT, "e3");
+}
+
+/* Chinese numerals too large for the value are too long, never wrapped. */
+static void
+test_chinese_overflow(void **state)
+{
+    (void)state;
+    expect_error("二千亿一亿一", "value \"二千亿一亿一\" does not fit 63 characters");
+    expect_error("九千九百九十九万九千九百九十九亿九千九百九十九万九千九百九十九亿一",
+                 "value \"九千九百九十九万九千九百九十九亿九千九百…\""
+                 " does not fit 63 characters");
 }
 
 static void
@@ -369,6 +411,8 @@ main(void)
         cmocka_unit_test(test_units),
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_notations),
+        cmocka_unit_test(test_chinese_overflow),
         cmocka_unit_test(test_shift),
         cmocka_unit_test(test_sign),
         cmocka_unit_test(test_decimal),

@@ -365,6 +365,28 @@ test_rejections(void **state)
     free_stage(fx);
 }
 
+/* A number in a notation files do not use is rejected for that, not its "unit". */
+static void
+test_notation_reasons(void **state)
+{
+    struct etl_err err;
+    struct fixture *fx = make_stage("{}", &err);
+    struct etl_row *r[4];
+
+    (void)state;
+    batch.n = 0;
+    r[0] = add_row("全国", NULL, "实际到位投资额", "2021", "1e309", NULL);
+    r[1] = add_row("全国", NULL, "实际到位投资额", "2021", "0x10", "亿元");
+    r[2] = add_row("全国", NULL, "实际到位投资额", "2021", "1.2.3", NULL);
+    r[3] = add_row("全国", NULL, "实际到位投资额", "2021", "1,00,0", NULL);
+    run(fx);
+    expect_reject(r[0], "exponent notation is not accepted: \"1e309\"");
+    expect_reject(r[1], "hexadecimal notation is not accepted: \"0x10\"");
+    expect_reject(r[2], "more than one decimal point: \"1.2.3\"");
+    expect_reject(r[3], "misplaced thousands separator: \"1,00,0\"");
+    free_stage(fx);
+}
+
 /*
  * Units stated outside the row's own fields: the value column's header
  * ("数值（万元）"), the table's unit line or the YAML ("单位：亿元、个": a
@@ -872,6 +894,7 @@ main(void)
         cmocka_unit_test(test_pairs_and_codes),
         cmocka_unit_test(test_missing_and_qualifiers),
         cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_notation_reasons),
         cmocka_unit_test(test_units_outside_the_row),
         cmocka_unit_test(test_wordings),
         cmocka_unit_test(test_of_which),
