@@ -30,6 +30,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "url.h"
 
 #ifndef ETL_VERSION
 #define ETL_VERSION "dev"
@@ -42,6 +43,11 @@
 #define HTTP_POLL_MAX_MS 250
 /* Longest header value kept (ETag, Last-Modified); longer ones are dropped. */
 #define HTTP_HEADER_MAX 1024
+/*
+ * Longest URL in messages: more than an error message holds (256), so a
+ * longer URL is cut there anyway.
+ */
+#define HTTP_SHOWN_MAX 512
 
 enum xfer_state { XFER_QUEUED, XFER_RUNNING, XFER_DONE };
 
@@ -63,6 +69,7 @@ struct http_xfer {
     char reason[64];                /* reason phrase of the status line */
     char *etag, *last_modified;     /* of the last response */
     char errbuf[CURL_ERROR_SIZE];
+    char shown[HTTP_SHOWN_MAX];     /* the URL for messages: redacted */
 };
 
 int
@@ -439,7 +446,7 @@ xfer_start(struct http_xfer *x, CURLM *multi, struct etl_err *err)
 
 #define SETOPT(opt, val) \
     do { if (rc == CURLE_OK) { rc = curl_easy_setopt(x->easy, opt, val); } } while (0)
-    SETOPT(CURLOPT_URL, r->url);
+    SETOPT(CURLOPT_URL, r->url);           /* the real one: secrets and all */
     SETOPT(CURLOPT_PRIVATE, (void *)x);
     SETOPT(CURLOPT_ERRORBUFFER, x->errbuf);
     SETOPT(CURLOPT_NOSIGNAL, 1L);
@@ -463,11 +470,11 @@ xfer_start(struct http_xfer *x, CURLM *multi, struct etl_err *err)
 #undef SETOPT
     if (rc != CURLE_OK) {
         return etl_err_set(err, rc == CURLE_OUT_OF_MEMORY ? ETL_E_NOMEM : ETL_E_INTERNAL,
-                           "could not set up GET %s: %s", r->url, curl_easy_strerror(rc));
+                           "could not set up GET %s: %s", x->shown, curl_easy_strerror(rc));
     }
     mc = curl_multi_add_handle(multi, x->easy);
     if (mc != CURLM_OK) {
-        return etl_err_set(err, ETL_E_INTERNAL, "could not start GET %s: %s", r->url,
+        return etl_err_set(err, ETL_E_INTERNAL, "could not start GET %s: %s", x->shown,
                            curl_multi_strerror(mc));
     }
     x->state = XFER_RUNNING;
@@ -543,31 +550,31 @@ xfer_done(struct http_xfer *x, CURLM *multi, CURLcode rc, uint64_t *seed)
     r->status = code;
     if (x->failed) {
         e = x->cb_err;
-        etl_err_context(&e, "GET %s", r->url);
+        etl_err_context(&e, "GET %s", x->shown);
     } else if (x->toobig || (rc == CURLE_FILESIZE_EXCEEDED && code / 100 == 2)) {
         etl_err_set(&e, ETL_E_DATA, "GET %s: body larger than max_bytes (%lld bytes)",
-                    r->url, (long long)o->max_bytes);
+                    x->shown, (long long)o->max_bytes);
     } else if ((rc == CURLE_OK || rc == CURLE_FILESIZE_EXCEEDED) && code / 100 != 2 &&
                code != 304) {
         const char *phrase = x->reason[0] != '\0' ? x->reason : status_phrase(code);
 
-        etl_err_set(&e, ETL_E_NET, "GET %s: HTTP %ld%s%s", r->url, code,
+        etl_err_set(&e, ETL_E_NET, "GET %s: HTTP %ld%s%s", x->shown, code,
                     phrase[0] != '\0' ? " " : "", phrase);
         retry = code == 429 || code >= 500;
         e.retryable = retry;
     } else if (rc != CURLE_OK) {
-        etl_err_set(&e, ETL_E_NET, "GET %s: %s", r->url,
+        etl_err_set(&e, ETL_E_NET, "GET %s: %s", x->shown,
                     x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(rc));
         retry = curl_retryable(rc);
         e.retryable = retry;
     } else if (code == 304) {
         r->not_modified = true;
     } else if (x->spool.fd < 0 && etl_spool_open(&x->spool, o->spool_dir, &e) < 0) {
-        etl_err_context(&e, "GET %s", r->url);    /* empty body, no file yet */
+        etl_err_context(&e, "GET %s", x->shown);    /* empty body, no file yet */
     } else {
         r->bytes = x->spool.bytes;
         if (etl_spool_commit(&x->spool, o->spool_dir, &r->spool_path, r->sha256, &e) < 0) {
-            etl_err_context(&e, "GET %s", r->url);
+            etl_err_context(&e, "GET %s", x->shown);
         }
     }
     xfer_release(x, multi);
@@ -627,7 +634,7 @@ fetch_cancel(struct http_xfer *xs, size_t n, size_t ndone, struct etl_err *err)
     for (size_t i = 0; i < n; i++) {
         if (xs[i].state != XFER_DONE) {
             etl_err_set(&xs[i].req->err, ETL_E_NET, "GET %s: download cancelled",
-                        xs[i].req->url);
+                        xs[i].shown);
             xs[i].req->err.retryable = true;
         }
     }
@@ -654,9 +661,14 @@ fetch_queue(struct http_xfer *xs, struct etl_http_req *reqs, size_t n,
         x->opts = opts;
         x->retry_after = -1;
         etl_spool_init(&x->spool);
+        if (reqs[i].shown != NULL) {
+            etl_strlcpy(x->shown, reqs[i].shown, sizeof(x->shown));
+        } else {
+            etl_url_redact(reqs[i].url, x->shown, sizeof(x->shown));
+        }
         if (!scheme_ok(reqs[i].url)) {
             etl_err_set(&reqs[i].err, ETL_E_CONFIG,
-                        "GET %s: scheme not allowed (only http and https)", reqs[i].url);
+                        "GET %s: scheme not allowed (only http and https)", x->shown);
             x->state = XFER_DONE;
             ndone++;
         } else {

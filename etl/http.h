@@ -7,7 +7,8 @@
  *    exponential backoff and full jitter on timeouts, connection errors, 429
  *    and 5xx (Retry-After honoured), scheduled inside the multi loop so that
  *    a waiting retry never blocks the other transfers.  Only http and https,
- *    also across redirects.
+ *    also across redirects.  A URL is fetched as given, its credentials
+ *    too, but shown only redacted (etl/url.h): no message names a secret.
  *
  *    main.c calls etl_http_global_init() once at start (before any thread)
  *    and etl_http_global_cleanup() at exit; stages/fetch.c is the user.
@@ -55,7 +56,13 @@ struct etl_http_opts {
 /* One URL to download: inputs set by the caller, outputs by etl_http_fetch(). */
 struct etl_http_req {
     /* in (not owned) */
-    const char *url;
+    const char *url;                /* fetched as it is, credentials too */
+    /*
+     * The URL for every message, log line and error (see url.h): set it
+     * after etl_http_req_init() to the caller's redacted form; NULL (the
+     * default) redacts 'url' with the default secret names.
+     */
+    const char *shown;
     const char *etag;               /* of the previously loaded version, or NULL */
     const char *last_modified;      /* idem */
     /* out (owned by the request: etl_http_req_clear() frees them) */
@@ -81,8 +88,8 @@ void etl_http_global_cleanup(void);
 void etl_http_opts_init(struct etl_http_opts *o);
 
 /*
- * Set a request's inputs (not copied: they must outlive the fetch) and zero
- * its outputs; call before etl_http_fetch().
+ * Set a request's inputs (not copied: they must outlive the fetch; 'shown'
+ * NULL) and zero its outputs; call before etl_http_fetch().
  */
 void etl_http_req_init(struct etl_http_req *r, const char *url, const char *etag,
                        const char *last_modified);

@@ -11,6 +11,12 @@
  *    etl_ledger_task_fail_unclaimed and etl_ledger_tasks_wait_held, which
  *    say so).  All return 0, or -1 with 'err' filled by etl/pg.c (ETL_E_DB,
  *    err->sqlstate set from the server, retryable on a lost connection).
+ *
+ *    A URL here -- of a source, a file, a task -- is the file's URL, which
+ *    stages/fetch.c made the redacted form (url.h: no userinfo, no secret
+ *    query values): the ledger never holds a credential, and a source is
+ *    known by its URL without them, so a new token keeps its source and
+ *    validators (two tokens for one URL are one source).
  */
 #ifndef ETL_LEDGER_H
 #define ETL_LEDGER_H

@@ -2,14 +2,20 @@
  * status.c
  *    Print the ledger's recent runs; see status.h.  The queries are the
  *    ledger's (etl/ledger.c); the JSON is built by PostgreSQL (json_agg), so
- *    its quoting is right by construction.
+ *    its quoting is right by construction.  URLs are stored redacted (url.h,
+ *    stages/fetch.c); the table redacts their userinfo once more, so that a
+ *    password never shows whatever wrote the row.
  */
 #include "status.h"
 
 #include "ledger.h"
+#include "url.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* No query parameter is secret here: the stage's own names made the row. */
+static const char *const status_no_params[] = { NULL };
 
 /* The table (or JSON) of recent runs; see status.h. */
 int
@@ -64,9 +70,16 @@ etl_status_print(struct pg_conn *db, const struct etl_status_opts *opts, FILE *o
                 "rejected", "sha256", "url");
     }
     for (int i = 0; i < PQntuples(files); i++) {
+        char *url = etl_url_redact_dup(PQgetvalue(files, i, 6), status_no_params);
+
+        if (url == NULL) {
+            PQclear(files);
+            return etl_err_nomem(err);
+        }
         fprintf(out, "%6s  %-9s %9s %9s %9s  %-8s  %s\n", PQgetvalue(files, i, 0),
                 PQgetvalue(files, i, 1), PQgetvalue(files, i, 2), PQgetvalue(files, i, 3),
-                PQgetvalue(files, i, 4), PQgetvalue(files, i, 5), PQgetvalue(files, i, 6));
+                PQgetvalue(files, i, 4), PQgetvalue(files, i, 5), url);
+        free(url);
         if (PQgetvalue(files, i, 7)[0] != '\0') {
             fprintf(out, "        error: %s\n", PQgetvalue(files, i, 7));
         }

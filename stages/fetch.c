@@ -13,6 +13,14 @@
  *          vars: { province: [gd, gx] }
  *          years: "2020..2022"        # or [2020, 2021]; --year overrides
  *          parallel: 4
+ *          secret_params: [token]     # default: etl_url_secret_params
+ *
+ *    A URL may carry credentials ("user:pw@", "?token=${EWC_TOKEN}"): only
+ *    the download sees them.  Each expanded URL is redacted once (url.h,
+ *    with the stage's secret_params) and the redacted form is the file's URL
+ *    from then on: the ledger's identity of the source (so a new token keeps
+ *    the source and its validators), the logs, the errors.  Two URLs of a
+ *    stage that differ only in secret values would be one source: an error.
  *
  *    A failed URL fails only its file; run() fails only when the run cannot
  *    go on (configuration, spool directory, ledger query, out of memory).
@@ -34,6 +42,7 @@
 #include "etl/runner.h"
 #include "etl/spool.h"
 #include "etl/stage.h"
+#include "etl/url.h"
 
 /* Longest expanded URL. */
 #define FETCH_URL_MAX 8192
@@ -69,12 +78,15 @@ struct fetch_ctx {
     size_t nyears;
     char **headers;                     /* "Name: value" lines */
     size_t nheaders;
+    const char **secret;                /* NULL-terminated, owned by the document;
+                                           NULL: the defaults */
     struct etl_http_opts http;
 };
 
 /* One expanded URL. */
 struct fetch_url {
-    char *url;
+    char *url;                          /* to download: with its credentials */
+    char *shown;                        /* redacted: the file's URL */
     int year;
 };
 
@@ -90,6 +102,8 @@ static const struct etl_key fetch_keys[] = {
     { "connect_timeout", ETL_KEY_INT, false, "connect timeout in s (default 10)" },
     { "max_bytes", ETL_KEY_INT, false, "largest body (default 4 GiB)" },
     { "headers", ETL_KEY_MAP, false, "extra request headers" },
+    { "secret_params", ETL_KEY_SEQ, false,
+      "names of secret query parameters, replacing the defaults (token, key, sig, ...)" },
     { 0 }
 };
 
@@ -114,6 +128,7 @@ fetch_destroy(struct etl_stage *st)
         free(c->headers[i]);
     }
     free(c->headers);
+    free(c->secret);
     free(c);
     st->ctx = NULL;
 }
@@ -156,10 +171,12 @@ static int
 fetch_tmpl_parse(struct fetch_ctx *c, struct fetch_tmpl *t, struct etl_err *err)
 {
     const char *p = t->text;
+    char shown[sizeof(err->msg)];
 
+    etl_url_redact_names(t->text, c->secret, shown, sizeof(shown));
     if (strncasecmp(p, "http://", 7) != 0 && strncasecmp(p, "https://", 8) != 0) {
         return etl_node_fail(t->node, err, ETL_E_CONFIG,
-                             "URL \"%s\" must start with http:// or https://", p);
+                             "URL \"%s\" must start with http:// or https://", shown);
     }
     while ((p = strchr(p, '{')) != NULL) {
         const char *name = p + 1, *q = name;
@@ -171,7 +188,7 @@ fetch_tmpl_parse(struct fetch_ctx *c, struct fetch_tmpl *t, struct etl_err *err)
         if (q == name || *q != '}') {
             return etl_node_fail(t->node, err, ETL_E_CONFIG,
                                  "invalid placeholder at \"%.20s\" in URL template \"%s\"",
-                                 p, t->text);
+                                 p, shown);
         }
         if ((size_t)(q - name) == 4 && strncmp(name, "year", 4) == 0) {
             t->uses_year = true;
@@ -181,7 +198,7 @@ fetch_tmpl_parse(struct fetch_ctx *c, struct fetch_tmpl *t, struct etl_err *err)
             fetch_known_names(c, known, sizeof(known));
             etl_node_fail(t->node, err, ETL_E_CONFIG,
                           "unknown placeholder {%.*s} in URL template \"%s\"",
-                          (int)(q - name), name, t->text);
+                          (int)(q - name), name, shown);
             etl_err_hint(err, "placeholders: %s (define others under \"vars\")", known);
             return -1;
         } else {
@@ -396,6 +413,39 @@ fetch_conf_headers(struct fetch_ctx *c, const struct etl_node *h, struct etl_err
     return 0;
 }
 
+/*
+ * secret_params: [name, ...] -- replaces the default names (an empty list
+ * leaves only userinfo redacted).  Names are compared decoded and in any
+ * case, so they must be non-empty and free of '=', '&', ';', '?' and '#'.
+ */
+static int
+fetch_conf_secret(struct fetch_ctx *c, const struct etl_node *names, struct etl_err *err)
+{
+    if (names == NULL) {
+        return 0;
+    }
+    if (names->type != ETL_NODE_SEQ) {
+        return etl_node_fail(names, err, ETL_E_CONFIG,
+                             "\"secret_params\" must be a list of parameter names");
+    }
+    c->secret = calloc(names->n + 1, sizeof(*c->secret));
+    if (c->secret == NULL) {
+        return etl_err_nomem(err);
+    }
+    for (size_t i = 0; i < names->n; i++) {
+        const struct etl_node *v = names->items[i];
+
+        if (v->type != ETL_NODE_SCALAR || v->str[0] == '\0' ||
+            strpbrk(v->str, "=&;?#") != NULL || strlen(v->str) > ETL_URL_PARAM_MAX) {
+            return etl_node_fail(v, err, ETL_E_CONFIG,
+                                 "invalid secret parameter name (no '=', '&', ';', "
+                                 "'?', '#'; at most %d bytes)", ETL_URL_PARAM_MAX);
+        }
+        c->secret[i] = v->str;
+    }
+    return 0;
+}
+
 /* urls: one template or a list of them. */
 static int
 fetch_conf_urls(struct fetch_ctx *c, const struct etl_node *urls, struct etl_err *err)
@@ -453,7 +503,8 @@ fetch_configure(struct etl_stage *st, const struct etl_node *node, struct etl_er
     if (urls == NULL) {
         return etl_node_fail(node, err, ETL_E_CONFIG, "stage has no \"urls\"");
     }
-    if (fetch_conf_vars(c, etl_node_get(node, "vars"), err) < 0 ||
+    if (fetch_conf_secret(c, etl_node_get(node, "secret_params"), err) < 0 ||
+        fetch_conf_vars(c, etl_node_get(node, "vars"), err) < 0 ||
         fetch_conf_years(c, etl_node_get(node, "years"), err) < 0 ||
         fetch_conf_headers(c, etl_node_get(node, "headers"), err) < 0 ||
         fetch_conf_urls(c, urls, err) < 0 ||
@@ -509,6 +560,7 @@ fetch_urls_free(struct fetch_url *u, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(u[i].url);
+        free(u[i].shown);
     }
     free(u);
 }
@@ -520,6 +572,7 @@ fetch_emit(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *
 {
     struct etl_buf b;
     const char *p = t->text;
+    char *shown;
 
     etl_buf_init(&b, FETCH_URL_MAX);
     while (*p != '\0') {
@@ -561,11 +614,30 @@ fetch_emit(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *
             return 0;                   /* same URL twice: fetch it once */
         }
     }
+    shown = etl_url_redact_dup(b.data, c->secret);
+    if (shown == NULL) {
+        etl_buf_free(&b);
+        return etl_err_nomem(err);
+    }
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp((*urls)[i].shown, shown) == 0) {
+            /* one source in the ledger for two URLs: their validators would mix */
+            etl_node_fail(t->node, err, ETL_E_CONFIG,
+                          "two URLs differ only in secret values, both shown as \"%s\"",
+                          shown);
+            etl_err_hint(err, "a parameter that tells sources apart is no secret: list "
+                              "the secret ones under \"secret_params\"");
+            free(shown);
+            etl_buf_free(&b);
+            return -1;
+        }
+    }
     if (*n == *cap) {
         size_t ncap = *cap > 0 ? *cap * 2 : 16;
         struct fetch_url *nu;
 
         if (ncap > FETCH_URLS_MAX) {
+            free(shown);
             etl_buf_free(&b);
             return etl_node_fail(t->node, err, ETL_E_CONFIG,
                                  "the URL templates expand to more than %d URLs",
@@ -573,6 +645,7 @@ fetch_emit(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *
         }
         nu = realloc(*urls, ncap * sizeof(*nu));
         if (nu == NULL) {
+            free(shown);
             etl_buf_free(&b);
             return etl_err_nomem(err);
         }
@@ -580,6 +653,7 @@ fetch_emit(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *
         *cap = ncap;
     }
     (*urls)[*n].url = etl_buf_take(&b);
+    (*urls)[*n].shown = shown;
     (*urls)[*n].year = t->uses_year ? year : 0;
     (*n)++;
     return 0;
@@ -618,8 +692,11 @@ fetch_expand(const struct fetch_ctx *c, int run_year, struct fetch_url **out, si
         bool more = true;
 
         if (t->uses_year && nyears == 0) {
+            char shown[sizeof(err->msg)];
+
+            etl_url_redact_names(t->text, c->secret, shown, sizeof(shown));
             etl_node_fail(t->node, err, ETL_E_CONFIG,
-                          "URL template \"%s\" uses {year} but no year is given", t->text);
+                          "URL template \"%s\" uses {year} but no year is given", shown);
             etl_err_hint(err, "list \"years\" in the stage or run with --year");
             goto fail;
         }
@@ -675,8 +752,8 @@ fetch_offline(struct etl_stage *st, struct etl_run *run, const struct fetch_url 
               const char *prefix, struct etl_err *err)
 {
     for (size_t i = 0; i < n; i++) {
-        const struct etl_ledger_source *p = etl_ledger_sources_find(prev, urls[i].url);
-        struct etl_file *f = etl_run_add_file(run, urls[i].url, err);
+        const struct etl_ledger_source *p = etl_ledger_sources_find(prev, urls[i].shown);
+        struct etl_file *f = etl_run_add_file(run, urls[i].shown, err);
         struct stat sb;
 
         if (f == NULL) {
@@ -686,7 +763,7 @@ fetch_offline(struct etl_stage *st, struct etl_run *run, const struct fetch_url 
         f->from = st;
         if (p == NULL || p->sha256 == NULL) {
             f->status = ETL_FILE_FAILED;
-            etl_err_set(&f->err, ETL_E_IO, "%s: not in the spool", urls[i].url);
+            etl_err_set(&f->err, ETL_E_IO, "%s: not in the spool", f->url);
             etl_err_detail(&f->err, "the ledger has no download of it");
         } else if ((f->spool_path = etl_spool_path(spool_dir, p->sha256)) == NULL ||
                    !dup_opt(&f->etag, p->etag) ||
@@ -694,7 +771,7 @@ fetch_offline(struct etl_stage *st, struct etl_run *run, const struct fetch_url 
             return etl_err_nomem(err);
         } else if (stat(f->spool_path, &sb) < 0) {
             f->status = ETL_FILE_FAILED;
-            etl_err_set(&f->err, ETL_E_IO, "%s: not in the spool", urls[i].url);
+            etl_err_set(&f->err, ETL_E_IO, "%s: not in the spool", f->url);
             etl_err_detail(&f->err, "spool file \"%s\" is missing", f->spool_path);
             free(f->spool_path);
             f->spool_path = NULL;
@@ -804,10 +881,11 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
     for (size_t i = 0; i < n; i++) {
         /* forced (a backfill): no conditional GET, whatever the ledger knows */
         const struct etl_ledger_source *p =
-            run->force ? NULL : etl_ledger_sources_find(&prev, urls[i].url);
+            run->force ? NULL : etl_ledger_sources_find(&prev, urls[i].shown);
 
         etl_http_req_init(&reqs[i], urls[i].url, p != NULL ? p->etag : NULL,
                           p != NULL ? p->last_modified : NULL);
+        reqs[i].shown = urls[i].shown;
     }
     opts = c->http;
     opts.spool_dir = spool_dir;
@@ -818,7 +896,7 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        struct etl_file *f = etl_run_add_file(run, urls[i].url, err);
+        struct etl_file *f = etl_run_add_file(run, urls[i].shown, err);
 
         if (f == NULL) {
             goto out;
@@ -826,7 +904,7 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
         f->year = urls[i].year;
         f->from = st;
         if (fetch_file_fill(f, &reqs[i],
-                            run->force ? NULL : etl_ledger_sources_find(&prev, urls[i].url),
+                            run->force ? NULL : etl_ledger_sources_find(&prev, urls[i].shown),
                             spool_dir, prefix, err) < 0) {
             goto out;
         }

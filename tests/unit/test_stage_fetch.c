@@ -2,8 +2,10 @@
  * test_stage_fetch.c
  *    Unit tests of the http_fetch stage (stages/fetch.c): configure() errors
  *    with their file:line:col, URL template expansion (vars, years, ranges,
- *    --year), offline mode without a ledger, and a run against the loopback
- *    server tests/lib/httpd.py (fork/exec on 127.0.0.1, stopped by PID).
+ *    --year), credentials in URLs (redacted in the files' URLs and errors,
+ *    sent to the server), offline mode without a ledger, and a run against
+ *    the loopback server tests/lib/httpd.py (fork/exec on 127.0.0.1, stopped
+ *    by PID).
  *    The run, pipeline and config are built by hand with db = NULL.
  */
 #include <stdarg.h>
@@ -248,6 +250,22 @@ test_config_errors(void **state)
                         "header \"X-A\" must not contain a line break", "p.yaml:3:8");
     expect_config_error("urls: http://h/a\nheaders:\n  X-A: [a]\n",
                         "header \"X-A\" must be a string", "p.yaml:3:8");
+    /* secret_params */
+    expect_config_error("urls: http://h/a\nsecret_params: token\n",
+                        "\"secret_params\" must be a list of parameter names", "p.yaml:2:16");
+    expect_config_error("urls: http://h/a\nsecret_params: [token, \"a=b\"]\n",
+                        "invalid secret parameter name (no '=', '&', ';', '?', '#'; "
+                        "at most 64 bytes)", "p.yaml:2:24");
+    expect_config_error("urls: http://h/a\nsecret_params: [\"\"]\n",
+                        "invalid secret parameter name (no '=', '&', ';', '?', '#'; "
+                        "at most 64 bytes)", "p.yaml:2:17");
+    /* a template in an error is shown redacted */
+    expect_config_error("urls: ftp://u:pw@h/a.csv?token=t&y=1\n",
+                        "URL \"ftp://***@h/a.csv?token=***&y=1\" must start with http:// or "
+                        "https://", "p.yaml:1:7");
+    expect_config_error("urls: http://h/{p}.csv?sig=s\nsecret_params: [sig]\n",
+                        "unknown placeholder {p} in URL template \"http://h/{p}.csv?sig=***\"",
+                        "p.yaml:1:7");
 }
 
 /* ---- expansion (offline, no ledger: each file fails, in order) ---- */
@@ -360,6 +378,56 @@ test_expand_encoding(void **state)
     fx_free(&fx);
 }
 
+/* Credentials in URLs: the files' URLs, errors and ledger keys are redacted. */
+static void
+test_expand_secrets(void **state)
+{
+    struct fx fx;
+
+    (void)state;
+    run_offline(&fx,
+                "urls: http://user:pw@h/{p}.csv?token=s3cr3t&x=1&Key=k\n"
+                "vars:\n  p: [a, b]\n", 0);
+    assert_int_equal(fx.run.nfiles, 2);
+    assert_string_equal(fx.run.files[0].url, "http://***@h/a.csv?token=***&x=1&Key=***");
+    assert_string_equal(fx.run.files[1].url, "http://***@h/b.csv?token=***&x=1&Key=***");
+    assert_string_equal(fx.run.files[1].err.msg,
+                        "http://***@h/b.csv?token=***&x=1&Key=***: not in the spool");
+    fx_free(&fx);
+
+    /* the stage's names replace the defaults */
+    run_offline(&fx,
+                "urls: http://h/{k}.csv?key={k}&client_secret=c&token=t\n"
+                "vars:\n  k: [gdp, cpi]\n"
+                "secret_params: [client_secret]\n", 0);
+    assert_int_equal(fx.run.nfiles, 2);
+    assert_string_equal(fx.run.files[0].url, "http://h/gdp.csv?key=gdp&client_secret=***&token=t");
+    assert_string_equal(fx.run.files[1].url, "http://h/cpi.csv?key=cpi&client_secret=***&token=t");
+    fx_free(&fx);
+
+    /* two URLs the redaction makes one: an error, not one source for both */
+    assert_int_equal(fx_init(&fx, "urls: http://h/x.csv?key={k}\nvars:\n  k: [gdp, cpi]\n"),
+                     0);
+    fx.run.offline = true;
+    assert_int_equal(etl_stage_http_fetch.run(&fx.st, &fx.run, &fx.err), -1);
+    assert_int_equal(fx.err.code, ETL_E_CONFIG);
+    assert_string_equal(fx.err.msg, "two URLs differ only in secret values, both shown as "
+                                    "\"http://h/x.csv?key=***\"");
+    assert_string_equal(fx.err.where, "p.yaml:1:7");
+    assert_string_equal(fx.err.hint, "a parameter that tells sources apart is no secret: "
+                                     "list the secret ones under \"secret_params\"");
+    assert_int_equal(fx.run.nfiles, 0);
+    fx_free(&fx);
+
+    /* the template in the {year} error too */
+    assert_int_equal(fx_init(&fx, "urls: http://u:p@h/{year}.csv?token=t\n"), 0);
+    fx.run.offline = true;
+    assert_int_equal(etl_stage_http_fetch.run(&fx.st, &fx.run, &fx.err), -1);
+    assert_string_equal(fx.err.msg, "URL template \"http://***@h/{year}.csv?token=***\" uses "
+                                    "{year} but no year is given");
+    fx_free(&fx);
+}
+
 /* ---- runs against the server ---- */
 
 static void
@@ -435,6 +503,47 @@ test_run_spool_unwritable(void **state)
     assert_string_equal(fx.err.msg, expect);
     assert_int_equal(fx.run.nfiles, 0);
     fx_free(&fx);
+}
+
+/*
+ * Credentials reach the server (basic auth from userinfo, the token in the
+ * query) and nothing else: the files' URLs and errors are redacted.
+ */
+static void
+test_run_secrets(void **state)
+{
+    struct fx fx;
+    char yaml[512], expect[400], line[1024];
+    FILE *log;
+    int seen = 0;
+
+    (void)state;
+    snprintf(yaml, sizeof(yaml),
+             "urls:\n"
+             "  - http://user:pw@127.0.0.1:%d/sec.csv?token=s3cr3t&y=1\n"
+             "  - http://127.0.0.1:%d/nosuch.csv?api_key=s3cr3t\n", srv.port, srv.port);
+    snprintf(expect, sizeof(expect), "%s/sec.csv", srv.root);
+    write_file(expect, "abc");
+    assert_int_equal(fx_init(&fx, yaml), 0);
+    assert_int_equal(etl_stage_http_fetch.run(&fx.st, &fx.run, &fx.err), 0);
+    assert_int_equal(fx.run.nfiles, 2);
+    snprintf(expect, sizeof(expect), "http://***@127.0.0.1:%d/sec.csv?token=***&y=1", srv.port);
+    assert_string_equal(fx.run.files[0].url, expect);
+    assert_int_equal(fx.run.files[0].status, ETL_FILE_PENDING);
+    assert_string_equal(fx.run.files[0].sha256, SHA_ABC);
+    snprintf(expect, sizeof(expect), "GET http://127.0.0.1:%d/nosuch.csv?api_key=***: HTTP 404 "
+             "Not Found", srv.port);
+    assert_string_equal(fx.run.files[1].err.msg, expect);
+    fx_free(&fx);
+    /* the server was asked with the token */
+    usleep(200000);
+    log = fopen(srv.log, "r");
+    assert_non_null(log);
+    while (fgets(line, sizeof(line), log) != NULL) {
+        seen += strstr(line, "\"path\": \"/sec.csv?token=s3cr3t&y=1\"") != NULL;
+    }
+    fclose(log);
+    assert_int_equal(seen, 1);
 }
 
 /* A run whose ledger connection is broken: the stage stops, naming the ledger. */
@@ -612,7 +721,9 @@ main(void)
         cmocka_unit_test(test_expand_range_and_override),
         cmocka_unit_test(test_expand_no_year),
         cmocka_unit_test(test_expand_encoding),
+        cmocka_unit_test(test_expand_secrets),
         cmocka_unit_test(test_run_online),
+        cmocka_unit_test(test_run_secrets),
         cmocka_unit_test(test_run_spool_unwritable),
         cmocka_unit_test(test_ledger_query_fails),
         cmocka_unit_test(test_ledger),
