@@ -45,6 +45,40 @@ etl_pg_close(struct pg_conn *db)
     free(db);
 }
 
+/*
+ * err->detail from a failed result's parts, each one separated:
+ * "SQLSTATE 57014, <detail>; context: COPY reconcile, line 2".  The
+ * context's lines (innermost first, as the server stacks them) are joined
+ * with "; ".  Any part may be NULL.  Truncated to fit err->detail.
+ */
+static void
+pg_fail_detail(struct etl_err *err, const char *state, const char *detail, const char *context)
+{
+    char out[sizeof(err->detail)] = "";
+
+    if (state != NULL) {
+        etl_strlcat(out, "SQLSTATE ", sizeof(out));
+        etl_strlcat(out, state, sizeof(out));
+    }
+    if (detail != NULL) {
+        etl_strlcat(out, out[0] != '\0' ? ", " : "", sizeof(out));
+        etl_strlcat(out, detail, sizeof(out));
+    }
+    if (context != NULL && context[0] != '\0') {
+        etl_strlcat(out, out[0] != '\0' ? "; context: " : "context: ", sizeof(out));
+        for (const char *p = context; *p != '\0'; p++) {
+            char c[2] = { *p, '\0' };
+
+            if (*p != '\n') {
+                etl_strlcat(out, c, sizeof(out));
+            } else if (p[1] != '\0') {
+                etl_strlcat(out, "; ", sizeof(out));
+            }
+        }
+    }
+    etl_err_detail(err, "%s", out);
+}
+
 int
 etl_pg_fail(struct pg_conn *db, PGresult *res, const char *what, struct etl_err *err)
 {
@@ -65,10 +99,7 @@ etl_pg_fail(struct pg_conn *db, PGresult *res, const char *what, struct etl_err 
         etl_strlcpy(err->sqlstate, state, sizeof(err->sqlstate));
     }
     if (detail != NULL || state != NULL || context != NULL) {
-        etl_err_detail(err, "%s%s%s%s%s", state != NULL ? "SQLSTATE " : "",
-                       state != NULL ? state : "", detail != NULL ? ", " : "",
-                       detail != NULL ? detail : "",
-                       context != NULL ? context : "");
+        pg_fail_detail(err, state, detail, context);
     }
     /* class 08: connection exception; 40: transaction rollback (deadlock, serialization) */
     if (PQstatus(db->conn) != CONNECTION_OK ||

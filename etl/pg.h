@@ -53,7 +53,8 @@ int etl_pg_copy_end(struct pg_conn *db, const char *abort_msg, struct etl_err *e
 
 /*
  * Fill 'err' from a failed result (or the connection's message when res is
- * NULL): message, detail "SQLSTATE xxxxx, ...", err->sqlstate, retryable
+ * NULL): message, detail "SQLSTATE xxxxx, <detail>; context: <context>"
+ * (the parts present), err->sqlstate, retryable
  * for a lost connection or a transaction rollback.  Nothing when 'err' is
  * already set (the first error wins).  Returns -1.
  */
