@@ -158,6 +158,26 @@ run_open(struct etl_run *run, struct etl_err *err)
                                err);
 }
 
+/*
+ * A file that failed before its load (the fetch refused it: 404, network,
+ * not in the spool): one ERR line with the URL and the reason, as a failed
+ * load gets in worker.c.  The stage's own WARNING said what happened; this
+ * says the file is lost to the run.
+ */
+static void
+run_log_failed(const struct etl_run *run, const struct etl_stage *st, const struct etl_file *f)
+{
+    char msg[1024];
+
+    etl_err_format(&f->err, msg, sizeof(msg));
+    if (f->url != NULL && strstr(msg, f->url) == NULL) {
+        etl_log(ETL_LOG_ERR, "[%s/%s] %s failed: %s", run->pipeline->name, st->name, f->url,
+                msg);
+    } else {
+        etl_log(ETL_LOG_ERR, "[%s/%s] file failed: %s", run->pipeline->name, st->name, msg);
+    }
+}
+
 /* Register what fetch stage 'st' produced: tasks to load, ledger rows for the rest. */
 static int
 run_register(struct etl_run *run, const struct etl_stage *st, size_t first,
@@ -179,6 +199,9 @@ run_register(struct etl_run *run, const struct etl_stage *st, size_t first,
             if (etl_ledger_file_record(run->db, run->id, run->pipeline->name, f, NULL,
                                        err) < 0) {
                 return -1;
+            }
+            if (f->status == ETL_FILE_FAILED) {
+                run_log_failed(run, st, f);
             }
             if (run->backfill && f->status == ETL_FILE_FAILED && missing == NULL) {
                 missing = f;
@@ -450,6 +473,25 @@ run_stages(struct etl_run *run, long workers, struct etl_err *err)
     return run_workers(run, workers, err);
 }
 
+/*
+ * The run's one summary line: NOTICE when every file was loaded or left
+ * unchanged (rejected rows included), ERR when the run ended partial or
+ * failed, with 'why' (the error, or the stop) when not empty: a failed
+ * night leaves an error-priority line in the journal, not only warnings.
+ */
+static void
+run_log_summary(const struct etl_run *run, const struct etl_run_summary *sum, const char *why)
+{
+    bool bad = sum->status == ETL_RUN_PARTIAL || sum->status == ETL_RUN_FAILED;
+
+    etl_log(bad ? ETL_LOG_ERR : ETL_LOG_NOTICE,
+            "[%s] run %" PRId64 " %s: %zu files (%zu loaded, %zu unchanged, %zu failed), "
+            "%" PRId64 " rows loaded, %" PRId64 " rejected, %.2f s%s%s", run->pipeline->name,
+            run->id, etl_run_status_names[sum->status], sum->files_total, sum->files_loaded,
+            sum->files_unchanged, sum->files_failed, sum->rows_loaded, sum->rows_rejected,
+            sum->seconds, why[0] != '\0' ? ": " : "", why);
+}
+
 /* Run a pipeline once; see runner.h. */
 int
 etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
@@ -459,7 +501,7 @@ etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
     struct etl_err stage_err;
     char msg[1024] = "";
     double t0 = now_seconds();
-    bool failed = false;
+    bool failed = false, told = false;
     char year_text[16];
     int rc = -1;
 
@@ -496,8 +538,8 @@ etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
         run.progress(&run.counts, run.progress_arg);
     }
     if (failed) {
+        /* logged with the summary below, or at 'out' if that is not reached */
         etl_err_format(&stage_err, msg, sizeof(msg));
-        etl_log(ETL_LOG_ERR, "[%s] run %" PRId64 " failed: %s", p->name, run.id, msg);
         if (run.backfill) {
             struct etl_err ignore;
 
@@ -517,14 +559,13 @@ etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
     if (run_close(&run, sum, msg[0] != '\0' ? msg : NULL, err) < 0) {
         goto out;
     }
-    etl_log(ETL_LOG_NOTICE,
-            "[%s] run %" PRId64 " %s: %zu files (%zu loaded, %zu unchanged, %zu failed), "
-            "%" PRId64 " rows loaded, %" PRId64 " rejected, %.2f s", p->name, run.id,
-            etl_run_status_names[sum->status], sum->files_total, sum->files_loaded,
-            sum->files_unchanged, sum->files_failed, sum->rows_loaded, sum->rows_rejected,
-            sum->seconds);
+    run_log_summary(&run, sum, msg);
+    told = true;
     rc = 0;
 out:
+    if (failed && !told) {
+        etl_log(ETL_LOG_ERR, "[%s] run %" PRId64 " failed: %s", p->name, run.id, msg);
+    }
     etl_pg_close(run.db);     /* closing the session releases the advisory lock */
     run_free(&run);
     return rc;
