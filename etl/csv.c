@@ -42,6 +42,7 @@ struct etl_csv {
     bool in_record;             /* bytes of a record are pending */
     bool skip_lf;               /* a CR ended the last record */
     bool q_cr;                  /* inside quotes, the last byte was CR */
+    bool q_nl;                  /* inside quotes, the last byte was CR or LF */
     unsigned long line;         /* physical line of the next byte */
     unsigned long rec_line;     /* where the current record started */
     unsigned long quote_line;   /* where the current quoted field started */
@@ -56,8 +57,9 @@ struct etl_csv {
     size_t fcap, nfields;
     bool frozen;                /* stop storing fields (too long, too many) */
     bool toolong;
+    bool bad_toolong;           /* 'bad' is the over-long reason: its span is added */
     bool is_bad;
-    char bad[160];
+    char bad[224];
 
     char *sbuf;                 /* ETL_CSV_SNIFF_BYTES, while sniffing */
     size_t sn;
@@ -131,6 +133,7 @@ record_reset(struct etl_csv *c)
     c->nfields = 0;
     c->frozen = false;
     c->toolong = false;
+    c->bad_toolong = false;
     c->is_bad = false;
     c->bad[0] = '\0';
     c->st = CS_START;
@@ -206,7 +209,58 @@ set_toolong(struct etl_csv *c)
     if (!c->toolong) {
         c->toolong = true;
         c->frozen = true;
+        c->bad_toolong = !c->is_bad;
         set_bad(c, "record longer than %zu bytes", c->max);
+    }
+}
+
+/* "1 line", "2 lines". */
+static const char *
+lines_word(unsigned long n)
+{
+    return n == 1 ? "line" : "lines";
+}
+
+/*
+ * The record ends on physical line 'last' (a line end outside quotes, or
+ * the end of the text outside a quoted field): an over-long record that
+ * swallowed lines says which.
+ */
+static void
+span_toolong(struct etl_csv *c, unsigned long last)
+{
+    if (c->bad_toolong && last > c->rec_line) {
+        snprintf(c->bad, sizeof(c->bad),
+                 "record longer than %zu bytes starting at line %lu runs to line %lu, "
+                 "%lu lines", c->max, c->rec_line, last, last - c->rec_line + 1);
+    }
+}
+
+/*
+ * The text ends inside a quoted field: the record is bad for that, and,
+ * when it swallowed lines, says how many physical lines it spans (the last
+ * line end, inside the quotes, starts no line of its own).
+ */
+static void
+span_unterminated(struct etl_csv *c)
+{
+    unsigned long last = c->q_nl && c->line > c->quote_line ? c->line - 1 : c->line;
+    unsigned long nrec = last - c->rec_line + 1, nq = last - c->quote_line + 1;
+
+    if (nrec == 1) {
+        set_bad(c, "unterminated quoted field starting at line %lu", c->quote_line);
+    } else if (c->bad_toolong) {
+        snprintf(c->bad, sizeof(c->bad),
+                 "record longer than %zu bytes starting at line %lu runs to the end of "
+                 "the file, %lu %s, in an unterminated quoted field starting at line %lu",
+                 c->max, c->rec_line, nrec, lines_word(nrec), c->quote_line);
+    } else if (c->rec_line == c->quote_line) {
+        set_bad(c, "unterminated quoted field starting at line %lu runs to the end of the "
+                   "file, %lu %s", c->quote_line, nq, lines_word(nq));
+    } else {
+        set_bad(c, "unterminated quoted field starting at line %lu runs to the end of the "
+                   "file, %lu %s; the record starts at line %lu, %lu lines",
+                c->quote_line, nq, lines_word(nq), c->rec_line, nrec);
     }
 }
 
@@ -382,6 +436,7 @@ record_end(struct etl_csv *c, struct etl_err *err)
 static int
 line_end(struct etl_csv *c, const char *seg, const char *q, struct etl_err *err)
 {
+    span_toolong(c, c->line);
     if (raw_add(c, seg, (size_t)(q - seg), err) < 0 || record_end(c, err) < 0) {
         return -1;
     }
@@ -418,6 +473,7 @@ step_start(struct etl_csv *c, const char *q, struct etl_err *err)
         c->st = CS_QUOTED;
         c->quote_line = c->line;
         c->q_cr = false;
+        c->q_nl = false;
         return q + 1;
     }
     c->st = CS_UNQUOTED;
@@ -487,6 +543,7 @@ step_quoted(struct etl_csv *c, const char *q, const char *end, struct etl_err *e
             return NULL;
         }
         c->q_cr = false;
+        c->q_nl = false;
         q = r;
         if (q == end) {
             return q;
@@ -504,6 +561,7 @@ step_quoted(struct etl_csv *c, const char *q, const char *end, struct etl_err *e
         }
     }
     c->q_cr = ch == '\r';
+    c->q_nl = ch != '"';
     return q + 1;
 }
 
@@ -603,6 +661,9 @@ sniff_sdmx(const struct etl_csv *c)
     static const char *const heads[2] = {"structure", "dataflow"};
     size_t i = 0, k;
 
+    if (c->sn == 0) {
+        return 0;               /* an empty file: sbuf may not exist yet */
+    }
     while ((k = etl_text_blank(c->sbuf + i, c->sbuf + c->sn)) > 0) {
         i += k;
     }
@@ -748,7 +809,9 @@ etl_csv_finish(struct etl_csv *c, struct etl_err *err)
         return 0;
     }
     if (c->st == CS_QUOTED) {
-        set_bad(c, "unterminated quoted field starting at line %lu", c->quote_line);
+        span_unterminated(c);
+    } else {
+        span_toolong(c, c->line);
     }
     return record_end(c, err);
 }

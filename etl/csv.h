@@ -20,6 +20,11 @@
  *        (stages/parse.c skips records whose fields are all blank);
  *      - no record is made of the nothing after a final line end.
  *
+ *    A record is not a physical line: a quoted field may hold line ends, so
+ *    one record may span several lines (and an unbalanced quote swallows
+ *    every line after it into one).  What the loader counts as rows_in is
+ *    records, never physical lines; a record's 'line' is where it starts.
+ *
  *    Malformed input never fails the file here: the record is reported with
  *    'bad' set to the reason, and tokenizing goes on, so that the caller can
  *    reject that one row:
@@ -28,11 +33,19 @@
  *      - "unexpected character after closing quote at line L, column C"
  *        (the rest of the field is read as unquoted text);
  *      - "unterminated quoted field starting at line L" (at end of input:
- *        the record is everything from its start to the end);
+ *        the record is everything from its start to the end); when that
+ *        swallowed lines, "... starting at line L runs to the end of the
+ *        file, N lines" (N physical lines, from L to the last with text;
+ *        "; the record starts at line R, M lines" added when an earlier
+ *        field of the record began on an earlier line);
  *      - "record longer than N bytes" (the raw text is cut to N bytes at a
  *        character boundary, fields after the cut are dropped; the record
  *        still ends at the next line end outside quotes, so one unbalanced
- *        quote can swallow the rest of the file into this one record);
+ *        quote can swallow the rest of the file into this one record); when
+ *        it spans several physical lines, "record longer than N bytes
+ *        starting at line L runs to line E, K lines", or, ended by the end
+ *        of the text inside quotes, "... runs to the end of the file, K
+ *        lines, in an unterminated quoted field starting at line Q";
  *      - "more than 4096 fields" (fields past the limit are dropped).
  *    Columns count characters, from 1.  The first reason found wins.
  *

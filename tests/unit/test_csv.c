@@ -360,16 +360,38 @@ static void
 test_unterminated(void **state)
 {
     (void)state;
-    /* at end of input the open field takes everything to the end */
+    /* at end of input the open field takes everything to the end: one
+     * record, however many physical lines it swallowed, and it says how many */
     check("a,b\n\"c,d\ne\n", ',', 0,
           "1|a,b|[a][b]|\n"
-          "2|\"c,d\\ne\\n|[c,d\\ne\\n]|unterminated quoted field starting at line 2\n");
+          "2|\"c,d\\ne\\n|[c,d\\ne\\n]|unterminated quoted field starting at line 2 runs "
+          "to the end of the file, 2 lines\n");
+    /* a record of one line swallowed nothing: no span */
     check("a,\"b", ',', 0,
           "1|a,\"b|[a][b]|unterminated quoted field starting at line 1\n");
     check("x\n\n1,\"", ',', 0,
           "1|x|[x]|\n"
           "2||[]|\n"
           "3|1,\"|[1][]|unterminated quoted field starting at line 3\n");
+    check("1,\"a\n", ',', 0,
+          "1|1,\"a\\n|[1][a\\n]|unterminated quoted field starting at line 1\n");
+    /* two data lines, one record: rows_in counts records */
+    check("h,v\n1,\"open\n2,b\n", ',', 0,
+          "1|h,v|[h][v]|\n"
+          "2|1,\"open\\n2,b\\n|[1][open\\n2,b\\n]|unterminated quoted field starting at "
+          "line 2 runs to the end of the file, 2 lines\n");
+    /* CRLF is one line end; no final line end */
+    check("1,\"a\r\nb\r\nc", ',', 0,
+          "1|1,\"a\\r\\nb\\r\\nc|[1][a\\r\\nb\\r\\nc]|unterminated quoted field "
+          "starting at line 1 runs to the end of the file, 3 lines\n");
+    /* the record started lines before the open field */
+    check("\"a\nb\",\"c\nd\n", ',', 0,
+          "1|\"a\\nb\",\"c\\nd\\n|[a\\nb][c\\nd\\n]|unterminated quoted field starting at "
+          "line 2 runs to the end of the file, 2 lines; the record starts at line 1, 3 "
+          "lines\n");
+    check("\"a\nb\",\"c", ',', 0,
+          "1|\"a\\nb\",\"c|[a\\nb][c]|unterminated quoted field starting at line 2 runs to "
+          "the end of the file, 1 line; the record starts at line 1, 2 lines\n");
 }
 
 static void
@@ -405,10 +427,25 @@ test_too_long(void **state)
           "2|,,,,,,,,,,,,,,,,|[][][][][][][][][][][][][][][][][]|"
           "record longer than 16 bytes\n"
           "3|q|[q]|\n");
-    /* a long quoted field spanning lines: resync after its closing quote */
+    /* a long quoted field spanning lines: resync after its closing quote;
+     * the reason says which lines the record swallowed */
     check("\"0123456789\nabcdefghij\nklm\",x\nn\n", ',', 16,
-          "1|\"0123456789\\nabcd||record longer than 16 bytes\n"
+          "1|\"0123456789\\nabcd||record longer than 16 bytes starting at line 1 runs "
+          "to line 3, 3 lines\n"
           "4|n|[n]|\n");
+    check("a\n\"0123456789\nabcdefghij\",x", ',', 16,
+          "1|a|[a]|\n"
+          "2|\"0123456789\\nabcd||record longer than 16 bytes starting at line 2 runs "
+          "to line 3, 2 lines\n");
+    /* ... and when no closing quote comes, that it ran to the end */
+    check("a\n\"0123456789\nabcdefghij\nklm\n", ',', 16,
+          "1|a|[a]|\n"
+          "2|\"0123456789\\nabcd||record longer than 16 bytes starting at line 2 runs "
+          "to the end of the file, 3 lines, in an unterminated quoted field starting at "
+          "line 2\n");
+    /* one line, over-long and open: no span either */
+    check("\"0123456789abcdefXYZ", ',', 16,
+          "1|\"0123456789abcde||record longer than 16 bytes\n");
 }
 
 static void
