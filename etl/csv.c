@@ -214,6 +214,20 @@ set_toolong(struct etl_csv *c)
     }
 }
 
+/*
+ * Before a malformation found at 'pos' bytes into the record: a record
+ * already past the limit there is too long first, whether or not the raw
+ * text has caught up (it is appended per piece of input), so that the
+ * reason does not depend on how the input was cut.
+ */
+static void
+toolong_before(struct etl_csv *c, size_t pos)
+{
+    if (pos > c->max) {
+        set_toolong(c);
+    }
+}
+
 /* "1 line", "2 lines". */
 static const char *
 lines_word(unsigned long n)
@@ -513,6 +527,7 @@ step_unquoted(struct etl_csv *c, const char *q, const char *end, const char **se
         return q + 1;
     }
     if (ch == '"') {
+        toolong_before(c, c->rec_len + (size_t)(q - *seg));
         set_bad(c, "stray quote in unquoted field at line %lu, column %lu",
                 c->line, column_at(c, *seg, q));
         return fld_add(c, q, 1, err) < 0 ? NULL : q + 1;
@@ -601,6 +616,7 @@ step_after(struct etl_csv *c, const char *q, const char **seg, struct etl_err *e
         *seg = q + 1;
         return q + 1;
     }
+    toolong_before(c, c->rec_len + (size_t)(q - *seg));
     set_bad(c, "unexpected character after closing quote at line %lu, column %lu",
             c->line, column_at(c, *seg, q));
     c->st = CS_UNQUOTED;
