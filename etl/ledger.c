@@ -66,6 +66,24 @@ etl_ledger_lock_try(struct pg_conn *db, const char *pipeline, bool *got, struct 
     return 0;
 }
 
+/*
+ * Close the pending tasks of the runs WHERE 'runs' selects (a subquery on
+ * ledger.run with $1 its parameter): each becomes a failed ledger.file row
+ * with error $2 and its task 'failed' pointing at it.
+ */
+#define LEDGER_FAIL_PENDING(runs)                                                         \
+    "WITH f AS (INSERT INTO ledger.file (run_id, source_id, url, spool_path, sha256, "      \
+    "                                    bytes, etag, last_modified, http_status, "       \
+    "                                    status, error) "                                  \
+    "  SELECT t.run_id, s.id, t.url, t.spool_path, t.sha256, t.bytes, t.etag, "            \
+    "         t.last_modified, t.http_status, 'failed', $2 "                                \
+    "  FROM ledger.task t JOIN ledger.run r ON r.id = t.run_id "                            \
+    "  LEFT JOIN ledger.source s ON s.pipeline = r.pipeline AND s.url = t.url "             \
+    "  WHERE t.state = 'pending' AND t.run_id IN (" runs ") "                               \
+    "  RETURNING id, run_id, url) "                                                        \
+    "UPDATE ledger.task t SET state = 'failed', file_id = f.id FROM f "                     \
+    "WHERE t.run_id = f.run_id AND t.url = f.url AND t.state = 'pending'"
+
 /* Close the dead runs, open a new one; see ledger.h. */
 int
 etl_ledger_run_open(struct pg_conn *db, const char *pipeline, const char *kind,
@@ -87,16 +105,22 @@ etl_ledger_run_open(struct pg_conn *db, const char *pipeline, const char *kind,
      * 'running' died (kill -9, lost connection).  Close it and its pending
      * tasks, so that no worker ever loads its old files over newer ones.
      */
-    if (etl_pg_query(db,
-                     "WITH dead AS (UPDATE ledger.run SET status = 'failed', "
-                     "  finished_at = now(), error = 'the process running it ended without "
-                     "finishing it' WHERE pipeline = $1 AND status = 'running' RETURNING id) "
-                     "UPDATE ledger.task SET state = 'failed' "
-                     "WHERE state = 'pending' AND run_id IN (SELECT id FROM dead)",
+    if (etl_pg_exec(db, "BEGIN", err) < 0 ||
+        etl_pg_query(db,
+                     LEDGER_FAIL_PENDING("SELECT id FROM ledger.run WHERE pipeline = $1 "
+                                         "AND status = 'running'"),
+                     2, (const char *[]){ pipeline, "the run ended without loading it: the "
+                                          "process running it died" }, NULL, err) < 0 ||
+        etl_pg_query(db,
+                     "UPDATE ledger.run SET status = 'failed', finished_at = now(), "
+                     "error = 'the process running it ended without finishing it' "
+                     "WHERE pipeline = $1 AND status = 'running'",
                      1, params, NULL, err) < 0 ||
+        etl_pg_exec(db, "COMMIT", err) < 0 ||
         etl_pg_query(db,
                      "INSERT INTO ledger.run (pipeline, kind, params, host, pid) "
                      "VALUES ($1, $2, $3, $4, $5) RETURNING id", 5, params, &res, err) < 0) {
+        rollback(db);
         etl_err_hint(err, "has the schema been created? run: ewc-etl migrate");
         return -1;
     }
@@ -163,13 +187,13 @@ etl_ledger_run_close(struct pg_conn *db, int64_t run_id, const struct etl_ledger
 
 /* Fail the run's pending tasks; see ledger.h. */
 int
-etl_ledger_run_fail_pending(struct pg_conn *db, int64_t run_id, struct etl_err *err)
+etl_ledger_run_fail_pending(struct pg_conn *db, int64_t run_id, const char *error,
+                            struct etl_err *err)
 {
     char b[24];
-    const char *params[1] = { num_param(b, sizeof(b), run_id, true) };
+    const char *params[2] = { num_param(b, sizeof(b), run_id, true), error };
 
-    return etl_pg_query(db, "UPDATE ledger.task SET state = 'failed' "
-                        "WHERE run_id = $1 AND state = 'pending'", 1, params, NULL, err);
+    return etl_pg_query(db, LEDGER_FAIL_PENDING("SELECT $1::bigint"), 2, params, NULL, err);
 }
 
 /* The runs a worker may join; see ledger.h. */

@@ -83,8 +83,14 @@ int etl_ledger_run_close(struct pg_conn *db, int64_t run_id, const struct etl_le
                          const char *status, const char *error,
                          struct etl_err *err) ETL_MUSTCHECK;
 
-/* Mark the run's pending tasks failed (a backfill's year that rolled back). */
-int etl_ledger_run_fail_pending(struct pg_conn *db, int64_t run_id,
+/*
+ * Close the run's pending tasks (the run ends: failed, stopped, or a
+ * backfill's year rolled back): each becomes a failed ledger.file row with
+ * 'error' and its task 'failed', so that every attempt is recorded and no
+ * task outlives its run as pending.  run_open does the same for the
+ * pending tasks of the runs that died.
+ */
+int etl_ledger_run_fail_pending(struct pg_conn *db, int64_t run_id, const char *error,
                                 struct etl_err *err) ETL_MUSTCHECK;
 
 /*

@@ -35,6 +35,12 @@ etl_pg_connect(const char *conninfo, const char *appname, struct etl_err *err)
     return db;
 }
 
+bool
+etl_pg_alive(const struct pg_conn *db)
+{
+    return db != NULL && db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK;
+}
+
 void
 etl_pg_close(struct pg_conn *db)
 {

@@ -29,6 +29,10 @@ struct pg_conn *etl_pg_connect(const char *conninfo, const char *appname,
                                struct etl_err *err) ETL_MUSTCHECK;
 void etl_pg_close(struct pg_conn *db);
 
+/* Whether the connection is still up (false for NULL, or after the server
+ * ended the session). */
+bool etl_pg_alive(const struct pg_conn *db);
+
 /* Run statements without parameters (may be several, separated by ';'). */
 int etl_pg_exec(struct pg_conn *db, const char *sql, struct etl_err *err) ETL_MUSTCHECK;
 

@@ -417,6 +417,51 @@ run_summarize(struct etl_run *run, bool failed, struct etl_run_summary *sum,
     return 0;
 }
 
+/* Seconds (one try each) to reach the server again to close a run. */
+#define RUN_RECONNECT_TRIES 30
+
+/*
+ * The run's loads are over: if its connection died (a PostgreSQL restart,
+ * a terminated backend), connect again to close it; then its tasks still
+ * pending -- a failed or stopped run, a backfill's year rolled back --
+ * become failed file rows, with 'error' or why they were not loaded.
+ * 0, or -1 when the ledger cannot be reached.
+ */
+static int
+run_settle(struct etl_run *run, const char *error, struct etl_err *err)
+{
+    char why[1024];
+
+    struct etl_err probe;
+
+    etl_err_clear(&probe);
+    if (!etl_pg_alive(run->db) || etl_pg_exec(run->db, "SELECT 1", &probe) < 0) {
+        etl_log(ETL_LOG_WARNING, "[%s] run %" PRId64 ": the run's connection was lost; "
+                "connecting again to close the run", run->pipeline->name, run->id);
+        etl_pg_close(run->db);
+        /* a server that restarts takes a moment to accept connections */
+        for (int i = 0; i < RUN_RECONNECT_TRIES; i++) {
+            etl_err_clear(err);
+            if ((run->db = etl_pg_connect(run->conninfo, "ewc-etl", err)) != NULL) {
+                break;
+            }
+            sleep(1);
+        }
+        if (run->db == NULL) {
+            etl_err_context(err, "closing run %" PRId64, run->id);
+            return -1;
+        }
+    }
+    if (error != NULL) {
+        snprintf(why, sizeof(why), "not loaded: the run failed: %s", error);
+    } else {
+        snprintf(why, sizeof(why), "%s", etl_stop_requested
+                 ? "not loaded: the run was stopped by a signal"
+                 : "not loaded: the run ended before it");
+    }
+    return etl_ledger_run_fail_pending(run->db, run->id, why, err);
+}
+
 /* Close the run in the ledger with its summary. */
 static int
 run_close(struct etl_run *run, const struct etl_run_summary *sum, const char *error,
@@ -540,15 +585,9 @@ etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
     if (failed) {
         /* logged with the summary below, or at 'out' if that is not reached */
         etl_err_format(&stage_err, msg, sizeof(msg));
-        if (run.backfill) {
-            struct etl_err ignore;
-
-            /* the year's transaction is gone: so are its tasks' claims */
-            etl_err_clear(&ignore);
-            (void)!etl_ledger_run_fail_pending(run.db, run.id, &ignore);
-        }
     }
-    if (run_summarize(&run, failed, sum, err) < 0) {
+    if (run_settle(&run, failed ? msg : NULL, err) < 0 ||
+        run_summarize(&run, failed, sum, err) < 0) {
         goto out;
     }
     if (etl_stop_requested && !failed && sum->files_loaded + sum->files_unchanged <

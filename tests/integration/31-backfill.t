@@ -194,8 +194,12 @@ like "$ETL_ERR" "a backfill loads all of the year's files or none" \
 is "$(q "select string_agg(url || ' ' || status || ' ' || coalesce(http_status::text, '-'),
                            ',' order by url)
            from ledger.file where run_id = $bf404")" \
-   "$EWC_SOURCE_URL/b-2021.csv failed 404" \
-   "the ledger records b-2021.csv failed (404); a-2021.csv not loaded"
+   "$EWC_SOURCE_URL/a-2021.csv failed 200,$EWC_SOURCE_URL/b-2021.csv failed 404" \
+   "the ledger records b-2021.csv failed (404), and a-2021.csv not loaded with it"
+like "$(q "select error from ledger.file where run_id = $bf404 and url like '%/a-2021.csv'")" \
+   "^not loaded: .*b-2021\.csv" "a-2021.csv's row says why: the year failed on b-2021.csv"
+is "$(q "select count(*) from ledger.task where run_id = $bf404 and state = 'pending'")" "0" \
+   "no task of the backfill is left pending"
 is "$(year_sum 2021)" "$sum2021" \
    "2021's old contents intact (a-2021.csv's new value not loaded alone)"
 is "$(year_ids 2021)" "$ids2021" "2021's rows still the previous backfill's"

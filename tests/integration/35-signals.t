@@ -3,8 +3,10 @@
 # trigger sleeps 60 s on the row whose note is SLEEP-HERE).
 #   A. one SIGTERM: no new file; the file in flight is cancelled after the
 #      10 s grace, so ewc-etl exits after about 10 s (well before the 60 s
-#      sleep); none of the file's rows in the warehouse, its task still
-#      pending, the run partial with the reason; the next run loads it whole
+#      sleep); none of the file's rows in the warehouse, the attempt
+#      recorded as a failed file and its task failed (no task outlives its
+#      run as pending), the run partial with the reason; the next run loads
+#      it whole
 #   B. a second SIGTERM cancels at once: exit within about 2 s of it
 #   C. --workers 2, both processes in a slow file: SIGTERM to the parent
 #      stops the child too; neither file leaves a row behind
@@ -97,10 +99,11 @@ ra=$(run_of "$pa")
 is "$(rows_of "$slow")" "0" "A: none of slow.csv's rows in the warehouse"
 is "$(q "select count(*) from warehouse.observation where note in ('slow', 'SLEEP-HERE')")" \
    "0" "A: not even under another source"
-is "$(q "select count(*) from ledger.file where run_id = $ra and url = '$slow'")" "0" \
-   "A: no ledger.file row of slow.csv in that run"
-is "$(q "select state from ledger.task where run_id = $ra and url = '$slow'")" "pending" \
-   "A: slow.csv's task is still pending"
+is "$(q "select status, rows_loaded, error from ledger.file where run_id = $ra and url = '$slow'")" \
+   "failed|0|not loaded: the run was stopped by a signal" \
+   "A: the attempt at slow.csv is recorded, failed, with why"
+is "$(q "select state, file_id is not null from ledger.task where run_id = $ra and url = '$slow'")" \
+   "failed|t" "A: slow.csv's task is failed, not left pending"
 is "$(q "select status, files_total, files_loaded, files_failed from ledger.run
           where id = $ra")" "partial|2|1|1" "A: the run is recorded partial"
 is "$(q "select error from ledger.run where id = $ra")" \
@@ -137,8 +140,8 @@ is "$(rows_of "$slow2")" "0" "B: none of slow2.csv's rows in the warehouse"
 is "$(q "select count(*) from warehouse.observation where note = 'slow2'
             or (note = 'SLEEP-HERE' and period_start = '2016-01-01')")" \
    "0" "B: not even under another source"
-is "$(q "select state from ledger.task where run_id = $rb and url = '$slow2'")" "pending" \
-   "B: slow2.csv's task is still pending"
+is "$(q "select state from ledger.task where run_id = $rb and url = '$slow2'")" "failed" \
+   "B: slow2.csv's task is failed, not left pending"
 is "$(q "select status, error from ledger.run where id = $rb")" \
    "partial|stopped by a signal before all files were loaded" "B: the run is partial, with the reason"
 bg_sanitizer b
@@ -170,7 +173,9 @@ rc_=$(run_of "$pc")
 is "$(q "select count(*) from warehouse.observation")" "$before" \
    "C: no row of either file in the warehouse"
 is "$(q "select string_agg(state, ',') from ledger.task where run_id = $rc_")" \
-   "pending,pending" "C: both tasks still pending"
+   "failed,failed" "C: both tasks failed, none left pending"
+is "$(q "select count(*) from ledger.file where run_id = $rc_ and status = 'failed'")" "2" \
+   "C: both attempts recorded"
 is "$(q "select status from ledger.run where id = $rc_")" "failed" "C: the run is failed"
 bg_sanitizer c
 trigger_off

@@ -26,10 +26,9 @@
 #   worker  `ewc-etl worker` joins a run --workers 1 of two large files and
 #           is killed -9 in the middle of its file: the run (or the next
 #           run) loads it; the checksum is the fault-free one of both files
-# Known wrong behaviour is marked TODO (see todo below): the run left
-# 'running' by a process that exited 5 after a restart; no ledger.file row
-# for the attempt a terminated backend failed; the tasks of a failed run
-# left 'pending' for good (terminate, sigterm).
+# The ledger after each fault: a process that lost its connection (restart,
+# terminated backend) connects again and closes its own run as failed; the
+# attempt is a failed ledger.file row; no task outlives its run as pending.
 . "$(dirname "$0")/../lib/env.sh"
 . "$TESTS_LIB/proc.sh"
 
@@ -145,20 +144,6 @@ etl run
 is_rc 0 "A loads"
 is "$(obs_sum)" "$sumA" "A's checksum as in ref"
 
-# todo NAME REASON -- CMD...: a test of behaviour known to be wrong today,
-# marked TODO ("not ok N - NAME # TODO REASON" while CMD fails): prove
-# counts it as a failure neither way, an unexpected pass shows as a bonus.
-todo() {
-    local name=${1//#/\\#} reason=$2
-    shift 2
-    [ "${1:-}" = "--" ] && shift
-    TAP_N=$((TAP_N + 1))
-    if "$@"; then
-        echo "ok $TAP_N - $name # TODO $reason"
-    else
-        echo "not ok $TAP_N - $name # TODO $reason"
-    fi
-}
 sig_pending() {     # sig_pending PID SIGNO: the signal awaits delivery
     local m
     for m in $(awk '$1 == "SigPnd:" || $1 == "ShdPnd:" { print $2 }' \
@@ -245,23 +230,17 @@ fault_case() {
     case $name in
     kill9)
         is "$st" "running" "kill9: its run stays 'running' until the next run (README: Crashes)" ;;
-    fast|immediate)
-        todo "$name: the process closed its run before exiting 5 (status '$st')" \
-             "ledger.run stays running after a PostgreSQL restart" -- \
-             test "$st" = failed ;;
-    terminate)
-        is "$st" "failed" "terminate: its run is failed"
-        like "$(q "select error from ledger.run where id = $rid")" \
-             "could not send COPY data|server closed the connection" \
-             "terminate: with the lost connection as the error"
-        todo "terminate: a ledger.file row records the failed attempt" \
-             "no ledger.file row after pg_terminate_backend" -- \
-             test "$(q "select count(*) from ledger.file where run_id = $rid
-                         and url = '$url' and status = 'failed'")" = 1 ;;
+    fast|immediate|terminate)
+        is "$st" "failed" "$name: the process reconnected and closed its own run as failed"
+        is "$(q "select count(*) from ledger.file where run_id = $rid
+                   and url = '$url' and status = 'failed' and error like 'not loaded: %'")" \
+           "1" "$name: a ledger.file row records the failed attempt"
+        is "$(task_states "$rid")" "failed" "$name: its task is failed, not left pending" ;;
     sigterm)
         is "$(q "select status, error from ledger.run where id = $rid")" \
            "failed|stopped by a signal before all files were loaded" \
-           "sigterm: its run is failed, stopped by a signal" ;;
+           "sigterm: its run is failed, stopped by a signal"
+        is "$(task_states "$rid")" "failed" "sigterm: its task is failed, not left pending" ;;
     esac
 
     etl run
@@ -273,15 +252,13 @@ fault_case() {
               where run_id = (select max(id) from ledger.run) and url = '$url'")" \
        "loaded|$NB" "$name: the next run loaded B, $NB rows"
     case $name in
-    kill9|fast|immediate)
+    kill9)
         is "$(q "select status, error from ledger.run where id = $rid")" \
            "failed|the process running it ended without finishing it" \
-           "$name: the next run closed the faulted run as failed"
-        is "$(task_states "$rid")" "failed" "$name: and its task" ;;
-    *)
-        todo "$name: no task of the failed run is left pending ($(task_states "$rid"))" \
-             "ledger.task stays pending after the run failed" -- \
-             eval "[ \"\$(task_states $rid)\" != pending ]" ;;
+           "kill9: the next run closed the faulted run as failed"
+        is "$(task_states "$rid")" "failed" "kill9: and its task"
+        is "$(q "select count(*) from ledger.file where run_id = $rid and status = 'failed'")" \
+           "1" "kill9: and recorded the attempt" ;;
     esac
 
     publish A
