@@ -305,8 +305,18 @@ test_tasks(void **state)
             "(SELECT max(id) FROM ledger.run WHERE pipeline = 'tasks')", "1");
     assert_int_equal(etl_ledger_tasks_wait_held(db, run, &left, &err), 0);
     assert_int_equal(left, 0);
-    assert_int_equal(etl_ledger_run_fail_pending(db, run, &err), 0);
+    assert_int_equal(etl_ledger_run_fail_pending(db, run, "not loaded", &err), 0);
     assert_int_equal(err.code, ETL_E_NONE);
+    /* a task left pending when the run ends: a failed file row says why */
+    f.url = (char *)"http://x/3.csv";
+    assert_int_equal(etl_ledger_task_add(db, run, "fetch", &f, &err), 0);
+    assert_int_equal(etl_ledger_run_fail_pending(db, run, "not loaded: the run failed: x",
+                                                 &err), 0);
+    expect1("SELECT t.state || ':' || f.status || ':' || f.error FROM ledger.task t "
+            "JOIN ledger.file f ON f.id = t.file_id WHERE t.url = 'http://x/3.csv'",
+            "failed:failed:not loaded: the run failed: x");
+    expect1("SELECT count(*) FROM ledger.task WHERE state = 'pending' AND run_id = "
+            "(SELECT max(id) FROM ledger.run WHERE pipeline = 'tasks')", "0");
     etl_pg_close(other);
 }
 
