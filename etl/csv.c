@@ -450,6 +450,7 @@ record_end(struct etl_csv *c, struct etl_err *err)
 static int
 line_end(struct etl_csv *c, const char *seg, const char *q, struct etl_err *err)
 {
+    toolong_before(c, c->rec_len + (size_t)(q - seg));
     span_toolong(c, c->line);
     if (raw_add(c, seg, (size_t)(q - seg), err) < 0 || record_end(c, err) < 0) {
         return -1;
