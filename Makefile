@@ -9,6 +9,8 @@
 #   make valgrind        unit tests under valgrind (leaks are errors)
 #   make demo            private PostgreSQL cluster + sample files, one run
 #   make bench           rows/s and peak RSS on generated files
+#   make fuzz            libFuzzer targets of tests/fuzz/ (clang, ASan + UBSan)
+#                        into build/fuzz/, each run FUZZ_SECONDS (60)
 #   make deps            install the Debian packages the build and tests need
 #   make install         PREFIX=/usr/local SYSCONFDIR=$(PREFIX)/etc DESTDIR=
 #
@@ -60,7 +62,7 @@ BENCH_SRC = $(wildcard tests/bench/*.c)
 
 BIN = $(if $(SANITIZER),$(BUILD)/ewc-etl,ewc-etl)
 
-.PHONY: all check unit integration asan valgrind demo bench deps install clean
+.PHONY: all check unit integration asan valgrind demo bench deps install clean fuzz
 
 all: $(BIN)
 
@@ -124,6 +126,43 @@ bench: $(BIN) $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 deps:
 	$(Q)tests/install-deps
 
+# Fuzzing: the library again, built by clang with the fuzzer's coverage
+# hooks and ASan + UBSan into build/fuzz/, one binary per tests/fuzz/fuzz_*.c.
+# tests/fuzz/run replays tests/fuzz/regress/<target>/ first, then fuzzes
+# each target FUZZ_SECONDS with inputs of at most the FUZZ_TARGETS length.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD = build/fuzz
+FUZZ_SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = $(FINAL_CFLAGS) $(FUZZ_SANFLAGS) -fsanitize=fuzzer-no-link
+FUZZ_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/migrations.o
+FUZZ_TARGETS = num:256 period:256 unit_word:64 yaml:4096 json:8192 csv:8192 \
+	decode:65536 parse_csv:8192
+FUZZ_BIN = $(foreach t,$(FUZZ_TARGETS),$(FUZZ_BUILD)/fuzz_$(firstword $(subst :, ,$(t))))
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/gen/migrations.c: $(MIGRATIONS) sql/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh sql/embed.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(FUZZ_BUILD)/gen/migrations.o: $(FUZZ_BUILD)/gen/migrations.c
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libetl.a: $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libetl.a
+	$(if $(Q),@echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libetl.a \
+		$(LIBS) $(LDFLAGS)
+
+fuzz: $(FUZZ_BIN)
+	$(Q)tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
 # Units get the installed paths; SYSTEMDDIR is where the distribution wants
 # them (PREFIX=/usr puts them in /usr/lib/systemd/system, which Debian reads).
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
@@ -147,3 +186,4 @@ clean:
 	rm -rf build build-asan ewc-etl
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/etl/main.d $(BUILD)/tests/support.d
+-include $(wildcard $(FUZZ_BUILD)/*/*.d $(FUZZ_BUILD)/*/*/*.d)
