@@ -430,7 +430,7 @@ run_summarize(struct etl_run *run, bool failed, struct etl_run_summary *sum,
 static int
 run_settle(struct etl_run *run, const char *error, struct etl_err *err)
 {
-    char why[1024];
+    char why[1100];      /* the prefix and a message of up to 1024 bytes */
 
     struct etl_err probe;
 

@@ -569,15 +569,16 @@ normalize_regions(struct normalize *nz, const struct etl_catalog *cat, struct et
 
 /*
  * The indicator of 'row' (an of-which marker before it makes the row a
- * sub-item), and the unit in its name's brackets in *bu / *bul.  0, or -1
- * with the row rejected ("did you mean").
+ * sub-item), and the unit in its name's brackets in *bu / *bul, which may
+ * point into 'name' (NORMALIZE_NAME_MAX bytes, the caller's: it must
+ * outlive the unit's use).  0, or -1 with the row rejected ("did you
+ * mean").
  */
 static int
 normalize_indicator(const struct normalize *nz, const struct etl_catalog *cat,
                     struct etl_row *row, const struct etl_indicator **ind, const char **bu,
-                    size_t *bul)
+                    size_t *bul, char *name)
 {
-    char name[NORMALIZE_NAME_MAX];
     const char *b, *e, *nb;
 
     *ind = NULL;
@@ -608,6 +609,7 @@ normalize_row(struct normalize *nz, const struct etl_catalog *cat, struct etl_ro
     const struct etl_indicator *ind = NULL;
     const char *b, *e, *bu = NULL;
     size_t bul = 0;
+    char name[NORMALIZE_NAME_MAX];      /* the indicator's text; bu may point into it */
     struct etl_num num;
     struct etl_err err;
     int32_t date = 0;
@@ -635,7 +637,7 @@ normalize_row(struct normalize *nz, const struct etl_catalog *cat, struct etl_ro
         date = row->period.start;
     }
     if (normalize_regions(nz, cat, row, date) < 0 ||
-        normalize_indicator(nz, cat, row, &ind, &bu, &bul) < 0) {
+        normalize_indicator(nz, cat, row, &ind, &bu, &bul, name) < 0) {
         return;
     }
     if (etl_num_parse(row->f[ETL_COL_VALUE] != NULL ? row->f[ETL_COL_VALUE] : "", &num,
