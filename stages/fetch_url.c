@@ -46,32 +46,26 @@ fetch_urls_free(struct fetch_url *u, size_t n)
     free(u);
 }
 
-/* Substitute one combination into template 't' and append it (no duplicates). */
+/* Substitute one combination ('pick', 'year') into template 't', into 'b'. */
 static int
-fetch_emit(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *pick,
-           int year, struct fetch_url **urls, size_t *n, size_t *cap, struct etl_err *err)
+fetch_subst(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *pick,
+            int year, struct etl_buf *b, struct etl_err *err)
 {
-    struct etl_buf b;
     const char *p = t->text;
-    char *shown;
 
-    etl_buf_init(&b, FETCH_URL_MAX);
     while (*p != '\0') {
         const char *open = strchr(p, '{'), *close;
 
         if (open == NULL) {
-            if (etl_buf_addstr(&b, p, err) < 0) {
-                goto fail;
-            }
-            break;
+            return etl_buf_addstr(b, p, err);
         }
         close = strchr(open, '}');      /* checked by fetch_tmpl_parse */
-        if (etl_buf_add(&b, p, (size_t)(open - p), err) < 0) {
-            goto fail;
+        if (etl_buf_add(b, p, (size_t)(open - p), err) < 0) {
+            return -1;
         }
         if ((size_t)(close - open - 1) == 4 && strncmp(open + 1, "year", 4) == 0) {
-            if (etl_buf_printf(&b, err, "%d", year) < 0) {
-                goto fail;
+            if (etl_buf_printf(b, err, "%d", year) < 0) {
+                return -1;
             }
         } else {
             long v = fetch_var_find(c, open + 1, (size_t)(close - open - 1));
@@ -80,27 +74,31 @@ fetch_emit(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *
             while (t->vars[k] != (size_t)v) {
                 k++;
             }
-            if (fetch_add_value(&b, c->vars[v].values[pick[k]], err) < 0) {
-                goto fail;
+            if (fetch_add_value(b, c->vars[v].values[pick[k]], err) < 0) {
+                return -1;
             }
         }
         p = close + 1;
     }
-    if (b.data == NULL && etl_buf_addstr(&b, "", err) < 0) {
-        goto fail;
-    }
+    return b->data == NULL ? etl_buf_addstr(b, "", err) : 0;
+}
+
+/*
+ * Append URL 'url' (taken: freed on failure too) with its redacted form
+ * 'shown' (taken too) to *urls.  The same URL twice is fetched once; two
+ * URLs shown alike (they differ only in secrets) are an error of 't'.
+ */
+static int
+fetch_append(const struct fetch_tmpl *t, char *url, char *shown, int year,
+             struct fetch_url **urls, size_t *n, size_t *cap, struct etl_err *err)
+{
+    int rc = -1;
+
     for (size_t i = 0; i < *n; i++) {
-        if (strcmp((*urls)[i].url, b.data) == 0) {
-            etl_buf_free(&b);
-            return 0;                   /* same URL twice: fetch it once */
+        if (strcmp((*urls)[i].url, url) == 0) {
+            rc = 0;                     /* same URL twice: fetch it once */
+            goto out;
         }
-    }
-    shown = etl_url_redact_dup(b.data, c->secret);
-    if (shown == NULL) {
-        etl_buf_free(&b);
-        return etl_err_nomem(err);
-    }
-    for (size_t i = 0; i < *n; i++) {
         if (strcmp((*urls)[i].shown, shown) == 0) {
             /* one source in the ledger for two URLs: their validators would mix */
             etl_node_fail(t->node, err, ETL_E_CONFIG,
@@ -108,9 +106,7 @@ fetch_emit(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *
                           shown);
             etl_err_hint(err, "a parameter that tells sources apart is no secret: list "
                               "the secret ones under \"secret_params\"");
-            free(shown);
-            etl_buf_free(&b);
-            return -1;
+            goto out;
         }
     }
     if (*n == *cap) {
@@ -118,34 +114,50 @@ fetch_emit(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *
         struct fetch_url *nu;
 
         if (ncap > FETCH_URLS_MAX) {
-            free(shown);
-            etl_buf_free(&b);
-            return etl_node_fail(t->node, err, ETL_E_CONFIG,
-                                 "the URL templates expand to more than %d URLs",
-                                 FETCH_URLS_MAX);
+            etl_node_fail(t->node, err, ETL_E_CONFIG,
+                          "the URL templates expand to more than %d URLs", FETCH_URLS_MAX);
+            goto out;
         }
-        nu = realloc(*urls, ncap * sizeof(*nu));
-        if (nu == NULL) {
-            free(shown);
-            etl_buf_free(&b);
-            return etl_err_nomem(err);
+        if ((nu = realloc(*urls, ncap * sizeof(*nu))) == NULL) {
+            etl_err_nomem(err);
+            goto out;
         }
         *urls = nu;
         *cap = ncap;
     }
-    (*urls)[*n].url = etl_buf_take(&b);
-    (*urls)[*n].shown = shown;
-    (*urls)[*n].year = t->uses_year ? year : 0;
+    (*urls)[*n] = (struct fetch_url){ .url = url, .shown = shown,
+                                      .year = t->uses_year ? year : 0 };
     (*n)++;
     return 0;
+out:
+    free(url);
+    free(shown);
+    return rc;
+}
 
-fail:
-    etl_buf_free(&b);
-    if (err->code == ETL_E_DATA) {
-        err->code = ETL_E_CONFIG;       /* "too big": the template's fault */
-        etl_err_where(err, "%s:%u:%u", t->node->file, t->node->line, t->node->col);
+/* Substitute one combination into template 't' and append it (no duplicates). */
+static int
+fetch_emit(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *pick,
+           int year, struct fetch_url **urls, size_t *n, size_t *cap, struct etl_err *err)
+{
+    struct etl_buf b;
+    char *url, *shown;
+
+    etl_buf_init(&b, FETCH_URL_MAX);
+    if (fetch_subst(c, t, pick, year, &b, err) < 0) {
+        etl_buf_free(&b);
+        if (err->code == ETL_E_DATA) {
+            err->code = ETL_E_CONFIG;   /* "too big": the template's fault */
+            etl_err_where(err, "%s:%u:%u", t->node->file, t->node->line, t->node->col);
+        }
+        return -1;
     }
-    return -1;
+    url = etl_buf_take(&b);
+    if ((shown = etl_url_redact_dup(url, c->secret)) == NULL) {
+        free(url);
+        return etl_err_nomem(err);
+    }
+    return fetch_append(t, url, shown, year, urls, n, cap, err);
 }
 
 /*
