@@ -151,3 +151,19 @@ etl_text_unfinished(const char *s, size_t n)
     }
     return 0;
 }
+
+/* The value of a hexadecimal digit; see text.h. */
+int
+etl_text_hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}

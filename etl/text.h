@@ -60,4 +60,7 @@ size_t etl_text_cut(const char *s, size_t n, size_t max);
  */
 size_t etl_text_unfinished(const char *s, size_t n);
 
+/* The value of hexadecimal digit 'c' (0-9, a-f, A-F), or -1. */
+int etl_text_hexval(char c);
+
 #endif

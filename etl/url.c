@@ -16,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "text.h"
+
 /* What a secret becomes. */
 #define URL_MASK "***"
 
@@ -43,21 +45,6 @@ out_put(struct url_out *o, const char *s, size_t n)
     o->len += n;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /*
  * Whether the parameter name [s, s+n), percent-decoded, is one of 'names'
  * (ASCII case ignored).  A name longer than ETL_URL_PARAM_MAX once decoded
@@ -72,8 +59,8 @@ url_name_secret(const char *s, size_t n, const char *const *names)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
 
-        if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        if (c == '%' && i + 2 < n && etl_text_hexval(s[i + 1]) >= 0 && etl_text_hexval(s[i + 2]) >= 0) {
+            c = (char)(etl_text_hexval(s[i + 1]) * 16 + etl_text_hexval(s[i + 2]));
             i += 2;
         } else if (c == '+') {
             c = ' ';

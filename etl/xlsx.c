@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "csv.h"
+#include "text.h"
 
 struct xlsx_sheet {
     char *name;                 /* UTF-8, as in workbook.xml */
@@ -144,21 +145,6 @@ on_text(void *ud, const XML_Char *s, int len)
     }
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* The code unit of an "_xHHHH_" escape at p (n bytes left), or -1. */
 static long
 escape_at(const char *p, size_t n)
@@ -169,7 +155,7 @@ escape_at(const char *p, size_t n)
         return -1;
     }
     for (int i = 2; i < 6; i++) {
-        int h = hexval(p[i]);
+        int h = etl_text_hexval(p[i]);
 
         if (h < 0) {
             return -1;

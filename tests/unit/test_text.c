@@ -226,10 +226,26 @@ test_unfinished(void **state)
     assert_int_equal(etl_text_unfinished(s, 5), 0);
 }
 
+/* Hexadecimal digits, both cases; anything else is -1. */
+static void
+test_hexval(void **state)
+{
+    (void)state;
+    assert_int_equal(etl_text_hexval('0'), 0);
+    assert_int_equal(etl_text_hexval('9'), 9);
+    assert_int_equal(etl_text_hexval('a'), 10);
+    assert_int_equal(etl_text_hexval('F'), 15);
+    assert_int_equal(etl_text_hexval('g'), -1);
+    assert_int_equal(etl_text_hexval('/'), -1);
+    assert_int_equal(etl_text_hexval('\0'), -1);
+    assert_int_equal(etl_text_hexval((char)0xe4), -1);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hexval),
         cmocka_unit_test(test_blank),
         cmocka_unit_test(test_blank_before),
         cmocka_unit_test(test_trim),
