@@ -73,6 +73,14 @@ struct etl_indicator {
      * small from a right one, nothing finer (stages/plausible.c).
      */
     double magnitude[2];
+    /*
+     * The years for which an annual national figure is expected:
+     * [years[0], years[1]], in 1990..2100; both 0 when the catalog gives
+     * none; years[1] 0 for "[first]", through the latest year with any
+     * figure in the warehouse (warehouse.indicator.years_from, years_to;
+     * the analysts' coverage view marks the missing ones).
+     */
+    int years[2];
 };
 
 /* A word of the unit column or after a number: 亿元 = CNY x 10^8. */

@@ -60,6 +60,8 @@ static const struct etl_key indicator_keys[] = {
     { "of_which", ETL_KEY_STR, false, "code of the indicator it is part of" },
     { "magnitude", ETL_KEY_SEQ, false,
       "[low, high]: the plausible national figure of a year, canonical unit" },
+    { "years", ETL_KEY_SEQ, false,
+      "[first, last] or [first]: the years a national figure is expected" },
     { NULL, 0, false, NULL }
 };
 
@@ -378,11 +380,6 @@ add_indicator_name(struct etl_catalog *c, size_t idx, const char *name,
 }
 
 /*
- * Indicator m of indicators.yaml into c->indicators[i] (strings copied,
- * freed with the catalog even on failure): its unit resolved, its code,
- * names and aliases indexed.  of_which is checked by check_of_which().
- */
-/*
  * An indicator's "magnitude: [low, high]": two positive numbers, low below
  * high, in the canonical unit ("5e9" or "5000000000").  Absent: no range.
  */
@@ -415,6 +412,52 @@ read_magnitude(struct etl_indicator *ind, const struct etl_node *mag, struct etl
     return 0;
 }
 
+/* The first and last year an indicator's "years:" may name. */
+#define YEARS_MIN 1990
+#define YEARS_MAX 2100
+
+/*
+ * An indicator's "years: [first, last]" or "years: [first]": the years an
+ * annual national figure is expected, whole years (digits only: "2021",
+ * not "2021.5" or "+2021") in YEARS_MIN..YEARS_MAX, first not after last.
+ * "[first]" leaves years[1] 0: through the latest year with any figure.
+ * Absent: none expected.
+ */
+static int
+read_years(struct etl_indicator *ind, const struct etl_node *yrs, struct etl_err *err)
+{
+    if (yrs == NULL) {
+        return 0;
+    }
+    if (yrs->n < 1 || yrs->n > 2 || yrs->items[0]->type != ETL_NODE_SCALAR ||
+        (yrs->n == 2 && yrs->items[1]->type != ETL_NODE_SCALAR)) {
+        return etl_node_fail(yrs, err, ETL_E_CONFIG, "years of indicator %s must be "
+                             "[first, last] or [first]", ind->code);
+    }
+    for (size_t k = 0; k < yrs->n; k++) {
+        const char *s = yrs->items[k]->str;
+        size_t len = strspn(s, "0123456789");
+        long y = len > 0 && len <= 4 && s[len] == '\0' ? strtol(s, NULL, 10) : 0;
+
+        if (y < YEARS_MIN || y > YEARS_MAX) {
+            return etl_node_fail(yrs->items[k], err, ETL_E_CONFIG, "years of indicator %s: "
+                                 "\"%s\" is not a year from %d to %d", ind->code, s,
+                                 YEARS_MIN, YEARS_MAX);
+        }
+        ind->years[k] = (int)y;
+    }
+    if (ind->years[1] != 0 && ind->years[0] > ind->years[1]) {
+        return etl_node_fail(yrs, err, ETL_E_CONFIG, "years of indicator %s: first must "
+                             "not be after last", ind->code);
+    }
+    return 0;
+}
+
+/*
+ * Indicator m of indicators.yaml into c->indicators[i] (strings copied,
+ * freed with the catalog even on failure): its unit resolved, its code,
+ * names and aliases indexed.  of_which is checked by check_of_which().
+ */
 static int
 read_indicator(struct etl_catalog *c, const struct etl_node *m, size_t i,
                struct etl_err *err)
@@ -443,7 +486,8 @@ read_indicator(struct etl_catalog *c, const struct etl_node *m, size_t i,
                              "unknown unit \"%s\" of indicator %s", ind->unit, ind->code);
     }
     ind->unit_def = &c->units[v];
-    if (read_magnitude(ind, etl_node_get(m, "magnitude"), err) < 0) {
+    if (read_magnitude(ind, etl_node_get(m, "magnitude"), err) < 0 ||
+        read_years(ind, etl_node_get(m, "years"), err) < 0) {
         return -1;
     }
     al = catalog_seq(m, "aliases", &na);

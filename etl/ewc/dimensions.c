@@ -26,6 +26,17 @@ date_or_null(char out[16], int32_t d)
     return out;
 }
 
+/* A year as text, or NULL for 0 (none) */
+static const char *
+year_or_null(char out[16], int y)
+{
+    if (y == 0) {
+        return NULL;
+    }
+    snprintf(out, 16, "%d", y);
+    return out;
+}
+
 static const char *
 nz(const char *s)
 {
@@ -93,6 +104,8 @@ unit_lines(struct etl_buf *b, const struct etl_catalog *cat, struct etl_err *err
 static int
 indicator_lines(struct etl_buf *b, const struct etl_catalog *cat, struct etl_err *err)
 {
+    char y1[16], y2[16];
+
     for (size_t i = 0; i < cat->nindicators; i++) {
         const struct etl_indicator *ind = &cat->indicators[i];
 
@@ -101,7 +114,9 @@ indicator_lines(struct etl_buf *b, const struct etl_catalog *cat, struct etl_err
             etl_copy_field(b, nz(ind->name_en), false, err) < 0 ||
             etl_copy_field(b, ind->unit, false, err) < 0 ||
             etl_copy_field(b, ind->additive ? "t" : "f", false, err) < 0 ||
-            etl_copy_field(b, ind->of_which, true, err) < 0) {
+            etl_copy_field(b, ind->of_which, false, err) < 0 ||
+            etl_copy_field(b, year_or_null(y1, ind->years[0]), false, err) < 0 ||
+            etl_copy_field(b, year_or_null(y2, ind->years[1]), true, err) < 0) {
             return -1;
         }
     }
@@ -137,8 +152,8 @@ static const struct dimension {
     { "COPY warehouse.region (code, name_zh, short_zh, name_en, abbrev, level, parent, "
       "zone, valid_from, valid_to, successor) FROM STDIN", region_lines },
     { "COPY warehouse.unit (code, name_zh, name_en, kind) FROM STDIN", unit_lines },
-    { "COPY warehouse.indicator (code, name_zh, name_en, unit, additive, of_which) "
-      "FROM STDIN", indicator_lines },
+    { "COPY warehouse.indicator (code, name_zh, name_en, unit, additive, of_which, "
+      "years_from, years_to) FROM STDIN", indicator_lines },
     { "COPY warehouse.pairing (east, west, level, valid_from, valid_to, stage) "
       "FROM STDIN", pairing_lines },
 };

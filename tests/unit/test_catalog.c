@@ -7,7 +7,8 @@
  *    and pairings.  Indicator names as people write them: every wording of
  *    the seed article, folded table headers, an ambiguous fold naming
  *    nothing, and the suggestions for misspelt names (none for garbage).  Every loading error is checked with its message and its
- *    file:line:col, on small catalogs written to a temporary directory.
+ *    file:line:col, on small catalogs written to a temporary directory;
+ *    so are an indicator's expected years (years: [first, last]).
  *
  *    Run from the repository root (make unit does): the shipped catalog is
  *    read from config/catalog.
@@ -984,6 +985,54 @@ static const struct bad_case bad_cases[] = {
     { "indicators.yaml", "indicators:\n  - code: funds\n    name_zh: 资金\n    name_en: funds\n"
       "    unit: CNY\n    additive: true\n    aliases: [[x]]\n",
       "an alias must be a string", "indicators.yaml:7:15" },
+    /* indicators.yaml: years */
+#define YEARS_OF(v) "indicators:\n  - code: funds\n    name_zh: 资金\n    name_en: funds\n" \
+    "    unit: CNY\n    additive: true\n    years: " v "\n"
+    { "indicators.yaml", YEARS_OF("2021"),
+      "\"years\" must be a list", "indicators.yaml:7:12" },
+    { "indicators.yaml", YEARS_OF("{first: 2016, last: 2020}"),
+      "\"years\" must be a list", "indicators.yaml:7:12" },
+    { "indicators.yaml", YEARS_OF("[]"),
+      "years of indicator funds must be [first, last] or [first]", "indicators.yaml:7:12" },
+    { "indicators.yaml", YEARS_OF("[2016, 2020, 2025]"),
+      "years of indicator funds must be [first, last] or [first]", "indicators.yaml:7:12" },
+    { "indicators.yaml", YEARS_OF("[[2016], 2020]"),
+      "years of indicator funds must be [first, last] or [first]", "indicators.yaml:7:12" },
+    { "indicators.yaml", YEARS_OF("[2016, {to: 2020}]"),
+      "years of indicator funds must be [first, last] or [first]", "indicators.yaml:7:12" },
+    { "indicators.yaml", YEARS_OF("[2016, 2021.5]"),
+      "years of indicator funds: \"2021.5\" is not a year from 1990 to 2100",
+      "indicators.yaml:7:19" },
+    { "indicators.yaml", YEARS_OF("[abc]"),
+      "years of indicator funds: \"abc\" is not a year from 1990 to 2100",
+      "indicators.yaml:7:13" },
+    { "indicators.yaml", YEARS_OF("[\"abc\", 2020]"),
+      "years of indicator funds: \"abc\" is not a year from 1990 to 2100",
+      "indicators.yaml:7:13" },
+    { "indicators.yaml", YEARS_OF("[2e3]"),
+      "years of indicator funds: \"2e3\" is not a year from 1990 to 2100",
+      "indicators.yaml:7:13" },
+    { "indicators.yaml", YEARS_OF("[-2016]"),
+      "years of indicator funds: \"-2016\" is not a year from 1990 to 2100",
+      "indicators.yaml:7:13" },
+    { "indicators.yaml", YEARS_OF("[2016, ~]"),
+      "years of indicator funds: \"~\" is not a year from 1990 to 2100",
+      "indicators.yaml:7:19" },
+    { "indicators.yaml", YEARS_OF("[1989]"),
+      "years of indicator funds: \"1989\" is not a year from 1990 to 2100",
+      "indicators.yaml:7:13" },
+    { "indicators.yaml", YEARS_OF("[2016, 2101]"),
+      "years of indicator funds: \"2101\" is not a year from 1990 to 2100",
+      "indicators.yaml:7:19" },
+    { "indicators.yaml", YEARS_OF("[02016]"),
+      "years of indicator funds: \"02016\" is not a year from 1990 to 2100",
+      "indicators.yaml:7:13" },
+    { "indicators.yaml", YEARS_OF("\n      - 2016\n      - 20x0"),
+      "years of indicator funds: \"20x0\" is not a year from 1990 to 2100",
+      "indicators.yaml:9:9" },
+    { "indicators.yaml", YEARS_OF("[2021, 2016]"),
+      "years of indicator funds: first must not be after last", "indicators.yaml:7:12" },
+#undef YEARS_OF
     /* regions.yaml */
     { "regions.yaml", "regions:\n  - code: \"000000\"\n    name_zh: 全国\n    name_en: China\n"
       "    level: nation\n    nmae_zh: x\n",
@@ -1142,6 +1191,54 @@ test_small_catalog_loads(void **state)
     assert_string_equal(c->regions[0].short_zh, "全国");
     etl_catalog_free(c);
     etl_catalog_free(NULL);
+}
+
+/*
+ * An indicator's expected years: [first, last], [first] (open: years[1]
+ * 0), a single year, the bounds 1990 and 2100, and none when absent.
+ */
+static void
+test_indicator_years(void **state)
+{
+    static const struct {
+        const char *code;
+        int first, last;
+    } want[] = {
+        { "funds", 2016, 2020 }, { "aid", 2021, 0 }, { "staff", 0, 0 },
+        { "once", 2020, 2020 }, { "wide", 1990, 2100 }, { "late", 2100, 0 },
+    };
+    struct etl_catalog *c;
+    struct etl_err err;
+
+    (void)state;
+    write_ok();
+    write_file("indicators.yaml", "indicators:\n"
+               "  - {code: funds, name_zh: 资金, name_en: funds, unit: CNY, additive: true,\n"
+               "     years: [2016, 2020]}\n"
+               "  - {code: aid, name_zh: 援助, name_en: aid, unit: CNY, additive: true,\n"
+               "     years: [2021]}\n"
+               "  - {code: staff, name_zh: 人员, name_en: staff, unit: person, additive: true}\n"
+               "  - code: once\n    name_zh: 一次\n    name_en: once\n    unit: CNY\n"
+               "    additive: true\n    years:\n      - 2020\n      - 2020\n"
+               "  - {code: wide, name_zh: 宽, name_en: wide, unit: CNY, additive: true,\n"
+               "     years: [1990, 2100]}\n"
+               "  - {code: late, name_zh: 晚, name_en: late, unit: CNY, additive: true,\n"
+               "     years: [2100]}\n");
+    etl_err_clear(&err);
+    c = etl_catalog_load(tmpdir, &err);
+    if (c == NULL) {
+        fail_msg("not loaded: %s at %s", err.msg, err.where);
+    }
+    assert_int_equal(c->nindicators, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const struct etl_indicator *ind = etl_catalog_indicator_find(c, want[i].code,
+                                                                     strlen(want[i].code));
+
+        assert_non_null(ind);
+        assert_int_equal(ind->years[0], want[i].first);
+        assert_int_equal(ind->years[1], want[i].last);
+    }
+    etl_catalog_free(c);
 }
 
 /* Two indicators whose aliases fold the same: the fold names neither. */
@@ -1303,6 +1400,7 @@ main(void)
         cmocka_unit_test(test_domain_pairings),
         cmocka_unit_test(test_hash_out_of_memory),
         cmocka_unit_test_setup_teardown(test_small_catalog_loads, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_indicator_years, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_fold_ambiguous, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_load_errors, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_unknown_key_hint, setup_tmp, teardown_tmp),
