@@ -144,7 +144,9 @@ etl_ledger_run_tally(struct pg_conn *db, int64_t run_id, struct etl_ledger_tally
                      "                        t.state = 'failed')),"
                      "       count(*) FILTER (WHERE status = 'loaded'),"
                      "       count(*) FILTER (WHERE status = 'unchanged'),"
-                     "       coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0) "
+                     "       coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0), "
+                     "       coalesce(sum(rows_added), 0), coalesce(sum(rows_changed), 0), "
+                     "       coalesce(sum(rows_removed), 0) "
                      "FROM ledger.file WHERE run_id = $1", 1, params, &res, err) < 0) {
         return -1;
     }
@@ -154,6 +156,9 @@ etl_ledger_run_tally(struct pg_conn *db, int64_t run_id, struct etl_ledger_tally
     t->files_failed = t->files_total - t->files_loaded - t->files_unchanged;
     t->rows_loaded = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
     t->rows_rejected = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    t->rows_added = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+    t->rows_changed = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+    t->rows_removed = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
     PQclear(res);
     return 0;
 }
@@ -163,8 +168,8 @@ int
 etl_ledger_run_close(struct pg_conn *db, int64_t run_id, const struct etl_ledger_tally *t,
                      const char *status, const char *error, struct etl_err *err)
 {
-    char v[7][24];
-    const char *params[9];
+    char v[10][24];
+    const char *params[12];
 
     snprintf(v[0], sizeof(v[0]), "%" PRId64, run_id);
     snprintf(v[1], sizeof(v[1]), "%zu", t->files_total);
@@ -173,16 +178,23 @@ etl_ledger_run_close(struct pg_conn *db, int64_t run_id, const struct etl_ledger
     snprintf(v[4], sizeof(v[4]), "%zu", t->files_failed);
     snprintf(v[5], sizeof(v[5]), "%" PRId64, t->rows_loaded);
     snprintf(v[6], sizeof(v[6]), "%" PRId64, t->rows_rejected);
+    snprintf(v[7], sizeof(v[7]), "%" PRId64, t->rows_added);
+    snprintf(v[8], sizeof(v[8]), "%" PRId64, t->rows_changed);
+    snprintf(v[9], sizeof(v[9]), "%" PRId64, t->rows_removed);
     for (int i = 0; i < 7; i++) {
         params[i] = v[i];
     }
     params[7] = status;
     params[8] = error;
+    params[9] = v[7];
+    params[10] = v[8];
+    params[11] = v[9];
     return etl_pg_query(db,
                         "UPDATE ledger.run SET finished_at = now(), files_total = $2, "
                         "files_loaded = $3, files_unchanged = $4, files_failed = $5, "
-                        "rows_loaded = $6, rows_rejected = $7, status = $8, error = $9 "
-                        "WHERE id = $1", 9, params, NULL, err);
+                        "rows_loaded = $6, rows_rejected = $7, status = $8, error = $9, "
+                        "rows_added = $10, rows_changed = $11, rows_removed = $12 "
+                        "WHERE id = $1", 12, params, NULL, err);
 }
 
 /* Fail the run's pending tasks; see ledger.h. */
@@ -257,19 +269,37 @@ etl_ledger_last_scheduled(struct pg_conn *db, const char *pipeline, int64_t *t,
 /* Find or create a source; see ledger.h. */
 int
 etl_ledger_source_upsert(struct pg_conn *db, const char *pipeline, const char *url,
-                         int64_t *source_id, struct etl_err *err)
+                         const char *priority, int64_t *source_id, bool *replaces,
+                         struct etl_err *err)
 {
-    const char *params[2] = { pipeline, url };
+    const char *params[3] = { pipeline, url, priority };
     PGresult *res;
 
     if (etl_pg_query(db,
-                     "INSERT INTO ledger.source (pipeline, url) VALUES ($1, $2) "
-                     "ON CONFLICT (pipeline, url) DO UPDATE SET url = EXCLUDED.url "
-                     "RETURNING id", 2, params, &res, err) < 0) {
+                     "INSERT INTO ledger.source (pipeline, url, priority) "
+                     "VALUES ($1, $2, coalesce($3::integer, 0)) "
+                     "ON CONFLICT (pipeline, url) DO UPDATE "
+                     "SET priority = coalesce($3::integer, ledger.source.priority) "
+                     "RETURNING id, file_id IS NOT NULL", 3, params, &res, err) < 0) {
         return -1;
+    }
+    if (replaces != NULL) {
+        *replaces = PQgetvalue(res, 0, 1)[0] == 't';
     }
     *source_id = result_id(res);
     return 0;
+}
+
+/* Set a pipeline's source priority; see ledger.h. */
+int
+etl_ledger_sources_priority(struct pg_conn *db, const char *pipeline, long priority,
+                            struct etl_err *err)
+{
+    char b[24];
+    const char *params[2] = { pipeline, num_param(b, sizeof(b), priority, true) };
+
+    return etl_pg_query(db, "UPDATE ledger.source SET priority = $2 "
+                        "WHERE pipeline = $1 AND priority <> $2", 2, params, NULL, err);
 }
 
 /* New validators of an unchanged body; see ledger.h. */
@@ -421,8 +451,10 @@ int
 etl_ledger_file_finish(struct pg_conn *db, int64_t file_id, const struct etl_file *f,
                        const char *error, struct etl_err *err)
 {
-    char b[5][24];
-    const char *params[8];
+    char b[8][24];
+    const char *params[12];
+    /* a refused file changed nothing; a first version has no changes to count */
+    bool changes = f->status == ETL_FILE_LOADED && f->rows_added >= 0;
 
     params[0] = num_param(b[0], sizeof(b[0]), file_id, true);
     params[1] = etl_file_status_names[f->status];
@@ -432,11 +464,16 @@ etl_ledger_file_finish(struct pg_conn *db, int64_t file_id, const struct etl_fil
     params[5] = num_param(b[3], sizeof(b[3]), f->rows_rejected, true);
     params[6] = num_param(b[4], sizeof(b[4]), f->rows_deleted, true);
     params[7] = f->notes;
+    params[8] = num_param(b[5], sizeof(b[5]), f->rows_added, changes);
+    params[9] = num_param(b[6], sizeof(b[6]), f->rows_changed, changes);
+    params[10] = num_param(b[7], sizeof(b[7]), f->rows_removed, changes);
+    params[11] = changes && f->max_change_pct[0] != '\0' ? f->max_change_pct : NULL;
     return etl_pg_query(db,
                         "UPDATE ledger.file SET status = $2, error = $3, rows_in = $4, "
                         "rows_loaded = $5, rows_rejected = $6, rows_deleted = $7, "
-                        "notes = $8, finished_at = clock_timestamp() WHERE id = $1", 8, params,
-                        NULL, err);
+                        "notes = $8, rows_added = $9, rows_changed = $10, rows_removed = $11, "
+                        "max_change_pct = $12, finished_at = clock_timestamp() WHERE id = $1",
+                        12, params, NULL, err);
 }
 
 /* Record a file that did not go down the chain; see ledger.h. */
@@ -453,7 +490,7 @@ etl_ledger_file_record(struct pg_conn *db, int64_t run_id, const char *pipeline,
     if (f->status == ETL_FILE_FAILED) {
         etl_err_format(&f->err, msg, sizeof(msg));
     }
-    if (etl_ledger_source_upsert(db, pipeline, f->url, &source_id, err) < 0) {
+    if (etl_ledger_source_upsert(db, pipeline, f->url, NULL, &source_id, NULL, err) < 0) {
         return -1;
     }
     if (f->status == ETL_FILE_UNCHANGED && (f->etag != NULL || f->last_modified != NULL) &&

@@ -32,6 +32,7 @@
 struct etl_ledger_tally {
     size_t files_total, files_loaded, files_unchanged, files_failed;
     int64_t rows_loaded, rows_rejected;
+    int64_t rows_added, rows_changed, rows_removed;     /* against previous versions */
 };
 
 /* ledger.source's validators of one URL (strings owned by the read). */
@@ -111,9 +112,18 @@ int etl_ledger_last_scheduled(struct pg_conn *db, const char *pipeline, int64_t 
 
 /* --- sources --- */
 
-/* The ledger.source row of (pipeline, url), created if missing; *source_id. */
+/*
+ * The ledger.source row of (pipeline, url), created if missing: *source_id,
+ * and in *replaces (unless NULL) whether it has a loaded version.  Its
+ * priority is set to 'priority' unless that is NULL (text, an integer).
+ */
 int etl_ledger_source_upsert(struct pg_conn *db, const char *pipeline, const char *url,
-                             int64_t *source_id, struct etl_err *err) ETL_MUSTCHECK;
+                             const char *priority, int64_t *source_id, bool *replaces,
+                             struct etl_err *err) ETL_MUSTCHECK;
+
+/* Set the priority of every source of 'pipeline' (at the start of a run). */
+int etl_ledger_sources_priority(struct pg_conn *db, const char *pipeline, long priority,
+                                struct etl_err *err) ETL_MUSTCHECK;
 
 /*
  * Keep new validators of an unchanged body (NULL keeps the old one), so

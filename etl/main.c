@@ -289,10 +289,13 @@ run_pipelines(struct etl_config *cfg, const char *only, struct etl_run_opts *ro)
                 : sum.run_id != 0 ? EXIT_RUNFAILED : EXIT_NOSTART;
         } else {
             printf("run %lld %s: %s, %zu files (%zu loaded, %zu unchanged, %zu failed), "
-                   "%lld rows loaded, %lld rejected, %.2f s\n", (long long)sum.run_id,
+                   "%lld rows loaded, %lld rejected (revised: %lld added, %lld changed, "
+                   "%lld removed), %.2f s\n", (long long)sum.run_id,
                    p->name, etl_run_status_names[sum.status], sum.files_total,
                    sum.files_loaded, sum.files_unchanged, sum.files_failed,
-                   (long long)sum.rows_loaded, (long long)sum.rows_rejected, sum.seconds);
+                   (long long)sum.rows_loaded, (long long)sum.rows_rejected,
+                   (long long)sum.rows_added, (long long)sum.rows_changed,
+                   (long long)sum.rows_removed, sum.seconds);
             prc = exit_of(sum.status);
         }
         /* the worst wins; "could not start" ranks with a failed run */

@@ -34,6 +34,8 @@ static const struct etl_key pipeline_keys[] = {
     { "catchup", ETL_KEY_STR, false, "missed runs after downtime: none, latest or all" },
     { "catchup_max", ETL_KEY_INT, false, "with catchup all: at most this many (default 10)" },
     { "jitter", ETL_KEY_INT, false, "seconds of random delay before each run" },
+    { "priority", ETL_KEY_INT, false,
+      "its sources' precedence when sources give different figures (default 0)" },
     { 0 }
 };
 
@@ -317,7 +319,7 @@ pipeline_link(struct etl_pipeline *p, struct etl_err *err)
 
 /*
  * The scalar keys of pipeline 'node' into 'p': schedule and timezone
- * (parsed into p->sched), workers, jitter, catchup and catchup_max.
+ * (parsed into p->sched), workers, jitter, priority, catchup and catchup_max.
  * Returns 0, or -1 with 'err' set and placed at the key.
  */
 static int
@@ -325,14 +327,21 @@ pipeline_options(struct etl_pipeline *p, const struct etl_node *node, struct etl
 {
     const char *s;
 
-    if (etl_node_str(node, "schedule", NULL, &s, err) < 0 ||
-        (s != NULL && (p->schedule = strdup(s)) == NULL) ||
-        etl_node_str(node, "timezone", NULL, &s, err) < 0 ||
-        (s != NULL && (p->timezone = strdup(s)) == NULL) ||
-        etl_node_long(node, "workers", 1, 1, 64, &p->workers, err) < 0) {
+    if (etl_node_str(node, "schedule", NULL, &s, err) < 0) {
+        return -1;
+    }
+    if (s != NULL && (p->schedule = strdup(s)) == NULL) {
         return etl_err_nomem(err);
     }
-    if (etl_node_long(node, "jitter", 0, 0, 86400, &p->jitter, err) < 0 ||
+    if (etl_node_str(node, "timezone", NULL, &s, err) < 0) {
+        return -1;
+    }
+    if (s != NULL && (p->timezone = strdup(s)) == NULL) {
+        return etl_err_nomem(err);
+    }
+    if (etl_node_long(node, "workers", 1, 1, 64, &p->workers, err) < 0 ||
+        etl_node_long(node, "priority", 0, -1000, 1000, &p->priority, err) < 0 ||
+        etl_node_long(node, "jitter", 0, 0, 86400, &p->jitter, err) < 0 ||
         etl_node_long(node, "catchup_max", 10, 1, 1000, &p->catchup_max, err) < 0 ||
         etl_node_str(node, "catchup", "latest", &s, err) < 0) {
         return -1;

@@ -35,6 +35,7 @@ struct etl_pipeline {
     long catchup_max;               /* "all": at most this many missed runs */
     long jitter;                    /* seconds of random delay before each run */
     long workers;                   /* file workers (connections) */
+    long priority;                  /* its sources' precedence on a figure (ledger.source) */
 };
 
 struct etl_config {
@@ -72,6 +73,13 @@ struct etl_file {
     const struct etl_stage *from;   /* the fetch stage that produced it */
     /* counts, filled when loaded */
     int64_t rows_in, rows_loaded, rows_rejected, rows_deleted;
+    /*
+     * What the load changed against the source's previous version (rows
+     * added, changed, removed), -1 for a first version; the largest
+     * relative change of a value in percent, as text ("" if none).
+     */
+    int64_t rows_added, rows_changed, rows_removed;
+    char max_change_pct[32];
     /*
      * What the file says besides its rows (a table's title, unit line and
      * footnotes), one per line, as its reader kept them; NULL if nothing.
@@ -124,6 +132,7 @@ struct etl_job {
     struct pg_conn *db;         /* the file's connection; its transaction is open */
     int64_t source_id;          /* ledger.source.id of the file's URL */
     int64_t file_id;            /* ledger.file.id of this load (in the open transaction) */
+    bool replaces;              /* the source has a loaded version, which this load replaces */
     /*
      * Load through a staging table that turns repeated keys into rejects.
      * The worker sets it when a plain load failed with a unique violation

@@ -154,8 +154,13 @@ run_open(struct etl_run *run, struct etl_err *err)
     snprintf(params_json, sizeof(params_json),
              "{\"year\": %d, \"offline\": %s, \"scheduled_for\": %" PRId64 "}", run->year,
              run->offline ? "true" : "false", run->scheduled_for);
-    return etl_ledger_run_open(run->db, run->pipeline->name, run->kind, params_json, &run->id,
-                               err);
+    if (etl_ledger_run_open(run->db, run->pipeline->name, run->kind, params_json, &run->id,
+                            err) < 0) {
+        return -1;
+    }
+    /* the YAML's priority holds for the sources' figures already loaded too */
+    return etl_ledger_sources_priority(run->db, run->pipeline->name, run->pipeline->priority,
+                                       err);
 }
 
 /*
@@ -405,6 +410,9 @@ run_summarize(struct etl_run *run, bool failed, struct etl_run_summary *sum,
     sum->files_failed = t.files_failed;
     sum->rows_loaded = t.rows_loaded;
     sum->rows_rejected = t.rows_rejected;
+    sum->rows_added = t.rows_added;
+    sum->rows_changed = t.rows_changed;
+    sum->rows_removed = t.rows_removed;
     if (failed || (sum->files_failed > 0 && sum->files_failed == sum->files_total)) {
         sum->status = ETL_RUN_FAILED;
     } else if (sum->files_failed > 0) {
@@ -471,6 +479,8 @@ run_close(struct etl_run *run, const struct etl_run_summary *sum, const char *er
         .files_total = sum->files_total, .files_loaded = sum->files_loaded,
         .files_unchanged = sum->files_unchanged, .files_failed = sum->files_failed,
         .rows_loaded = sum->rows_loaded, .rows_rejected = sum->rows_rejected,
+        .rows_added = sum->rows_added, .rows_changed = sum->rows_changed,
+        .rows_removed = sum->rows_removed,
     };
 
     return etl_ledger_run_close(run->db, run->id, &t, etl_run_status_names[sum->status], error,
@@ -531,9 +541,11 @@ run_log_summary(const struct etl_run *run, const struct etl_run_summary *sum, co
 
     etl_log(bad ? ETL_LOG_ERR : ETL_LOG_NOTICE,
             "[%s] run %" PRId64 " %s: %zu files (%zu loaded, %zu unchanged, %zu failed), "
-            "%" PRId64 " rows loaded, %" PRId64 " rejected, %.2f s%s%s", run->pipeline->name,
+            "%" PRId64 " rows loaded, %" PRId64 " rejected (revised: %" PRId64 " added, %"
+            PRId64 " changed, %" PRId64 " removed), %.2f s%s%s", run->pipeline->name,
             run->id, etl_run_status_names[sum->status], sum->files_total, sum->files_loaded,
             sum->files_unchanged, sum->files_failed, sum->rows_loaded, sum->rows_rejected,
+            sum->rows_added, sum->rows_changed, sum->rows_removed,
             sum->seconds, why[0] != '\0' ? ": " : "", why);
 }
 

@@ -44,6 +44,7 @@ struct etl_run_summary {
     enum etl_run_status status;
     size_t files_total, files_loaded, files_unchanged, files_failed;
     int64_t rows_loaded, rows_rejected;
+    int64_t rows_added, rows_changed, rows_removed;     /* against previous versions */
     double seconds;
 };
 

@@ -106,6 +106,7 @@ worker_file(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, str
 {
     struct etl_verdict v;
     struct etl_job job;
+    char priority[24];
     bool refused;
 
     memset(&job, 0, sizeof(job));
@@ -114,8 +115,12 @@ worker_file(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, str
     job.db = db;
     job.dedupe = dedupe;
     f->rows_in = f->rows_loaded = f->rows_rejected = f->rows_deleted = 0;
+    f->rows_added = f->rows_changed = f->rows_removed = -1;
+    f->max_change_pct[0] = '\0';
     f->notes = NULL;
-    if (etl_ledger_source_upsert(db, run->pipeline->name, f->url, &job.source_id, err) < 0 ||
+    snprintf(priority, sizeof(priority), "%ld", run->pipeline->priority);
+    if (etl_ledger_source_upsert(db, run->pipeline->name, f->url, priority, &job.source_id,
+                                 &job.replaces, err) < 0 ||
         etl_ledger_file_insert(db, run->id, job.source_id, f, "failed", "incomplete",
                                &job.file_id, err) < 0) {
         return -1;
@@ -172,11 +177,21 @@ worker_done(struct etl_run *run, const struct etl_stage *head, const struct etl_
     if (f->status == ETL_FILE_FAILED) {
         etl_log(ETL_LOG_ERR, "[%s/%s] %s: %s", run->pipeline->name, head->name, f->url,
                 f->err.msg);
-    } else {
+    } else if (f->rows_added < 0) {
         etl_log(ETL_LOG_INFO,
                 "[%s/%s] %s: %" PRId64 " rows, %" PRId64 " loaded, %" PRId64
-                " rejected, %.2f s", run->pipeline->name, head->name, f->url, f->rows_in,
-                f->rows_loaded, f->rows_rejected, now_seconds() - t0);
+                " rejected, first version, %.2f s", run->pipeline->name, head->name, f->url,
+                f->rows_in, f->rows_loaded, f->rows_rejected, now_seconds() - t0);
+    } else {
+        etl_log(f->rows_changed + f->rows_added + f->rows_removed > 0 ? ETL_LOG_NOTICE
+                : ETL_LOG_INFO,
+                "[%s/%s] %s: %" PRId64 " rows, %" PRId64 " loaded, %" PRId64
+                " rejected; against the previous version %" PRId64 " added, %" PRId64
+                " changed (largest %s%%), %" PRId64 " removed, %.2f s", run->pipeline->name,
+                head->name, f->url, f->rows_in, f->rows_loaded, f->rows_rejected,
+                f->rows_added, f->rows_changed,
+                f->max_change_pct[0] != '\0' ? f->max_change_pct : "0", f->rows_removed,
+                now_seconds() - t0);
     }
     etl_run_report(run, 0, f);
 }

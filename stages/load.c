@@ -7,7 +7,8 @@
  *
  *    All of it happens inside the file's transaction, opened by the runner,
  *    after a SAVEPOINT: begin() deletes the rows the previous version of the
- *    same source loaded, so a re-published file replaces them; when the file
+ *    same source loaded, so a re-published file replaces them, and finish()
+ *    records what it changed (revise.h); when the file
  *    is refused (reject ratio), finish() rolls back to the savepoint and
  *    keeps only the rejects.  The worker writes the ledger row and commits.
  *
@@ -50,6 +51,7 @@
 #include "etl/pipeline.h"
 #include "etl/stage.h"
 #include "plausible.h"
+#include "revise.h"
 
 /* Send COPY data in pieces of about this size: big enough to amortise the
  * call, small enough to keep the server busy while we parse. */
@@ -212,7 +214,6 @@ load_begin(struct etl_stage *st, struct etl_err *err)
 {
     struct load *ld = st->ctx;
     struct etl_job *job = st->job;
-    const char *params[1];
 
     ld->rows_in = ld->rows_loaded = ld->rows_rejected = ld->rows_deleted = 0;
     ld->national_rows = 0;
@@ -233,10 +234,8 @@ load_begin(struct etl_stage *st, struct etl_err *err)
     if (ld->rejects == NULL) {
         return etl_err_errno(err, ETL_E_IO, "could not create a temporary file for rejects");
     }
-    params[0] = ld->ids[0];
     if (etl_pg_exec(job->db, "SAVEPOINT etl_load", err) < 0 ||
-        etl_pg_query(job->db, "DELETE FROM warehouse.observation WHERE source_id = $1",
-                     1, params, NULL, err) < 0) {
+        revise_set_aside(job, ld->ids[0], err) < 0) {
         return -1;
     }
     if (job->dedupe) {
@@ -580,6 +579,8 @@ load_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
         /* the repeats' reject rows went with it: count what ledger.reject keeps */
         ld->rows_rejected -= ld->repeats;
         ld->rows_loaded = 0;
+    } else if (revise_record(job, ld->ids[0], ld->ids[1], err) < 0) {
+        return -1;
     }
     if (etl_pg_exec(job->db, "RELEASE SAVEPOINT etl_load", err) < 0 ||
         load_send_rejects(ld, job->db, err) < 0 ||
