@@ -537,7 +537,7 @@ WHERE r.unmatched IS NOT NULL
 GROUP BY f.run_id, f.id, f.url, f.status, f.finished_at, r.unmatched_column, r.unmatched
 UNION ALL
 SELECT f.run_id, f.id, f.url, f.status, f.finished_at, 'reconcile',
-       format('%s %s..%s: national %s, sum of %s %s (%s)', c.indicator, c.period_start,
+       format('%s %s..%s: national %s, its %s provinces sum to %s (%s)', c.indicator, c.period_start,
               c.period_end, c.national, c.regions, c.sum_of_regions, c.outcome),
        1, NULL, NULL
 FROM ledger.reconcile c

@@ -105,7 +105,7 @@ is "$(q "select count(*) from ewc.coverage where indicator = 'cadres_exchanged'"
 # --- quality -------------------------------------------------------------
 is "$(q "select finding, detail, rows, coalesce(example, '-'), coalesce(first_line::text, '-')
            from ewc.quality where url = '$cov' order by finding, detail")" \
-"reconcile|enterprises_guided 2021-01-01..2022-01-01: national 2193, sum of 1 100 (warned)|1|-|-
+"reconcile|enterprises_guided 2021-01-01..2022-01-01: national 2193, its 1 provinces sum to 100 (warned)|1|-|-
 reject|invalid number \"…\"|1|invalid number \"l63\"|9
 reject|unknown region \"…\"|1|unknown region \"火星\"|8
 unmatched|region 火星|1|unknown region \"火星\"|8" \

@@ -115,10 +115,14 @@ test_lock_and_runs(void **state)
     t.files_loaded = 2;
     t.files_failed = 1;
     t.rows_loaded = 7;
+    t.rows_added = 4;
+    t.rows_changed = 5;
+    t.rows_removed = 6;
     assert_int_equal(etl_ledger_run_close(db, run2, &t, "partial", "one failed", &err), 0);
     expect1("SELECT concat_ws(',', status, files_total, files_loaded, files_failed, "
-            "rows_loaded, error, finished_at IS NOT NULL) FROM ledger.run "
-            "ORDER BY id DESC LIMIT 1", "partial,3,2,1,7,one failed,t");
+            "rows_loaded, error, finished_at IS NOT NULL, rows_added, rows_changed, "
+            "rows_removed) FROM ledger.run ORDER BY id DESC LIMIT 1",
+            "partial,3,2,1,7,one failed,t,4,5,6");
     /* a closed run is not alive */
     assert_int_equal(etl_ledger_runs_alive(other, "runs", 0, &ids, &n, &err), 0);
     assert_int_equal(n, 0);
@@ -160,16 +164,31 @@ test_sources_and_files(void **state)
     struct etl_file f;
     struct etl_err err;
     int64_t run, a, a2, b, file_id, rec_id;
+    bool replaces;
     char sql[256];
 
     (void)state;
     etl_err_clear(&err);
     assert_int_equal(etl_ledger_run_open(db, "src", "manual", "{}", &run, &err), 0);
-    assert_int_equal(etl_ledger_source_upsert(db, "src", "http://x/b.csv", &b, &err), 0);
-    assert_int_equal(etl_ledger_source_upsert(db, "src", "http://x/a.csv", &a, &err), 0);
-    assert_int_equal(etl_ledger_source_upsert(db, "src", "http://x/a.csv", &a2, &err), 0);
+    assert_int_equal(etl_ledger_source_upsert(db, "src", "http://x/b.csv", "7", &b, NULL, &err),
+                     0);
+    replaces = true;
+    assert_int_equal(etl_ledger_source_upsert(db, "src", "http://x/a.csv", NULL, &a, &replaces,
+                                              &err), 0);
+    assert_false(replaces);             /* no loaded version yet */
+    assert_int_equal(etl_ledger_source_upsert(db, "src", "http://x/a.csv", "3", &a2, NULL, &err),
+                     0);
     assert_int_equal(a, a2);
     assert_true(a != b);
+    /* a priority given is set, NULL keeps it, 0 by default */
+    expect1("SELECT string_agg(url || '=' || priority, ' ' ORDER BY url) FROM ledger.source "
+            "WHERE pipeline = 'src'", "http://x/a.csv=3 http://x/b.csv=7");
+    assert_int_equal(etl_ledger_source_upsert(db, "src", "http://x/b.csv", NULL, &b, NULL, &err),
+                     0);
+    expect1("SELECT priority FROM ledger.source WHERE url = 'http://x/b.csv'", "7");
+    assert_int_equal(etl_ledger_sources_priority(db, "src", -2, &err), 0);
+    expect1("SELECT string_agg(DISTINCT priority::text, ' ') FROM ledger.source "
+            "WHERE pipeline = 'src'", "-2");
 
     memset(&f, 0, sizeof(f));
     f.url = (char *)"http://x/a.csv";
@@ -187,9 +206,27 @@ test_sources_and_files(void **state)
     assert_int_equal(etl_ledger_file_finish(db, file_id, &f, NULL, &err), 0);
     assert_int_equal(etl_ledger_source_loaded(db, a, &f, file_id, &err), 0);
     snprintf(sql, sizeof(sql), "SELECT concat_ws(',', status, coalesce(error, '-'), rows_in, "
-             "rows_loaded, rows_rejected, bytes, http_status) FROM ledger.file WHERE id = %lld",
+             "rows_loaded, rows_rejected, bytes, http_status, rows_added, rows_changed, "
+             "rows_removed, coalesce(max_change_pct, -1)) FROM ledger.file WHERE id = %lld",
              (long long)file_id);
-    expect1(sql, "loaded,-,5,4,1,3,200");
+    expect1(sql, "loaded,-,5,4,1,3,200,0,0,0,-1");
+    assert_int_equal(etl_ledger_source_upsert(db, "src", "http://x/a.csv", NULL, &a2, &replaces,
+                                              &err), 0);
+    assert_true(replaces);              /* it has a loaded version now */
+    /* a first version has no change counts; a second one its own */
+    f.rows_added = -1;
+    assert_int_equal(etl_ledger_file_finish(db, file_id, &f, NULL, &err), 0);
+    snprintf(sql, sizeof(sql), "SELECT concat_ws(',', rows_added, rows_changed, rows_removed, "
+             "max_change_pct) FROM ledger.file WHERE id = %lld", (long long)file_id);
+    expect1(sql, "");
+    f.rows_added = 2;
+    f.rows_changed = 3;
+    f.rows_removed = 1;
+    strcpy(f.max_change_pct, "-12.50");
+    assert_int_equal(etl_ledger_file_finish(db, file_id, &f, NULL, &err), 0);
+    expect1(sql, "2,3,1,-12.50");
+    f.rows_added = f.rows_changed = f.rows_removed = 0;
+    f.max_change_pct[0] = '\0';
     /* new validators of an unchanged body: NULL keeps the old one */
     assert_int_equal(etl_ledger_source_validators(db, a, NULL, "Mon, 01 Jan 2024", &err), 0);
 
@@ -361,7 +398,8 @@ test_unique_violation(void **state)
 
     (void)state;
     etl_err_clear(&err);
-    assert_int_equal(etl_ledger_source_upsert(db, "dup", "http://x/d.csv", &id, &err), 0);
+    assert_int_equal(etl_ledger_source_upsert(db, "dup", "http://x/d.csv", NULL, &id, NULL,
+                                              &err), 0);
     assert_int_equal(etl_pg_query(db, "INSERT INTO ledger.source (pipeline, url) "
                                   "VALUES ($1, $2)", 2, params, NULL, &err), -1);
     assert_int_equal(err.code, ETL_E_DB);
@@ -381,7 +419,8 @@ test_unique_violation(void **state)
     assert_int_equal(etl_pg_exec(db, "BEGIN", &err), 0);
     assert_int_equal(etl_pg_query(db, "INSERT INTO ledger.source (pipeline, url) "
                                   "VALUES ($1, $2)", 2, params, NULL, &err), -1);
-    assert_int_equal(etl_ledger_source_upsert(db, "dup", "http://x/f.csv", &id, &err), -1);
+    assert_int_equal(etl_ledger_source_upsert(db, "dup", "http://x/f.csv", NULL, &id, NULL,
+                                              &err), -1);
     assert_string_equal(err.sqlstate, "23505");
     assert_int_equal(etl_pg_exec(db, "ROLLBACK", &err), 0);
 }
