@@ -663,7 +663,10 @@ static const char ledger_runs_sql[] =
 
 static const char ledger_files_sql[] =
     "SELECT f.run_id, f.status, f.rows_in, f.rows_loaded, f.rows_rejected, "
-    "       coalesce(left(f.sha256, 8), ''), f.url, coalesce(f.error, '') "
+    "       coalesce(left(f.sha256, 8), ''), f.url, coalesce(f.error, ''), "
+    "       CASE WHEN f.status <> 'loaded' THEN '' WHEN f.rows_added IS NULL THEN 'first' "
+    "            ELSE format('+%s ~%s -%s', f.rows_added, f.rows_changed, f.rows_removed) "
+    "       END "
     "FROM ledger.file f WHERE f.run_id = ANY($1::bigint[]) ORDER BY f.run_id DESC, f.id";
 
 static const char ledger_json_sql[] =

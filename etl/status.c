@@ -66,8 +66,8 @@ etl_status_print(struct pg_conn *db, const struct etl_status_opts *opts, FILE *o
         return -1;
     }
     if (PQntuples(files) > 0) {
-        fprintf(out, "\n%6s  %-9s %9s %9s %9s  %-8s  %s\n", "run", "file", "rows", "loaded",
-                "rejected", "sha256", "url");
+        fprintf(out, "\n%6s  %-9s %9s %9s %9s  %-14s  %-8s  %s\n", "run", "file", "rows",
+                "loaded", "rejected", "revised", "sha256", "url");
     }
     for (int i = 0; i < PQntuples(files); i++) {
         char *url = etl_url_redact_dup(PQgetvalue(files, i, 6), status_no_params);
@@ -76,9 +76,9 @@ etl_status_print(struct pg_conn *db, const struct etl_status_opts *opts, FILE *o
             PQclear(files);
             return etl_err_nomem(err);
         }
-        fprintf(out, "%6s  %-9s %9s %9s %9s  %-8s  %s\n", PQgetvalue(files, i, 0),
+        fprintf(out, "%6s  %-9s %9s %9s %9s  %-14s  %-8s  %s\n", PQgetvalue(files, i, 0),
                 PQgetvalue(files, i, 1), PQgetvalue(files, i, 2), PQgetvalue(files, i, 3),
-                PQgetvalue(files, i, 4), PQgetvalue(files, i, 5), url);
+                PQgetvalue(files, i, 4), PQgetvalue(files, i, 8), PQgetvalue(files, i, 5), url);
         free(url);
         if (PQgetvalue(files, i, 7)[0] != '\0') {
             fprintf(out, "        error: %s\n", PQgetvalue(files, i, 7));

@@ -72,6 +72,10 @@ is "$(q "select rows_added, rows_changed, rows_removed, max_change_pct
    "v2: ledger.file counts 1 added, 1 changed, 1 removed, largest +0.32%"
 is "$(q "select rows_added, rows_changed, rows_removed from ledger.run where id = 2")" \
    "1|1|1" "v2: so does ledger.run"
+etl status --limit 2
+like "$ETL_OUT" "loaded +4 +4 +0 +\\+1 ~1 -1 +[0-9a-f]{8} +$a" \
+   "v2: status shows what the file revised"
+like "$ETL_OUT" "loaded +4 +4 +0 +first +[0-9a-f]{8} +$a" "v1: status shows a first version"
 v2_rows=$(a_rows)
 t2=$(loaded_at 2)
 f2=$(q "select id from ledger.file where url = '$a' and run_id = 2")
