@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "notify.h"
 #include "pg.h"
 #include "runner.h"
@@ -70,6 +71,9 @@ chain_stream(struct etl_stage *head, struct etl_job *job, struct etl_verdict *v,
     if (rc == 0 && head->kind->finish != NULL) {
         rc = head->kind->finish(head, v, err);
     }
+    etl_log(ETL_LOG_DEBUG, "%s: %zd bytes through the chain from %s%s%s", f->url,
+            (ssize_t)lseek(fd, 0, SEEK_CUR), head->name, rc == 0 ? ", verdict " : ", failed",
+            rc == 0 ? (v->kind == ETL_VERDICT_REFUSED ? "refused" : "loaded") : "");
     free(block);
     close(fd);
     return rc;

@@ -477,6 +477,10 @@ xfer_start(struct http_xfer *x, CURLM *multi, struct etl_err *err)
         return etl_err_set(err, ETL_E_INTERNAL, "could not start GET %s: %s", x->shown,
                            curl_multi_strerror(mc));
     }
+    etl_log(ETL_LOG_DEBUG, "GET %s (attempt %d%s%s%s%s)", x->shown, r->attempts,
+            r->etag != NULL ? ", If-None-Match: " : "", r->etag != NULL ? r->etag : "",
+            r->last_modified != NULL ? ", If-Modified-Since: " : "",
+            r->last_modified != NULL ? r->last_modified : "");
     x->state = XFER_RUNNING;
     return 0;
 }

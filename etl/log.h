@@ -24,6 +24,16 @@ extern int etl_log_max;     /* messages above this level are dropped */
 void etl_log_init(int max_level);
 void etl_log_write(int level, const char *fmt, ...) ETL_PRINTF(2, 3);
 
+/*
+ * A status line below the log on a terminal (nothing otherwise): 'line'
+ * replaces it; with 'final' it is written once more and ended with a
+ * newline; NULL erases it.  Log lines never share its line (see log.c).
+ */
+void etl_log_status(const char *line, bool final);
+
+/* Whether stderr is a terminal the status line is drawn on. */
+bool etl_log_is_tty(void);
+
 #define etl_log(level, ...) \
     do { if ((level) <= etl_log_max) etl_log_write((level), __VA_ARGS__); } while (0)
 

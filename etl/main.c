@@ -107,6 +107,9 @@ cmd_check(const struct globals *g, int argc, char **argv)
                    p->timezone ? p->timezone : "");
         }
         printf(":\n");
+        printf("  workers %ld, priority %ld, catchup %s, jitter %ld s\n", p->workers,
+               p->priority, p->catchup == ETL_CATCHUP_NONE ? "none"
+               : p->catchup == ETL_CATCHUP_ALL ? "all" : "latest", p->jitter);
         if (p->sched != NULL) {
             char next[1024];
 
@@ -130,6 +133,12 @@ cmd_check(const struct globals *g, int argc, char **argv)
                 printf(" -> rows to %s", st->next->name);
             }
             printf("\n");
+            if (st->kind->describe != NULL) {
+                char line[512];
+
+                st->kind->describe(st, line, sizeof(line));
+                printf("     %-12s %s\n", "", line);
+            }
         }
     }
     etl_config_free(cfg);
@@ -245,24 +254,52 @@ now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The progress line's state: when the run started, when the line was drawn. */
+struct progress_state {
+    double start, last;
+};
+
 /*
- * The engine's progress callback on a terminal: files, bytes and rows on
- * one line of stderr, rewritten at most every 0.2 s; the final report ends
- * the line.  'arg' is the time of the last line (double).
+ * The engine's progress callback on a terminal: files, percent, bytes,
+ * rows and the time left on the status line below the log (log.h),
+ * redrawn at most every 0.2 s; the final report ends the line.  The time
+ * left is the elapsed time per file done, times the files left.
  */
 static void
 progress_show(const struct etl_progress *p, void *arg)
 {
-    double *last = arg;
+    struct progress_state *ps = arg;
     double now = now_seconds();
+    char line[256], eta[32] = "";
 
-    if (!p->final && now - *last < 0.2) {
+    if (ps->start == 0) {
+        ps->start = now;
+    }
+    if (!p->final && now - ps->last < 0.2) {
         return;
     }
-    *last = now;
-    fprintf(stderr, "\r[%s] %zu/%zu files, %.1f MB, %lld rows%s", p->pipeline, p->files_done,
-            p->files_total, (double)p->bytes / 1e6, (long long)p->rows, p->final ? "\n" : "");
-    fflush(stderr);
+    ps->last = now;
+    if (!p->final && p->files_done > 0 && p->files_total > p->files_done) {
+        double left = (now - ps->start) / (double)p->files_done
+                      * (double)(p->files_total - p->files_done);
+
+        snprintf(eta, sizeof(eta), ", %.0f s left", left);
+    }
+    snprintf(line, sizeof(line), "[%s] %zu/%zu files (%.0f%%), %.1f MB, %lld rows%s",
+             p->pipeline, p->files_done, p->files_total,
+             p->files_total > 0 ? 100.0 * (double)p->files_done / (double)p->files_total : 0.0,
+             (double)p->bytes / 1e6, (long long)p->rows, eta);
+    etl_log_status(line, p->final);
+}
+
+/* Show progress on a terminal (stderr), for run and backfill alike. */
+static void
+progress_attach(struct etl_run_opts *ro, struct progress_state *ps)
+{
+    if (etl_log_is_tty()) {
+        ro->progress = progress_show;
+        ro->progress_arg = ps;
+    }
 }
 
 /* Run the selected pipelines with 'ro'; the worst exit status of them all. */
@@ -374,10 +411,12 @@ cmd_run(const struct globals *g, int argc, char **argv)
         { 0 }
     };
     struct etl_run_opts ro = { 0 };
+    struct progress_state ps = { 0 };
     const char *only = NULL;
     int c;
 
     ro.kind = "manual";
+    progress_attach(&ro, &ps);
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:y:k:w:Wh", opts, NULL)) != -1) {
         switch (c) {
@@ -423,15 +462,12 @@ cmd_backfill(const struct globals *g, int argc, char **argv)
         { 0 }
     };
     struct etl_run_opts ro = { 0 };
+    struct progress_state ps = { 0 };
     const char *only = NULL;
-    double progress_at = 0;
     int c;
 
     ro.kind = "backfill";
-    if (isatty(STDERR_FILENO)) {
-        ro.progress = progress_show;
-        ro.progress_arg = &progress_at;
-    }
+    progress_attach(&ro, &ps);
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:y:oWh", opts, NULL)) != -1) {
         switch (c) {
@@ -699,6 +735,8 @@ cmd_help(const char *topic)
         fputs(etl_usage_main, stdout);
     } else if (strcmp(topic, "stages") == 0) {
         print_stage_kinds();
+    } else if (strcmp(topic, "help") == 0) {
+        fputs(etl_usage_help, stdout);
     } else if ((c = command_find(topic)) != NULL) {
         fputs(c->usage, stdout);
     } else {
@@ -706,6 +744,59 @@ cmd_help(const char *topic)
         return EXIT_USAGE;
     }
     return EXIT_OK;
+}
+
+/*
+ * The global options given after the command ("ewc-etl status -c x.yaml"):
+ * taken into 'g' and out of argv (argv[0] is the command), up to a "--".
+ * The commands' own options use other letters.  -1 after a usage message.
+ */
+static int
+take_globals(int *argc, char **argv, struct globals *g)
+{
+    int out = 1, i;
+
+    for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        const char *val = NULL;
+
+        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            g->verbosity++;
+            continue;
+        }
+        if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            g->verbosity--;
+            continue;
+        }
+        if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
+            strncmp(a, "--config=", 9) == 0 || (strncmp(a, "-c", 2) == 0 && a[2] != '\0')) {
+            slot = &g->config;
+        } else if (strcmp(a, "-d") == 0 || strcmp(a, "--db") == 0 ||
+                   strncmp(a, "--db=", 5) == 0 || (strncmp(a, "-d", 2) == 0 && a[2] != '\0')) {
+            slot = &g->db;
+        } else {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (a[1] != '-' && a[2] != '\0') {
+            val = a + 2;                        /* -cFILE */
+        } else if (strchr(a, '=') != NULL) {
+            val = strchr(a, '=') + 1;           /* --config=FILE */
+        } else if (i + 1 < *argc) {
+            val = argv[++i];
+        } else {
+            fprintf(stderr, "ewc-etl: option %s needs a value\n", a);
+            return -1;
+        }
+        *slot = val;
+    }
+    while (i < *argc) {
+        argv[out++] = argv[i++];
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return 0;
 }
 
 /* Run one command of the table, with libcurl set up if it downloads. */
@@ -749,7 +840,7 @@ main(int argc, char **argv)
     const char *cmd;
     int c;
 
-    /* options before the command only: "+" stops at the first non-option */
+    /* the options before the command; "+" stops at it (see take_globals) */
     while ((c = getopt_long(argc, argv, "+c:d:vqhV", opts, NULL)) != -1) {
         switch (c) {
         case 'c': g.config = optarg; break;
@@ -765,11 +856,14 @@ main(int argc, char **argv)
         fputs(etl_usage_main, stderr);
         return EXIT_USAGE;
     }
-    etl_log_init(g.verbosity > 0 ? ETL_LOG_DEBUG : g.verbosity < 0 ? ETL_LOG_WARNING
-                                                                   : ETL_LOG_INFO);
     cmd = argv[optind];
     argc -= optind;
     argv += optind;
+    if (take_globals(&argc, argv, &g) < 0) {
+        return EXIT_USAGE;
+    }
+    etl_log_init(g.verbosity > 0 ? ETL_LOG_DEBUG : g.verbosity < 0 ? ETL_LOG_WARNING
+                                                                   : ETL_LOG_INFO);
     if (strcmp(cmd, "help") == 0) {
         return cmd_help(argc > 1 ? argv[1] : NULL);
     }

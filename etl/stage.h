@@ -136,7 +136,15 @@ struct etl_stage_kind {
     enum etl_verdict_kind on_unique_violation;
     /* Free ctx; must accept a half-configured stage. */
     void (*destroy)(struct etl_stage *st);
+    /*
+     * Optional: the settings that decide a file's fate, as `check` prints
+     * them ("max_reject_ratio 0.10 (default)"), into buf.
+     */
+    void (*describe)(const struct etl_stage *st, char *buf, size_t size);
 };
+
+/* " (default)" when 'key' is absent from the stage's YAML, else "". */
+const char *etl_stage_default_mark(const struct etl_stage *st, const char *key);
 
 extern const struct etl_stage_kind *const etl_stage_kinds[];   /* ends with NULL */
 

@@ -27,7 +27,7 @@ const char etl_usage_main[] =
     "  help [COMMAND|stages]      this text, a command's, or the stage kinds and keys\n"
     "  version                    print the version\n"
     "\n"
-    "Options:\n"
+    "Options (before or after the command):\n"
     "  -c, --config FILE   pipeline YAML (default: $EWC_CONFIG, else\n"
     "                      " ETL_SYSCONFDIR "/pipeline.yaml)\n"
     "  -d, --db CONNINFO   libpq connection string or URI (default: $EWC_DB, else the\n"
@@ -116,6 +116,13 @@ const char etl_usage_unmatched[] =
     "source: column, name, rows, files, the nearest catalog entries and up to\n"
     "three URLs, tab-separated, most rows first.  Add them to the catalog's\n"
     "aliases (config/catalog/) and run again.\n";
+
+const char etl_usage_help[] =
+    "Usage: ewc-etl help [COMMAND|stages|help]\n"
+    "\n"
+    "Without an argument, the commands and the options; with a command's name,\n"
+    "that command's usage (as \"ewc-etl COMMAND --help\"); with \"stages\", every\n"
+    "stage kind with its keys and their defaults.\n";
 
 const char etl_usage_check[] =
     "Usage: ewc-etl check\n"

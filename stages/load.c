@@ -630,6 +630,19 @@ static const struct etl_key load_keys[] = {
     { 0 }
 };
 
+/* check's line: the reconciliation and the magnitude check. */
+static void
+load_describe(const struct etl_stage *st, char *buf, size_t size)
+{
+    static const char *const modes[] = { "off", "warn", "fail" };
+    const struct load *ld = st->ctx;
+
+    snprintf(buf, size, "reconcile %s%s, reconcile_tolerance %g%s, magnitude_check %s%s",
+             modes[ld->reconcile], etl_stage_default_mark(st, "reconcile"),
+             strtod(ld->tolerance, NULL), etl_stage_default_mark(st, "reconcile_tolerance"),
+             ld->magnitude ? "true" : "false", etl_stage_default_mark(st, "magnitude_check"));
+}
+
 const struct etl_stage_kind etl_stage_pg_load = {
     .name = "pg_load",
     .consumes = ETL_FLOW_ROWS,
@@ -643,4 +656,5 @@ const struct etl_stage_kind etl_stage_pg_load = {
     .abort = load_abort,
     .on_unique_violation = ETL_VERDICT_RETRY_DEDUPE,
     .destroy = load_destroy,
+    .describe = load_describe,
 };

@@ -81,3 +81,10 @@ etl_verdict_refuse(struct etl_verdict *v, const char *fmt, ...)
     vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
     va_end(ap);
 }
+
+/* The default mark of a key; see stage.h. */
+const char *
+etl_stage_default_mark(const struct etl_stage *st, const char *key)
+{
+    return st->node == NULL || etl_node_get(st->node, key) == NULL ? " (default)" : "";
+}

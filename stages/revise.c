@@ -4,11 +4,13 @@
  *    aside, compared by key with the new ones, each difference written to
  *    warehouse.revision.  See revise.h.
  */
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "etl/log.h"
 #include "etl/pg.h"
 #include "etl/text.h"
 #include "revise.h"
@@ -83,16 +85,21 @@ int
 revise_set_aside(struct etl_job *job, const char *source_id, struct etl_err *err)
 {
     const char *params[1] = { source_id };
+    PGresult *res;
 
     if (!job->replaces) {
         /* nothing to compare with: a plain delete (of nothing, as a rule) */
         return etl_pg_query(job->db, "DELETE FROM warehouse.observation WHERE source_id = $1",
                             1, params, NULL, err);
     }
-    if (etl_pg_exec(job->db, revise_table_sql, err) < 0) {
+    if (etl_pg_exec(job->db, revise_table_sql, err) < 0 ||
+        etl_pg_query(job->db, revise_move_sql, 1, params, &res, err) < 0) {
         return -1;
     }
-    return etl_pg_query(job->db, revise_move_sql, 1, params, NULL, err);
+    etl_log(ETL_LOG_DEBUG, "%s: the previous version's %s rows set aside for the revisions",
+            job->file->url, PQcmdTuples(res));
+    PQclear(res);
+    return 0;
 }
 
 /* Record the differences; see revise.h. */
@@ -117,5 +124,7 @@ revise_record(struct etl_job *job, const char *source_id, const char *file_id,
     f->rows_removed = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
     etl_strlcpy(f->max_change_pct, PQgetvalue(res, 0, 3), sizeof(f->max_change_pct));
     PQclear(res);
+    etl_log(ETL_LOG_DEBUG, "%s: revisions recorded: %" PRId64 " added, %" PRId64 " changed, %"
+            PRId64 " removed", f->url, f->rows_added, f->rows_changed, f->rows_removed);
     return 0;
 }

@@ -808,6 +808,16 @@ validate_finish(struct etl_stage *st, struct etl_verdict *verdict, struct etl_er
     return etl_stage_finish_next(st, verdict, err);
 }
 
+/* check's line: the reject ratio that refuses a file. */
+static void
+validate_describe(const struct etl_stage *st, char *buf, size_t size)
+{
+    const struct validate *v = st->ctx;
+
+    snprintf(buf, size, "max_reject_ratio %.2f%s", v->max_reject_ratio,
+             etl_stage_default_mark(st, "max_reject_ratio"));
+}
+
 const struct etl_stage_kind etl_stage_validate = {
     .name = "validate",
     .consumes = ETL_FLOW_ROWS,
@@ -820,4 +830,5 @@ const struct etl_stage_kind etl_stage_validate = {
     .finish = validate_finish,
     .abort = validate_abort,
     .destroy = validate_destroy,
+    .describe = validate_describe,
 };
