@@ -168,12 +168,39 @@ fuzz: $(FUZZ_BIN)
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
-install: $(BIN)
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ewc-etl
+# The installed binary is built for the installed paths: main.c and usage.c
+# are compiled again, always, with this make's SYSCONFDIR (the default
+# config is $(SYSCONFDIR)/ewc-etl/pipeline.yaml), so "make install
+# SYSCONFDIR=/etc" after a plain "make" never installs a binary looking in
+# /usr/local/etc; ./ewc-etl stays the build's.
+INSTALL_BIN = $(BUILD)/install/ewc-etl
+
+$(BUILD)/install/%.o: etl/%.c FORCE
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(FINAL_CFLAGS) -c $< -o $@
+
+$(INSTALL_BIN): $(BUILD)/install/main.o $(BUILD)/install/usage.o $(BUILD)/libetl.a
+	$(Q)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(LIBS)
+
+FORCE:
+.PHONY: FORCE
+
+# The operator's files are kept: pipeline.yaml and the catalog are installed
+# only where absent (the shipped ones go next to them as *.dist), and the
+# database credential file, $(SYSCONFDIR)/ewc-etl/pgpass (mode 0600, handed
+# to the services by LoadCredential=), is created empty if missing.
+install: $(INSTALL_BIN)
+	install -D -m 0755 $(INSTALL_BIN) $(DESTDIR)$(PREFIX)/bin/ewc-etl
 	install -D -m 0644 etl/ewc-etl.1 $(DESTDIR)$(PREFIX)/share/man/man1/ewc-etl.1
+	install -D -m 0644 LICENSE $(DESTDIR)$(PREFIX)/share/doc/ewc-etl/LICENSE
 	install -d $(DESTDIR)$(SYSCONFDIR)/ewc-etl/catalog $(DESTDIR)$(SYSTEMDDIR)
-	install -m 0644 config/pipeline.yaml $(DESTDIR)$(SYSCONFDIR)/ewc-etl/pipeline.yaml
-	install -m 0644 config/catalog/*.yaml $(DESTDIR)$(SYSCONFDIR)/ewc-etl/catalog/
+	for f in config/pipeline.yaml config/catalog/*.yaml; do \
+		t=$(DESTDIR)$(SYSCONFDIR)/ewc-etl/$${f#config/}; \
+		if [ -e "$$t" ]; then install -m 0644 "$$f" "$$t.dist" || exit 1; \
+		else install -m 0644 "$$f" "$$t" || exit 1; fi; \
+	done
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ewc-etl/pgpass ] || \
+		install -m 0600 /dev/null $(DESTDIR)$(SYSCONFDIR)/ewc-etl/pgpass
 	for u in systemd/*.service systemd/*.timer; do \
 		sed -e 's#/usr/local/bin/ewc-etl#$(PREFIX)/bin/ewc-etl#' \
 		    -e 's#/usr/local/etc/ewc-etl#$(SYSCONFDIR)/ewc-etl#' "$$u" \

@@ -101,6 +101,27 @@ is "$(cd "$sd" && grep -h '^Environment=EWC_CONFIG=' "${ETL_SERVICES[@]}" | sort
    "installed units read /etc/ewc-etl/pipeline.yaml"
 is "$(grep -l '/usr/local' "$sd"/* | wc -l)" "0" "no /usr/local path left in the units"
 verify_units "$sd" /usr/bin/ewc-etl installed
+like "$("$inst/usr/bin/ewc-etl" --help)" "/etc/ewc-etl/pipeline\.yaml\)" \
+   "the installed binary's default config is SYSCONFDIR's: /etc/ewc-etl/pipeline.yaml"
+unlike "$("$inst/usr/bin/ewc-etl" --help)" "/usr/local/etc" \
+   "(and not the build's default /usr/local/etc)"
+is "$(stat -c '%a %s' "$inst/etc/ewc-etl/pgpass")" "600 0" \
+   "the credential file /etc/ewc-etl/pgpass: created empty, mode 600"
+is "$(cd "$sd" && grep -h '^LoadCredential=' "${ETL_SERVICES[@]}" | sort -u)" \
+   "LoadCredential=pgpass:/etc/ewc-etl/pgpass" "the units read the credential from there"
+ok "the licence: /usr/share/doc/ewc-etl/LICENSE" -- \
+    cmp -s "$REPO/LICENSE" "$inst/usr/share/doc/ewc-etl/LICENSE"
+# an upgrade keeps the operator's files
+echo '# edited by the operator' >>"$inst/etc/ewc-etl/pipeline.yaml"
+echo 'db:5432:ewc:ewc:secret' >"$inst/etc/ewc-etl/pgpass"
+out=$(make -C "$REPO" --no-print-directory "${mkargs[@]}" install \
+      DESTDIR="$inst" PREFIX=/usr SYSCONFDIR=/etc 2>&1)
+is "$?" "0" "make install again: exit 0" || diag "$out"
+is "$(tail -n 1 "$inst/etc/ewc-etl/pipeline.yaml")" "# edited by the operator" \
+   "a second install keeps the operator's pipeline.yaml"
+ok "and puts the shipped one next to it as pipeline.yaml.dist" -- \
+    cmp -s "$REPO/config/pipeline.yaml" "$inst/etc/ewc-etl/pipeline.yaml.dist"
+is "$(cat "$inst/etc/ewc-etl/pgpass")" "db:5432:ewc:ewc:secret" "and keeps the credential file"
 
 ## what the units must say
 svc=$sd/ewc-etl.service
@@ -121,6 +142,9 @@ ok "timer: Persistent=true" -- has "$sd/ewc-etl-nightly.timer" 'Persistent=true'
 ok "timer: RandomizedDelaySec set" -- \
     has "$sd/ewc-etl-nightly.timer" 'RandomizedDelaySec=[0-9]+(min|s|h)?'
 ok "timer: OnCalendar set" -- has "$sd/ewc-etl-nightly.timer" 'OnCalendar=.+'
+zone=$(awk '$1 == "timezone:" { print $2; exit }' "$REPO/config/pipeline.yaml")
+is "$(sed -n 's/^OnCalendar=.* //p' "$sd/ewc-etl-nightly.timer")" "$zone" \
+   "timer: OnCalendar states the pipeline's time zone ($zone)"
 ok "nightly and backfill: Type=oneshot" -- \
     test "$(grep -lx 'Type=oneshot' "$sd/ewc-etl-nightly.service" \
             "$sd/ewc-etl-backfill@.service" | wc -l)" -eq 2
