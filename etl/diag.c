@@ -104,6 +104,69 @@ location_start(const char *where, const char *file)
     return last != NULL ? (size_t)(last - where) : 0;
 }
 
+/* The line and column of an error's location (0 when it names none). */
+static void
+diag_mark(const struct etl_err *err, unsigned long *line, unsigned long *col)
+{
+    size_t len = strlen(err->where), mark;
+    unsigned long a = 0, b = 0;
+
+    *line = *col = 0;
+    if (len > 0 && ends_in_mark(err->where, len, &mark)) {
+        int n = sscanf(err->where + mark, ":%lu:%lu", &a, &b);
+
+        *line = n >= 1 ? a : 0;
+        *col = n >= 2 ? b : 0;
+    }
+}
+
+/* An error and the order it was found in, for a stable sort. */
+struct sort_item {
+    unsigned long line, col;
+    size_t seq;
+    struct etl_err *err;
+};
+
+static int
+sort_cmp(const void *pa, const void *pb)
+{
+    const struct sort_item *a = pa, *b = pb;
+
+    if (a->line != b->line) {
+        return a->line < b->line ? -1 : 1;
+    }
+    if (a->col != b->col) {
+        return a->col < b->col ? -1 : 1;
+    }
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void
+etl_diags_sort(struct etl_diags *d)
+{
+    struct sort_item *it = calloc(d->n ? d->n : 1, sizeof(*it));
+    struct etl_err *sorted = calloc(d->n ? d->n : 1, sizeof(*sorted));
+
+    if (it == NULL || sorted == NULL) {
+        free(it);
+        free(sorted);
+        return;         /* left in the order found */
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        diag_mark(&d->errs[i], &it[i].line, &it[i].col);
+        it[i].seq = i;
+        it[i].err = &d->errs[i];
+    }
+    qsort(it, d->n, sizeof(*it), sort_cmp);
+    for (size_t i = 0; i < d->n; i++) {
+        sorted[i] = *it[i].err;
+    }
+    free(d->errs);
+    free(it);
+    d->errs = sorted;
+    d->cap = d->n ? d->n : 1;
+}
+
 void
 etl_diag_format(const struct etl_err *err, const char *file, char *out, size_t size)
 {

@@ -46,6 +46,15 @@ int etl_diags_add(struct etl_diags *d, struct etl_err *err);
 size_t etl_diags_count(const struct etl_diags *d);
 
 /*
+ * Sort the errors by line and column, as a compiler lists them; errors of
+ * one place, and those that name no line (first), keep the order they were
+ * found in.  'first' stays the first found.  Left unsorted when out of
+ * memory.  (The errors of one configuration load are of one file: the
+ * YAML, or a catalog file when the catalog failed.)
+ */
+void etl_diags_sort(struct etl_diags *d);
+
+/*
  * One error as a compiler prints it, "file:line:col: message": the
  * location is the "file:line:col" (or "file:line") at the end of
  * err->where; what precedes it in 'where' (a context such as 'pipeline

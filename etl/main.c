@@ -120,6 +120,7 @@ cmd_check(const struct globals *g, int argc, char **argv)
 
     etl_diags_init(&d);
     cfg = etl_config_check(path, &d);
+    etl_diags_sort(&d);
     if (print_diags(&d, path) > 0) {
         etl_diags_free(&d);
         etl_config_free(cfg);
