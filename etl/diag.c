@@ -104,17 +104,27 @@ location_start(const char *where, const char *file)
     return last != NULL ? (size_t)(last - where) : 0;
 }
 
-/* The line and column of an error's location (0 when it names none). */
+/*
+ * The file (a pointer into err->where and its length), line and column of
+ * an error's location; line 0 when it names none.
+ */
 static void
-diag_mark(const struct etl_err *err, unsigned long *line, unsigned long *col)
+diag_mark(const struct etl_err *err, const char **file, size_t *flen, unsigned long *line,
+          unsigned long *col)
 {
-    size_t len = strlen(err->where), mark;
+    size_t len = strlen(err->where), mark, at;
     unsigned long a = 0, b = 0;
 
+    *file = err->where;
+    *flen = len;
     *line = *col = 0;
     if (len > 0 && ends_in_mark(err->where, len, &mark)) {
         int n = sscanf(err->where + mark, ":%lu:%lu", &a, &b);
 
+        at = location_start(err->where, NULL);
+        at = at > mark ? 0 : at;
+        *file = err->where + at;
+        *flen = mark - at;
         *line = n >= 1 ? a : 0;
         *col = n >= 2 ? b : 0;
     }
@@ -122,6 +132,8 @@ diag_mark(const struct etl_err *err, unsigned long *line, unsigned long *col)
 
 /* An error and the order it was found in, for a stable sort. */
 struct sort_item {
+    const char *file;
+    size_t flen;
     unsigned long line, col;
     size_t seq;
     struct etl_err *err;
@@ -131,7 +143,12 @@ static int
 sort_cmp(const void *pa, const void *pb)
 {
     const struct sort_item *a = pa, *b = pb;
+    size_t n = a->flen < b->flen ? a->flen : b->flen;
+    int c = memcmp(a->file, b->file, n);
 
+    if (c != 0 || a->flen != b->flen) {
+        return c != 0 ? c : a->flen < b->flen ? -1 : 1;
+    }
     if (a->line != b->line) {
         return a->line < b->line ? -1 : 1;
     }
@@ -153,7 +170,7 @@ etl_diags_sort(struct etl_diags *d)
         return;         /* left in the order found */
     }
     for (size_t i = 0; i < d->n; i++) {
-        diag_mark(&d->errs[i], &it[i].line, &it[i].col);
+        diag_mark(&d->errs[i], &it[i].file, &it[i].flen, &it[i].line, &it[i].col);
         it[i].seq = i;
         it[i].err = &d->errs[i];
     }

@@ -46,11 +46,9 @@ int etl_diags_add(struct etl_diags *d, struct etl_err *err);
 size_t etl_diags_count(const struct etl_diags *d);
 
 /*
- * Sort the errors by line and column, as a compiler lists them; errors of
- * one place, and those that name no line (first), keep the order they were
- * found in.  'first' stays the first found.  Left unsorted when out of
- * memory.  (The errors of one configuration load are of one file: the
- * YAML, or a catalog file when the catalog failed.)
+ * Sort the errors by file, line and column, as a compiler lists them;
+ * errors of one place keep the order they were found in.  'first' stays
+ * the first found.  Left unsorted when out of memory.
  */
 void etl_diags_sort(struct etl_diags *d);
 

@@ -63,6 +63,25 @@ test_list(void **state)
     assert_string_equal(d.errs[2].msg, "one");
     assert_string_equal(d.first.msg, "one");    /* still the first found */
     etl_diags_free(&d);
+    /* by file, then line and column; one place keeps the order found; a context */
+    e = err_at("b.yaml:1:1", "b1");
+    etl_diags_add(&d, &e);
+    e = err_at("a.yaml:5:2", "a5-2");
+    etl_diags_add(&d, &e);
+    e = err_at("a.yaml:5:1", "a5-1 first");
+    etl_diags_add(&d, &e);
+    e = err_at("a.yaml:5:1", "a5-1 second");
+    etl_err_context(&e, "pipeline \"p\"");
+    etl_diags_add(&d, &e);
+    e = err_at("a.yaml:10:1", "a10");
+    etl_diags_add(&d, &e);
+    etl_diags_sort(&d);
+    assert_string_equal(d.errs[0].msg, "a5-1 first");
+    assert_string_equal(d.errs[1].msg, "a5-1 second");
+    assert_string_equal(d.errs[2].msg, "a5-2");
+    assert_string_equal(d.errs[3].msg, "a10");
+    assert_string_equal(d.errs[4].msg, "b1");
+    etl_diags_free(&d);
     assert_int_equal(etl_diags_count(&d), 0);
 }
 
