@@ -21,6 +21,8 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "diag.h"
+#include "suggest.h"
 
 #define CONFIG_MAX_DEPTH 64         /* nesting deeper than this is not a config */
 #define CONFIG_MAX_SCALAR (1 << 20) /* one scalar after interpolation */
@@ -540,78 +542,129 @@ type_ok(const struct etl_node *v, enum etl_key_type t)
     return false;
 }
 
-int
-etl_node_check(const struct etl_node *node, const struct etl_key *keys,
-               const char *what, struct etl_err *err)
+/*
+ * The unknown key 'k' of a map checked against 'keys': the error at the
+ * key, with the nearest keys as "did you mean" (else the whole list) as
+ * its hint, added to 'd'.
+ */
+static void
+unknown_key(const struct etl_node *k, const struct etl_key *keys, const char *what,
+            struct etl_diags *d)
 {
+    struct etl_suggest sg;
+    struct etl_buf list;
+    struct etl_err e, ignore;
+    char near[256];
+
+    etl_err_clear(&e);
+    etl_err_clear(&ignore);
+    etl_suggest_begin(&sg, k->str);
+    etl_buf_init(&list, 400);
+    for (const struct etl_key *p = keys; p->name != NULL; p++) {
+        etl_suggest_add(&sg, p->name);
+        if (list.len < 400 && ((list.len > 0 && etl_buf_addstr(&list, ", ", &ignore) < 0) ||
+                               etl_buf_addstr(&list, p->name, &ignore) < 0)) {
+            break;
+        }
+    }
+    etl_node_fail(k, &e, ETL_E_CONFIG, "unknown key \"%s\" in %s", k->str, what);
+    if (etl_suggest_end(&sg, near, sizeof(near)) > 0) {
+        etl_err_hint(&e, "did you mean %s?", near);
+    } else if (list.len > 0) {
+        etl_err_hint(&e, "expected one of: %s", list.data);
+    }
+    etl_buf_free(&list);
+    etl_diags_add(d, &e);
+}
+
+/* A typed key's value parsed as its type (INT, NUM, BOOL); 0 or -1 with 'err'. */
+static int
+typed_value(const struct etl_node *node, const struct etl_key *p, struct etl_err *err)
+{
+    long l;
+    double dv;
+    bool b;
+
+    if (p->type == ETL_KEY_INT) {
+        return etl_node_long(node, p->name, 0, LONG_MIN, LONG_MAX, &l, err);
+    }
+    if (p->type == ETL_KEY_NUM) {
+        return etl_node_double(node, p->name, 0, -HUGE_VAL, HUGE_VAL, &dv, err);
+    }
+    if (p->type == ETL_KEY_BOOL) {
+        return etl_node_bool(node, p->name, false, &b, err);
+    }
+    return 0;
+}
+
+int
+etl_node_check_all(const struct etl_node *node, const struct etl_key *keys,
+                   const char *what, struct etl_diags *d)
+{
+    size_t before = etl_diags_count(d);
+    struct etl_err e;
+
+    etl_err_clear(&e);
     if (node == NULL || node->type != ETL_NODE_MAP) {
-        return etl_node_fail(node, err, ETL_E_CONFIG, "%s must be a mapping", what);
+        etl_node_fail(node, &e, ETL_E_CONFIG, "%s must be a mapping", what);
+        return etl_diags_add(d, &e);
     }
     for (size_t i = 0; i < node->n; i++) {
         const struct etl_node *k = node->keys[i];
         const struct etl_key *kt = NULL;
+        bool twice = false;
 
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(node->keys[j]->str, k->str) == 0) {
-                return etl_node_fail(k, err, ETL_E_CONFIG, "key \"%s\" given twice in %s",
-                                     k->str, what);
-            }
+        for (size_t j = 0; j < i && !twice; j++) {
+            twice = strcmp(node->keys[j]->str, k->str) == 0;
         }
-        for (const struct etl_key *p = keys; p->name != NULL; p++) {
-            if (strcmp(p->name, k->str) == 0) {
-                kt = p;
-                break;
-            }
+        for (const struct etl_key *p = keys; p->name != NULL && kt == NULL; p++) {
+            kt = strcmp(p->name, k->str) == 0 ? p : NULL;
         }
-        if (kt == NULL) {
-            struct etl_buf list;
-            struct etl_err ignore;
-
-            etl_err_clear(&ignore);
-            etl_buf_init(&list, 400);
-            for (const struct etl_key *p = keys; p->name != NULL; p++) {
-                if ((list.len > 0 && etl_buf_addstr(&list, ", ", &ignore) < 0) ||
-                    etl_buf_addstr(&list, p->name, &ignore) < 0) {
-                    break;
-                }
-            }
-            etl_node_fail(k, err, ETL_E_CONFIG, "unknown key \"%s\" in %s", k->str, what);
-            if (list.len > 0) {
-                etl_err_hint(err, "expected one of: %s", list.data);
-            }
-            etl_buf_free(&list);
-            return -1;
-        }
-        if (!type_ok(node->items[i], kt->type)) {
-            return etl_node_fail(node->items[i], err, ETL_E_CONFIG,
-                                 "\"%s\" must be %s", k->str, type_name(kt->type));
+        if (twice) {
+            etl_node_fail(k, &e, ETL_E_CONFIG, "key \"%s\" given twice in %s", k->str, what);
+            etl_diags_add(d, &e);
+        } else if (kt == NULL) {
+            unknown_key(k, keys, what, d);
+        } else if (!type_ok(node->items[i], kt->type)) {
+            etl_node_fail(node->items[i], &e, ETL_E_CONFIG, "\"%s\" must be %s", k->str,
+                          type_name(kt->type));
+            etl_diags_add(d, &e);
         }
     }
     for (const struct etl_key *p = keys; p->name != NULL; p++) {
         if (p->required && etl_node_get(node, p->name) == NULL) {
-            return etl_node_fail(node, err, ETL_E_CONFIG, "%s has no \"%s\"%s%s%s", what,
-                                 p->name, p->help != NULL ? " (" : "",
-                                 p->help != NULL ? p->help : "", p->help != NULL ? ")" : "");
+            etl_node_fail(node, &e, ETL_E_CONFIG, "%s has no \"%s\"%s%s%s", what, p->name,
+                          p->help != NULL ? " (" : "", p->help != NULL ? p->help : "",
+                          p->help != NULL ? ")" : "");
+            etl_diags_add(d, &e);
         }
     }
     for (const struct etl_key *p = keys; p->name != NULL; p++) {
         const struct etl_node *v = etl_node_get(node, p->name);
 
-        if (v != NULL && (p->type == ETL_KEY_INT || p->type == ETL_KEY_NUM ||
-                          p->type == ETL_KEY_BOOL)) {
-            long l;
-            double d;
-            bool b;
-
-            if ((p->type == ETL_KEY_INT &&
-                 etl_node_long(node, p->name, 0, LONG_MIN, LONG_MAX, &l, err) < 0) ||
-                (p->type == ETL_KEY_NUM &&
-                 etl_node_double(node, p->name, 0, -HUGE_VAL, HUGE_VAL, &d, err) < 0) ||
-                (p->type == ETL_KEY_BOOL && etl_node_bool(node, p->name, false, &b, err) < 0)) {
-                return -1;
-            }
+        /* a value of the wrong shape was reported above */
+        if (v != NULL && type_ok(v, p->type) && typed_value(node, p, &e) < 0) {
+            etl_diags_add(d, &e);
         }
     }
+    return etl_diags_count(d) > before ? -1 : 0;
+}
+
+int
+etl_node_check(const struct etl_node *node, const struct etl_key *keys,
+               const char *what, struct etl_err *err)
+{
+    struct etl_diags d;
+
+    etl_diags_init(&d);
+    if (etl_node_check_all(node, keys, what, &d) < 0) {
+        if (err->code == ETL_E_NONE) {
+            *err = d.first;
+        }
+        etl_diags_free(&d);
+        return -1;
+    }
+    etl_diags_free(&d);
     return 0;
 }
 

@@ -75,10 +75,20 @@ struct etl_key {
 /*
  * Check a map against a key table: 'node' must be a map, every key must be in
  * 'keys' and of its type, required keys present, no key twice.  Errors point
- * at the offending key or value: 'unknown key "urll" (expected one of: ...)'.
+ * at the offending key or value: 'unknown key "urll" in ...', with the hint
+ * 'did you mean "urls"?' (or, when no key is near, 'expected one of: ...').
  */
 int etl_node_check(const struct etl_node *node, const struct etl_key *keys,
                    const char *what, struct etl_err *err) ETL_MUSTCHECK;
+/*
+ * The same check, going on after an error: every wrong key of the map is
+ * added to 'd' (diag.h), a misspelt key with "did you mean" the nearest
+ * keys of the table as its hint.  Returns 0, or -1 when it added any.
+ * etl_node_check() keeps the first of them.
+ */
+struct etl_diags;
+int etl_node_check_all(const struct etl_node *node, const struct etl_key *keys,
+                       const char *what, struct etl_diags *d);
 
 /* The value of 'key' in map 'node', or NULL. */
 const struct etl_node *etl_node_get(const struct etl_node *node, const char *key);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "etl/daemon.h"
+#include "etl/diag.h"
 #include "etl/schedule.h"
 #include "etl/err.h"
 #include "etl/http.h"
@@ -63,8 +64,9 @@ print_err(const struct etl_err *err)
     fprintf(stderr, "ewc-etl: %s\n", line);
 }
 
-static struct etl_config *
-load_config(const struct globals *g, struct etl_err *err)
+/* The path of the YAML: -c, else $EWC_CONFIG, else the installed one. */
+static const char *
+config_path(const struct globals *g)
 {
     const char *path = g->config;
 
@@ -74,7 +76,37 @@ load_config(const struct globals *g, struct etl_err *err)
     if (path == NULL || path[0] == '\0') {
         path = ETL_SYSCONFDIR "/pipeline.yaml";
     }
-    return etl_config_load(path, err);
+    return path;
+}
+
+/*
+ * check's errors, as a compiler's: each "file:line:col: message" at the
+ * start of its line on stderr, no "ewc-etl: " before it (editors and CI
+ * annotations read them), then "N errors".  Returns how many.
+ */
+static size_t
+print_diags(const struct etl_diags *d, const char *path)
+{
+    size_t n = etl_diags_count(d);
+    char line[2048];
+
+    for (size_t i = 0; i < d->n; i++) {
+        etl_diag_format(&d->errs[i], path, line, sizeof(line));
+        fprintf(stderr, "%s\n", line);
+    }
+    if (d->dropped > 0) {
+        fprintf(stderr, "%s: %zu more errors not shown\n", path, d->dropped);
+    }
+    if (n > 0) {
+        fprintf(stderr, "%zu error%s\n", n, n == 1 ? "" : "s");
+    }
+    return n;
+}
+
+static struct etl_config *
+load_config(const struct globals *g, struct etl_err *err)
+{
+    return etl_config_load(config_path(g), err);
 }
 
 static int
@@ -82,15 +114,19 @@ cmd_check(const struct globals *g, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    struct etl_err err;
+    const char *path = config_path(g);
     struct etl_config *cfg;
+    struct etl_diags d;
 
-    etl_err_clear(&err);
-    cfg = load_config(g, &err);
-    if (cfg == NULL) {
-        print_err(&err);
+    etl_diags_init(&d);
+    cfg = etl_config_check(path, &d);
+    etl_diags_sort(&d);
+    if (print_diags(&d, path) > 0) {
+        etl_diags_free(&d);
+        etl_config_free(cfg);
         return EXIT_USAGE;
     }
+    etl_diags_free(&d);
     printf("%s: ok\n", cfg->path);
     for (size_t i = 0; i < cfg->nresources; i++) {
         const struct etl_resource *r = &cfg->resources[i];

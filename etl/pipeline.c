@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "graph.h"
 #include "resource.h"
 #include "schedule.h"
+#include "suggest.h"
 
 const char *const etl_file_status_names[] = { "pending", "unchanged", "loaded", "failed" };
 
@@ -128,15 +130,38 @@ etl_run_add_file(struct etl_run *run, const char *url, struct etl_err *err)
     return f;
 }
 
+/* The kinds, as "did you mean" the nearest (else all of them), into 'err''s hint. */
+static void
+kind_hint(const char *name, struct etl_err *err)
+{
+    struct etl_suggest sg;
+    char list[256] = "", near[256];
+
+    etl_suggest_begin(&sg, name);
+    for (size_t i = 0; etl_stage_kinds[i] != NULL; i++) {
+        etl_suggest_add(&sg, etl_stage_kinds[i]->name);
+        if (i > 0) {
+            etl_strlcat(list, ", ", sizeof(list));
+        }
+        etl_strlcat(list, etl_stage_kinds[i]->name, sizeof(list));
+    }
+    if (etl_suggest_end(&sg, near, sizeof(near)) > 0) {
+        etl_err_hint(err, "did you mean %s?", near);
+    } else {
+        etl_err_hint(err, "kinds: %s", list);
+    }
+}
+
 /*
  * The kind of stage 'node', after checking that it is a mapping with a
  * "name" (set in *name_node) and a known "kind", and that it has only the
- * common keys and its kind's.  Returns NULL with 'err' set (placed at the
- * node) otherwise.
+ * common keys and its kind's.  Returns the kind, or NULL when there is
+ * none to configure the stage with (no name, no kind, unknown kind); every
+ * error goes to 'd' and *bad is set then.
  */
 static const struct etl_stage_kind *
 stage_check(const struct etl_node *node, const struct etl_node **name_node,
-            struct etl_err *err)
+            struct etl_diags *d, bool *bad)
 {
     static const struct etl_key common[] = {
         { "name", ETL_KEY_STR, true, "the stage's name" },
@@ -146,36 +171,37 @@ stage_check(const struct etl_node *node, const struct etl_node **name_node,
     struct etl_key keys[PIPELINE_MAX_KEYS];
     const struct etl_node *kind_node;
     const struct etl_stage_kind *kind;
+    struct etl_err err;
     size_t nk = 0;
     char what[160];
 
+    etl_err_clear(&err);
+    *name_node = NULL;
+    *bad = true;
     if (node->type != ETL_NODE_MAP) {
-        etl_node_fail(node, err, ETL_E_CONFIG, "a stage must be a mapping");
+        etl_node_fail(node, &err, ETL_E_CONFIG, "a stage must be a mapping");
+        etl_diags_add(d, &err);
         return NULL;
     }
     *name_node = etl_node_get(node, "name");
     kind_node = etl_node_get(node, "kind");
     if (*name_node == NULL || (*name_node)->type != ETL_NODE_SCALAR) {
-        etl_node_fail(node, err, ETL_E_CONFIG, "stage has no \"name\"");
+        *name_node = NULL;
+        etl_node_fail(node, &err, ETL_E_CONFIG, "stage has no \"name\"");
+        etl_diags_add(d, &err);
         return NULL;
     }
     if (kind_node == NULL || kind_node->type != ETL_NODE_SCALAR) {
-        etl_node_fail(node, err, ETL_E_CONFIG, "stage \"%s\" has no \"kind\"",
+        etl_node_fail(node, &err, ETL_E_CONFIG, "stage \"%s\" has no \"kind\"",
                       (*name_node)->str);
+        etl_diags_add(d, &err);
         return NULL;
     }
     kind = etl_stage_kind_find(kind_node->str);
     if (kind == NULL) {
-        char list[256] = "";
-
-        for (size_t i = 0; etl_stage_kinds[i] != NULL; i++) {
-            if (i > 0) {
-                etl_strlcat(list, ", ", sizeof(list));
-            }
-            etl_strlcat(list, etl_stage_kinds[i]->name, sizeof(list));
-        }
-        etl_node_fail(kind_node, err, ETL_E_CONFIG, "unknown stage kind \"%s\"", kind_node->str);
-        etl_err_hint(err, "kinds: %s", list);
+        etl_node_fail(kind_node, &err, ETL_E_CONFIG, "unknown stage kind \"%s\"", kind_node->str);
+        kind_hint(kind_node->str, &err);
+        etl_diags_add(d, &err);
         return NULL;
     }
     for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
@@ -183,23 +209,22 @@ stage_check(const struct etl_node *node, const struct etl_node **name_node,
     }
     for (const struct etl_key *k = kind->keys; k != NULL && k->name != NULL; k++) {
         if (nk + 1 >= PIPELINE_MAX_KEYS) {
-            etl_err_set(err, ETL_E_INTERNAL, "stage kind %s has too many keys", kind->name);
-            return NULL;
+            etl_err_set(&err, ETL_E_INTERNAL, "stage kind %s has too many keys", kind->name);
+            etl_diags_add(d, &err);
+            return kind;
         }
         keys[nk++] = *k;
     }
     memset(&keys[nk], 0, sizeof(keys[nk]));
     snprintf(what, sizeof(what), "stage \"%s\" (%s)", (*name_node)->str, kind->name);
-    if (etl_node_check(node, keys, what, err) < 0) {
-        return NULL;
-    }
+    *bad = etl_node_check_all(node, keys, what, d) < 0;
     return kind;
 }
 
 /*
  * The "needs" of stage 'node' (a name or a list of names) into st->needs;
- * the names stay owned by the document.  Returns 0, or -1 with 'err' set;
- * the caller frees 'st' then.
+ * the names stay owned by the document; an item that is no name is an
+ * error and left out.  Returns 0, or -1 with 'err' set.
  */
 static int
 stage_needs(struct etl_stage *st, const struct etl_node *node, struct etl_err *err)
@@ -207,11 +232,11 @@ stage_needs(struct etl_stage *st, const struct etl_node *node, struct etl_err *e
     const struct etl_node *needs = etl_node_get(node, "needs");
     size_t n;
 
-    if (needs == NULL) {
-        return 0;
+    if (needs == NULL || needs->type == ETL_NODE_MAP) {
+        return 0;       /* a mapping: the key check said so */
     }
     n = needs->type == ETL_NODE_SEQ ? needs->n : 1;
-    st->needs = calloc(n, sizeof(*st->needs));
+    st->needs = calloc(n + 1, sizeof(*st->needs));
     if (st->needs == NULL) {
         return etl_err_nomem(err);
     }
@@ -227,40 +252,51 @@ stage_needs(struct etl_stage *st, const struct etl_node *node, struct etl_err *e
 }
 
 /*
- * Configure one stage of pipeline 'p' from its YAML node: keys checked,
- * needs read, then the kind's configure().  Returns the stage (the caller
- * frees it with stage_free()), or NULL with 'err' set and placed.
+ * Load one stage of pipeline 'p' from its YAML node: keys checked, needs
+ * read, then the kind's configure() (not when the keys are wrong, nor when
+ * 'configure' is false: the resources did not load).  *out receives the
+ * stage whenever it has a name, configured or not, so that the graph
+ * still knows it (the caller frees it with stage_free()); NULL otherwise.
+ * Returns 0, or -1 when it added errors to 'd'.
  */
-static struct etl_stage *
-stage_load(struct etl_pipeline *p, const struct etl_node *node, struct etl_err *err)
+static int
+stage_load(struct etl_pipeline *p, const struct etl_node *node, bool configure,
+           struct etl_diags *d, struct etl_stage **out)
 {
     const struct etl_node *name_node = NULL;
     const struct etl_stage_kind *kind;
     struct etl_stage *st;
+    struct etl_err err;
+    bool bad;
 
-    kind = stage_check(node, &name_node, err);
-    if (kind == NULL) {
-        return NULL;
+    etl_err_clear(&err);
+    *out = NULL;
+    kind = stage_check(node, &name_node, d, &bad);
+    if (name_node == NULL) {
+        return -1;
     }
     st = calloc(1, sizeof(*st));
     if (st == NULL || (st->name = strdup(name_node->str)) == NULL) {
         free(st);
-        etl_err_nomem(err);
-        return NULL;
+        etl_err_nomem(&err);
+        return etl_diags_add(d, &err);
     }
+    *out = st;
     st->kind = kind;
     st->node = node;
     st->pipeline = p;
-    if (stage_needs(st, node, err) < 0) {
-        stage_free(st);
-        return NULL;
+    if (stage_needs(st, node, &err) < 0) {
+        etl_diags_add(d, &err);
+        bad = true;
     }
-    if (kind->configure != NULL && kind->configure(st, node, err) < 0) {
-        etl_err_where(err, "%s:%u:%u", node->file, node->line, node->col);
-        stage_free(st);
-        return NULL;
+    if (bad || kind == NULL) {
+        return -1;
     }
-    return st;
+    if (configure && kind->configure != NULL && kind->configure(st, node, &err) < 0) {
+        etl_err_where(&err, "%s:%u:%u", node->file, node->line, node->col);
+        return etl_diags_add(d, &err);
+    }
+    return 0;
 }
 
 static const char *
@@ -380,37 +416,87 @@ pipeline_options(struct etl_pipeline *p, const struct etl_node *node, struct etl
 }
 
 /*
- * The stages of 'p' from the "stages" list: each one configured, then put
- * in topological order of their needs into p->stages (p owns them from
- * then on).  Returns 0, or -1 with 'err' set and placed; the stages
- * configured so far are freed.
+ * The needs of the stages 'st' (n of them, from the "stages" list
+ * 'stages'; NULL for a stage without a name) checked against one another
+ * in list order, as etl_graph_order() would, but going on: a name used
+ * twice (at the second "name"), a stage needing itself (at its "needs"), a
+ * need naming no stage (at the very item, with "did you mean" the nearest
+ * names).  Each error goes to 'd'.  Returns 0, or -1 when it added any.
  */
 static int
-pipeline_stages(struct etl_pipeline *p, const struct etl_node *stages, struct etl_err *err)
+graph_check(const struct etl_pipeline *p, const struct etl_node *stages,
+            struct etl_stage *const *st, struct etl_diags *d)
 {
-    struct etl_graph_node *g = NULL;
-    struct etl_stage **loaded = NULL;
-    size_t *order = NULL;
+    size_t before = etl_diags_count(d);
+
+    for (size_t i = 0; i < stages->n; i++) {
+        const struct etl_node *needs = etl_node_get(stages->items[i], "needs");
+        struct etl_err err;
+        bool twice = false;
+
+        if (st[i] == NULL) {
+            continue;
+        }
+        etl_err_clear(&err);
+        for (size_t j = 0; j < i && !twice; j++) {
+            twice = st[j] != NULL && strcmp(st[j]->name, st[i]->name) == 0;
+        }
+        if (twice) {
+            etl_node_fail(etl_node_get(stages->items[i], "name"), &err, ETL_E_CONFIG,
+                          "stage name \"%s\" is used twice", st[i]->name);
+            etl_err_context(&err, "pipeline \"%s\"", p->name);
+            etl_diags_add(d, &err);
+        }
+        for (size_t k = 0; k < st[i]->nneeds; k++) {
+            const char *need = st[i]->needs[k];
+            struct etl_suggest sg;
+            bool found = false;
+            char near[256];
+
+            etl_suggest_begin(&sg, need);
+            for (size_t j = 0; j < stages->n && !found; j++) {
+                found = st[j] != NULL && j != i && strcmp(st[j]->name, need) == 0;
+                etl_suggest_add(&sg, st[j] != NULL && j != i ? st[j]->name : NULL);
+            }
+            if (strcmp(need, st[i]->name) == 0) {
+                etl_node_fail(needs, &err, ETL_E_CONFIG, "stage \"%s\" needs itself",
+                              st[i]->name);
+            } else if (!found) {
+                etl_node_fail(needs->type == ETL_NODE_SEQ ? needs->items[k] : needs, &err,
+                              ETL_E_CONFIG, "unknown stage \"%s\" in needs of \"%s\"", need,
+                              st[i]->name);
+                if (etl_suggest_end(&sg, near, sizeof(near)) > 0) {
+                    etl_err_hint(&err, "did you mean %s?", near);
+                }
+            } else {
+                continue;
+            }
+            etl_err_context(&err, "pipeline \"%s\"", p->name);
+            etl_diags_add(d, &err);
+        }
+    }
+    return etl_diags_count(d) > before ? -1 : 0;
+}
+
+/*
+ * The topological order of the stages 'loaded' (all of them named) into
+ * p->stages, which owns them from then on.  Returns 0, or -1 with 'err'
+ * set (a cycle), placed at the culprit's needs.
+ */
+static int
+stages_order(struct etl_pipeline *p, const struct etl_node *stages, struct etl_stage **loaded,
+             struct etl_err *err)
+{
+    struct etl_graph_node *g = calloc(stages->n, sizeof(*g));
+    size_t *order = calloc(stages->n, sizeof(*order));
     struct etl_graph_fail gf;
     int rc = -1;
 
-    if (stages->n == 0) {
-        return etl_node_fail(stages, err, ETL_E_CONFIG, "pipeline \"%s\" has no stages",
-                             p->name);
-    }
-    loaded = calloc(stages->n, sizeof(*loaded));
-    g = calloc(stages->n, sizeof(*g));
-    order = calloc(stages->n, sizeof(*order));
-    p->stages = calloc(stages->n, sizeof(*p->stages));
-    if (loaded == NULL || g == NULL || order == NULL || p->stages == NULL) {
+    if (g == NULL || order == NULL) {
         etl_err_nomem(err);
         goto out;
     }
     for (size_t i = 0; i < stages->n; i++) {
-        loaded[i] = stage_load(p, stages->items[i], err);
-        if (loaded[i] == NULL) {
-            goto out;
-        }
         g[i].name = loaded[i]->name;
         g[i].needs = (const char *const *)loaded[i]->needs;
         g[i].nneeds = loaded[i]->nneeds;
@@ -436,114 +522,263 @@ pipeline_stages(struct etl_pipeline *p, const struct etl_node *stages, struct et
     p->nstages = stages->n;
     rc = 0;
 out:
-    for (size_t i = 0; loaded != NULL && i < stages->n; i++) {
-        stage_free(loaded[i]);
-    }
-    free(loaded);
     free(g);
     free(order);
     return rc;
 }
 
 /*
+ * The stages of 'p' from the "stages" list: each one loaded (configured
+ * when 'configure'), the needs checked, then put in topological order of
+ * their needs into p->stages.  Every error goes to 'd'; a stage with an
+ * error leaves the others to be checked.  Returns 0, or -1 when it added
+ * errors; the stages loaded are freed then.
+ */
+static int
+pipeline_stages(struct etl_pipeline *p, const struct etl_node *stages, bool configure,
+                struct etl_diags *d)
+{
+    struct etl_stage **loaded = NULL;
+    struct etl_err err;
+    bool bad = false;
+
+    etl_err_clear(&err);
+    if (stages->n == 0) {
+        etl_node_fail(stages, &err, ETL_E_CONFIG, "pipeline \"%s\" has no stages", p->name);
+        return etl_diags_add(d, &err);
+    }
+    loaded = calloc(stages->n, sizeof(*loaded));
+    p->stages = calloc(stages->n, sizeof(*p->stages));
+    if (loaded == NULL || p->stages == NULL) {
+        free(loaded);
+        etl_err_nomem(&err);
+        return etl_diags_add(d, &err);
+    }
+    for (size_t i = 0; i < stages->n; i++) {
+        if (stage_load(p, stages->items[i], configure, d, &loaded[i]) < 0) {
+            bad = true;
+        }
+    }
+    if (graph_check(p, stages, loaded, d) < 0) {
+        bad = true;
+    }
+    if (!bad && stages_order(p, stages, loaded, &err) < 0) {
+        etl_diags_add(d, &err);
+        bad = true;
+    }
+    for (size_t i = 0; i < stages->n; i++) {
+        stage_free(loaded[i]);
+    }
+    free(loaded);
+    return bad ? -1 : 0;
+}
+
+/*
  * Pipeline 'key' of the configuration from its YAML mapping 'node': its
- * keys, options and stages, and the row chains linked.  Returns the
- * pipeline (owned by the caller, freed with pipeline_free()), or NULL with
- * 'err' set and placed.
+ * keys, options and stages, and the row chains linked; with 'lint', the
+ * checks of `check` too (etl_pipeline_lint).  The options are read only
+ * when the keys are right; the stages whenever there is a list of them.
+ * Returns the pipeline (owned by the caller, freed with pipeline_free()),
+ * or NULL when it added errors to 'd'.
  */
 static struct etl_pipeline *
-pipeline_load(struct etl_config *cfg, const struct etl_node *key,
-              const struct etl_node *node, struct etl_err *err)
+pipeline_load(struct etl_config *cfg, const struct etl_node *key, const struct etl_node *node,
+              bool configure, bool lint, struct etl_diags *d)
 {
+    const struct etl_node *stages = etl_node_get(node, "stages");
     struct etl_pipeline *p;
+    struct etl_err err;
+    bool bad;
     char what[160];
 
+    etl_err_clear(&err);
     snprintf(what, sizeof(what), "pipeline \"%s\"", key->str);
-    if (etl_node_check(node, pipeline_keys, what, err) < 0) {
+    bad = etl_node_check_all(node, pipeline_keys, what, d) < 0;
+    if (node->type != ETL_NODE_MAP) {
         return NULL;
     }
     p = calloc(1, sizeof(*p));
     if (p == NULL || (p->name = strdup(key->str)) == NULL) {
         free(p);
-        etl_err_nomem(err);
+        etl_err_nomem(&err);
+        etl_diags_add(d, &err);
         return NULL;
     }
     p->node = node;
     p->config = cfg;
-    if (pipeline_options(p, node, err) < 0 ||
-        pipeline_stages(p, etl_node_get(node, "stages"), err) < 0 ||
-        pipeline_link(p, err) < 0) {
+    if (!bad && pipeline_options(p, node, &err) < 0) {
+        etl_diags_add(d, &err);
+        bad = true;
+    }
+    if (stages == NULL || stages->type != ETL_NODE_SEQ ||
+        pipeline_stages(p, stages, configure, d) < 0) {
+        bad = true;
+    } else if (pipeline_link(p, &err) < 0) {
+        etl_diags_add(d, &err);
+        bad = true;
+    } else if (lint && etl_pipeline_lint(p, d) < 0) {
+        bad = true;
+    }
+    if (bad) {
         pipeline_free(p);
         return NULL;
     }
     return p;
 }
 
-struct etl_config *
-etl_config_load(const char *path, struct etl_err *err)
+/*
+ * The top-level keys besides the pipelines: database (no password in it)
+ * and spool into 'cfg'; with 'lint', whether the spool can be written.
+ * Errors go to 'd'.
+ */
+static void
+config_top(struct etl_config *cfg, const struct etl_node *root, bool lint, struct etl_diags *d)
 {
-    const struct etl_node *root, *pipes, *n;
+    const struct etl_node *n = etl_node_get(root, "database");
+    const struct etl_node *spool = etl_node_get(root, "spool");
+    struct etl_err err;
+
+    etl_err_clear(&err);
+    if (n != NULL && n->type == ETL_NODE_SCALAR) {
+        /* a URI may carry user:password@; refuse both forms */
+        if (strstr(n->str, "password") != NULL ||
+            (strstr(n->str, "://") != NULL && strchr(n->str, '@') != NULL)) {
+            etl_node_fail(n, &err, ETL_E_CONFIG, "\"database\" must not contain a password");
+            etl_err_hint(&err, "use a password file (~/.pgpass, PGPASSFILE) or a service file");
+            etl_diags_add(d, &err);
+        } else if ((cfg->database = strdup(n->str)) == NULL) {
+            etl_err_nomem(&err);
+            etl_diags_add(d, &err);
+        }
+    }
+    if (spool != NULL && spool->type != ETL_NODE_SCALAR) {
+        return;         /* the key check said so */
+    }
+    cfg->spool_dir = etl_path_relative(cfg->path, spool != NULL ? spool->str
+                                                                : "/var/lib/ewc-etl/spool");
+    if (cfg->spool_dir == NULL) {
+        etl_err_nomem(&err);
+        etl_diags_add(d, &err);
+    } else if (lint && etl_spool_lint(cfg->spool_dir, spool != NULL ? spool : root,
+                                      &err) < 0) {
+        etl_diags_add(d, &err);
+    }
+}
+
+/*
+ * Each pipeline of 'pipes' into cfg->pipelines; one with errors is left
+ * out (its errors in 'd') and the next one loaded all the same.
+ */
+static void
+config_pipelines(struct etl_config *cfg, const struct etl_node *pipes, bool configure,
+                 bool lint, struct etl_diags *d)
+{
+    struct etl_err err;
+
+    etl_err_clear(&err);
+    cfg->pipelines = calloc(pipes->n, sizeof(*cfg->pipelines));
+    if (cfg->pipelines == NULL) {
+        etl_err_nomem(&err);
+        etl_diags_add(d, &err);
+        return;
+    }
+    for (size_t i = 0; i < pipes->n; i++) {
+        struct etl_pipeline *p = pipeline_load(cfg, pipes->keys[i], pipes->items[i],
+                                               configure, lint, d);
+
+        if (p != NULL) {
+            cfg->pipelines[cfg->npipelines++] = p;
+        }
+    }
+}
+
+/*
+ * Load the YAML at 'path' into a configuration, every error into 'd':
+ * the configuration only when there is none.  A file that does not parse
+ * stops there; otherwise the loading goes on after an error wherever it
+ * can (the next key, stage or pipeline), so that `check` reports them all.
+ * Resources are loaded only when the top-level keys are right; the stages
+ * are configured only when the resources loaded.
+ */
+static struct etl_config *
+config_build(const char *path, bool lint, struct etl_diags *d)
+{
+    const struct etl_node *root, *pipes;
     struct etl_key keys[PIPELINE_MAX_KEYS];
     struct etl_config *cfg;
-    const char *s;
+    struct etl_err err;
+    bool top_ok, res_ok = false;
+    size_t before = etl_diags_count(d);
 
+    etl_err_clear(&err);
     cfg = calloc(1, sizeof(*cfg));
     if (cfg == NULL || (cfg->path = strdup(path)) == NULL) {
         free(cfg);
-        etl_err_nomem(err);
+        etl_err_nomem(&err);
+        etl_diags_add(d, &err);
         return NULL;
     }
-    cfg->doc = etl_doc_load(path, err);
-    if (cfg->doc == NULL) {
+    if ((cfg->doc = etl_doc_load(path, &err)) == NULL) {
+        etl_diags_add(d, &err);
         goto fail;
     }
     root = cfg->doc->root;
     if (root == NULL) {
-        etl_err_set(err, ETL_E_CONFIG, "empty configuration");
-        etl_err_where(err, "%s", path);
+        etl_err_set(&err, ETL_E_CONFIG, "empty configuration");
+        etl_err_where(&err, "%s", path);
+        etl_diags_add(d, &err);
         goto fail;
     }
-    if (etl_resource_keys(top_keys, etl_resource_kinds, keys, PIPELINE_MAX_KEYS, err) < 0 ||
-        etl_node_check(root, keys, "the configuration", err) < 0) {
+    if (etl_resource_keys(top_keys, etl_resource_kinds, keys, PIPELINE_MAX_KEYS, &err) < 0) {
+        etl_diags_add(d, &err);
         goto fail;
     }
-    n = etl_node_get(root, "database");
-    if (n != NULL && (strstr(n->str, "password") != NULL || strstr(n->str, "://") != NULL)) {
-        /* a URI may carry user:password@; refuse both forms */
-        if (strstr(n->str, "password") != NULL || strchr(n->str, '@') != NULL) {
-            etl_node_fail(n, err, ETL_E_CONFIG, "\"database\" must not contain a password");
-            etl_err_hint(err, "use a password file (~/.pgpass, PGPASSFILE) or a service file");
-            goto fail;
-        }
-    }
-    if ((n != NULL && (cfg->database = strdup(n->str)) == NULL) ||
-        etl_node_str(root, "spool", "/var/lib/ewc-etl/spool", &s, err) < 0 ||
-        (cfg->spool_dir = etl_path_relative(path, s)) == NULL) {
-        etl_err_nomem(err);
+    top_ok = etl_node_check_all(root, keys, "the configuration", d) == 0;
+    if (root->type != ETL_NODE_MAP) {
         goto fail;
     }
+    config_top(cfg, root, lint, d);
     pipes = etl_node_get(root, "pipelines");
+    if (pipes == NULL || pipes->type != ETL_NODE_MAP) {
+        goto fail;      /* the key check said so */
+    }
     if (pipes->n == 0) {
-        etl_node_fail(pipes, err, ETL_E_CONFIG, "no pipelines defined");
+        etl_node_fail(pipes, &err, ETL_E_CONFIG, "no pipelines defined");
+        etl_diags_add(d, &err);
         goto fail;
     }
-    if (etl_resources_load(cfg, root, etl_resource_kinds, err) < 0) {
-        goto fail;
-    }
-    cfg->pipelines = calloc(pipes->n, sizeof(*cfg->pipelines));
-    if (cfg->pipelines == NULL) {
-        etl_err_nomem(err);
-        goto fail;
-    }
-    for (size_t i = 0; i < pipes->n; i++) {
-        cfg->pipelines[i] = pipeline_load(cfg, pipes->keys[i], pipes->items[i], err);
-        if (cfg->pipelines[i] == NULL) {
-            goto fail;
+    if (top_ok) {
+        res_ok = etl_resources_load(cfg, root, etl_resource_kinds, &err) == 0;
+        if (!res_ok) {
+            etl_diags_add(d, &err);
         }
-        cfg->npipelines++;
     }
-    return cfg;
+    config_pipelines(cfg, pipes, res_ok, lint, d);
+    if (etl_diags_count(d) == before) {
+        return cfg;
+    }
 fail:
     etl_config_free(cfg);
     return NULL;
+}
+
+struct etl_config *
+etl_config_load(const char *path, struct etl_err *err)
+{
+    struct etl_diags d;
+    struct etl_config *cfg;
+
+    etl_diags_init(&d);
+    cfg = config_build(path, false, &d);
+    if (cfg == NULL && err->code == ETL_E_NONE) {
+        *err = d.first;
+    }
+    etl_diags_free(&d);
+    return cfg;
+}
+
+struct etl_config *
+etl_config_check(const char *path, struct etl_diags *d)
+{
+    return config_build(path, true, d);
 }

@@ -143,8 +143,37 @@ struct etl_job {
     bool dedupe;
 };
 
-/* Load and check the YAML, load its resources, resolve every pipeline's graph. */
+struct etl_diags;
+
+/*
+ * Load and check the YAML, load its resources, resolve every pipeline's
+ * graph.  NULL with the first error in 'err' when anything is wrong.
+ */
 struct etl_config *etl_config_load(const char *path, struct etl_err *err) ETL_MUSTCHECK;
+/*
+ * The same for `check`, as a linter: every error of the file into 'd'
+ * (diag.h), going on after one wherever that is safe (the next key, stage
+ * or pipeline; a YAML syntax error stops the file), and the checks of
+ * etl_pipeline_lint() and etl_spool_lint() besides.  The configuration
+ * only when 'd' got no error.
+ */
+struct etl_config *etl_config_check(const char *path, struct etl_diags *d) ETL_MUSTCHECK;
+
+/*
+ * `check`'s checks of a loaded pipeline (pipeline_lint.c), which run and
+ * the daemon do not make: every stage that produces files or rows feeds a
+ * stage that consumes them, so that each chain ends in a sink, a stage
+ * that consumes rows and produces nothing (the load); one error per
+ * stage whose output goes nowhere, into 'd'.  Returns 0 or -1.
+ */
+int etl_pipeline_lint(const struct etl_pipeline *p, struct etl_diags *d);
+/*
+ * Whether the spool directory 'dir' can be written, or created: the
+ * directory, else its nearest existing ancestor, must be a directory this
+ * process may write (access(2)); nothing is created.  -1 with 'err' placed
+ * at 'at' otherwise.
+ */
+int etl_spool_lint(const char *dir, const struct etl_node *at, struct etl_err *err);
 void etl_config_free(struct etl_config *cfg);
 struct etl_pipeline *etl_config_pipeline(struct etl_config *cfg, const char *name);
 

@@ -12,7 +12,7 @@ const char etl_usage_main[] =
     "Batch ETL of East-West cooperation indicator files into PostgreSQL.\n"
     "\n"
     "Commands:\n"
-    "  check                      validate the YAML and print each pipeline's stage graph\n"
+    "  check                      every error of the YAML, or each pipeline's stage graph\n"
     "  migrate                    create or upgrade the schemas, refresh the dimensions\n"
     "  run [--pipeline P] [--year Y] [--kind K] [--workers N] [--wait]\n"
     "                             run pipelines once now\n"
@@ -128,7 +128,12 @@ const char etl_usage_check[] =
     "Usage: ewc-etl check\n"
     "\n"
     "Load the YAML and the catalogs, resolve every pipeline's stage graph and\n"
-    "print it.  Errors name file:line:column.  Does not touch the database.\n";
+    "print it.  Reports every error of the file, not only the first: each as\n"
+    "\"file:line:column: message\" at the start of a line on stderr, with \"did\n"
+    "you mean\" the nearest names for a misspelt key, kind, needs or indicator\n"
+    "code, then \"N errors\"; exit status 2.  Also errors here: a pipeline\n"
+    "without a load stage (rows or files that go nowhere), a spool directory\n"
+    "that cannot be written or created.  Does not touch the database.\n";
 
 const char etl_usage_migrate[] =
     "Usage: ewc-etl migrate\n"

@@ -52,6 +52,7 @@
 #include "etl/ewc/num.h"
 #include "etl/pipeline.h"
 #include "etl/stage.h"
+#include "etl/suggest.h"
 #include "etl/text.h"
 
 /* Texts quoted in reasons are cut to this many bytes (a reason is 200). */
@@ -135,7 +136,7 @@ static const struct etl_key validate_keys[] = {
 /*
  * The indicator of code 'name' (exactly a code, not a name or alias), or
  * NULL with the error at 'at': 'unknown indicator code "x" in <what>', with
- * a hint when it is the name of one.
+ * a hint when it is the name of one, else "did you mean" the nearest codes.
  */
 static const struct etl_indicator *
 config_indicator(const struct etl_catalog *cat, const struct etl_node *at, const char *what,
@@ -150,6 +151,17 @@ config_indicator(const struct etl_catalog *cat, const struct etl_node *at, const
     etl_node_fail(at, err, ETL_E_CONFIG, "unknown indicator code \"%s\" in %s", name, what);
     if (ind != NULL) {
         etl_err_hint(err, "\"%s\" is a name of indicator %s: use its code", name, ind->code);
+    } else {
+        struct etl_suggest sg;
+        char near[256];
+
+        etl_suggest_begin(&sg, name);
+        for (size_t i = 0; i < cat->nindicators; i++) {
+            etl_suggest_add(&sg, cat->indicators[i].code);
+        }
+        if (etl_suggest_end(&sg, near, sizeof(near)) > 0) {
+            etl_err_hint(err, "did you mean %s?", near);
+        }
     }
     return NULL;
 }

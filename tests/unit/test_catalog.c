@@ -1326,6 +1326,12 @@ test_unknown_key_hint(void **state)
     etl_err_clear(&err);
     assert_null(etl_catalog_load(tmpdir, &err));
     assert_string_equal(err.msg, "unknown key \"nmae_zh\" in region");
+    assert_string_equal(err.hint, "did you mean \"name_zh\"?");
+    /* no key near: the whole list */
+    write_file("regions.yaml", "regions:\n  - code: \"000000\"\n    colour: x\n");
+    etl_err_clear(&err);
+    assert_null(etl_catalog_load(tmpdir, &err));
+    assert_string_equal(err.msg, "unknown key \"colour\" in region");
     assert_string_equal(err.hint, "expected one of: code, name_zh, short_zh, name_en, abbrev, "
                                   "alternates, level, parent, zone, valid_from, valid_to, "
                                   "successor");

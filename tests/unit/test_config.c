@@ -207,6 +207,8 @@ test_key_errors(void **state)
 {
     (void)state;
     check("url: x\nurll: y\n", "unknown key \"urll\" in stage \"s\"", "t.yaml:2:1",
+          "did you mean \"url\"?");
+    check("url: x\nfrobnicate: y\n", "unknown key \"frobnicate\" in stage \"s\"", "t.yaml:2:1",
           "expected one of: url, retries, ratio, on, list");
     check("retries: 3\n", "stage \"s\" has no \"url\" (where to fetch)", "t.yaml:1:1", NULL);
     check("url: x\nretries: many\n", "expected an integer, found \"many\"", "t.yaml:2:10", NULL);
