@@ -63,7 +63,8 @@ static const char page_style[] =
     "td.reported{background:#dff0d8}td.summed{background:#d9edf7}"
     "td.missing{background:#f2dede;font-weight:bold}td.none{color:#999}"
     "td small{display:block;color:#555}p.note{color:#555}"
-    "svg.chart{display:block;margin:.2em 0 1em}svg .frame{fill:#fafafa;stroke:#ccc}"
+    ".series{display:inline-block;vertical-align:top;margin:0 2em 1em 0;max-width:100%}"
+    ".series h3{max-width:24em}svg.chart{display:block;margin:.2em 0 1em}svg .frame{fill:#fafafa;stroke:#ccc}"
     "svg .grid{stroke:#e3e3e3}svg .zero{stroke:#333}svg .bar{fill:#4a7ab5}"
     "svg .neg{fill:#c0504d}svg text{font:11px sans-serif;fill:#333}"
     "svg .head{font-weight:bold;font-size:12px}svg .gap{fill:#999}";
@@ -414,7 +415,10 @@ national_chart(struct etl_buf *out, PGresult *res, int from, int to, const char 
     return etl_page_chart(out, &s, err);
 }
 
-/* Each indicator's national series: a heading, a chart per kind of period. */
+/*
+ * Each indicator's national series: a block with a heading and a chart per
+ * kind of period; the blocks flow side by side as the width allows.
+ */
 static int
 national_charts(struct etl_buf *out, PGresult *res, const char **labels, double *values,
                 bool *present, struct etl_err *err)
@@ -425,7 +429,9 @@ national_charts(struct etl_buf *out, PGresult *res, const char **labels, double 
         const char *ind = PQgetvalue(res, from, 0);
 
         if (from == 0 || strcmp(ind, PQgetvalue(res, from - 1, 0)) != 0) {
-            if (put(out, "<h3>", err) < 0 || etl_page_escape(out, ind, err) < 0 ||
+            if (put(out, from > 0 ? "</div>\n<div class=\"series\"><h3>"
+                                  : "<div class=\"series\"><h3>", err) < 0 ||
+                etl_page_escape(out, ind, err) < 0 ||
                 put(out, " ", err) < 0 || etl_page_escape(out, PQgetvalue(res, from, 1),
                                                           err) < 0 ||
                 put(out, "</h3>\n", err) < 0) {
@@ -439,7 +445,7 @@ national_charts(struct etl_buf *out, PGresult *res, const char **labels, double 
             return -1;
         }
     }
-    return 0;
+    return put(out, "</div>\n", err);
 }
 
 /* The national series (ewc.national_period), one chart per kind of period. */
