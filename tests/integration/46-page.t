@@ -91,6 +91,11 @@ is_rc 0 "page to stdout: exit 0"
 like "$ETL_OUT" '^<!DOCTYPE html>.*aria-label="enterprises_guided, year".*</html>$' \
      "stdout gets the whole page"
 
+# a client_encoding that cannot hold Chinese: the page is still UTF-8
+PGCLIENTENCODING=LATIN1 etl page
+is_rc 0 "client_encoding LATIN1: exit 0"
+like "$ETL_OUT" '<small>共建产业园区</small>' "the page comes in UTF-8 all the same"
+
 cp "$T/www/cov.csv" "$T/www/gone.csv"       # published after all
 etl run
 etl page -o "$page"
