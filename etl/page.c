@@ -25,6 +25,9 @@
 /* At most this many failed files and reject reasons (the rest: counted). */
 #define PAGE_FAILED_MAX 100
 #define PAGE_REASONS_MAX 50
+/* A number macro as an SQL literal. */
+#define PAGE_STR_(x) #x
+#define PAGE_STR(x) PAGE_STR_(x)
 
 /* URLs in the ledger are redacted already; take out userinfo once more. */
 static const char *const page_no_params[] = { NULL };
@@ -47,7 +50,8 @@ static const char *const page_no_params[] = { NULL };
     "coalesce(array_position(ARRAY['year', 'half', 'quarter', 'month', 'months', 'range'], " \
     "period_kind), 99)"
 /* The runs the page looks at. */
-#define PAGE_RECENT_RUNS "(SELECT id FROM ledger.run ORDER BY id DESC LIMIT 20)"
+#define PAGE_RECENT_RUNS \
+    "(SELECT id FROM ledger.run ORDER BY id DESC LIMIT " PAGE_STR(PAGE_RUNS) ")"
 
 static const char page_style[] =
     "body{font:14px/1.4 sans-serif;margin:1.5em;color:#222;background:#fff}"
@@ -216,7 +220,7 @@ page_failed(struct pg_conn *db, struct etl_buf *out, struct etl_err *err)
         "       count(*) OVER () "
         "FROM ledger.file f "
         "WHERE f.status = 'failed' AND f.run_id IN " PAGE_RECENT_RUNS " "
-        "ORDER BY f.run_id DESC, f.id LIMIT 100";
+        "ORDER BY f.run_id DESC, f.id LIMIT " PAGE_STR(PAGE_FAILED_MAX);
     PGresult *res;
     int rc = -1;
 
@@ -261,7 +265,7 @@ page_rejects(struct pg_conn *db, struct etl_buf *out, struct etl_err *err)
         "       max(q.run_id), min(q.url) "
         "FROM ewc.quality q "
         "WHERE q.finding = 'reject' AND q.run_id IN " PAGE_RECENT_RUNS " "
-        "GROUP BY q.detail ORDER BY 2 DESC, 1 LIMIT 50";
+        "GROUP BY q.detail ORDER BY 2 DESC, 1 LIMIT " PAGE_STR(PAGE_REASONS_MAX);
     PGresult *res;
     int rc = -1;
 

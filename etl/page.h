@@ -8,9 +8,10 @@
  *    indicator's national series (ewc.national_period).
  *
  *    page.c queries and writes the sections; page_svg.c draws the charts
- *    from plain arrays, so that they are testable without a database.
- *    Every text from the database goes through etl_page_escape.  The
- *    daemon's HTTP server serves it at "/"; `ewc-etl page` writes it.
+ *    from plain arrays, so that they are testable without a database;
+ *    page_text.c escapes texts and picks the hints.  Every text from the
+ *    database goes through etl_page_escape.  `ewc-etl page` writes the
+ *    page; a server hands out what etl_page_render builds.
  */
 #ifndef ETL_PAGE_H
 #define ETL_PAGE_H
