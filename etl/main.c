@@ -24,6 +24,7 @@
 #include "etl/http.h"
 #include "etl/log.h"
 #include "etl/migrate.h"
+#include "etl/page.h"
 #include "etl/pg.h"
 #include "etl/pipeline.h"
 #include "etl/resource.h"
@@ -709,6 +710,51 @@ cmd_unmatched(const struct globals *g, int argc, char **argv)
     return rc;
 }
 
+/* "page [-o FILE]": the status page, to stdout or FILE. */
+static int
+cmd_page(const struct globals *g, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 }
+    };
+    struct etl_config *cfg = NULL;
+    const char *path = NULL;
+    struct pg_conn *db;
+    struct etl_err err;
+    int c, rc = EXIT_OK;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': path = optarg; break;
+        case 'h': fputs(etl_usage_page, stdout); return EXIT_OK;
+        default: fputs(etl_usage_page, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fputs(etl_usage_page, stderr);
+        return EXIT_USAGE;
+    }
+    etl_err_clear(&err);
+    if (g->config != NULL || getenv("EWC_CONFIG") != NULL) {
+        cfg = load_config(g, &err);
+        if (cfg == NULL) {
+            print_err(&err);
+            return EXIT_USAGE;
+        }
+    }
+    db = etl_pg_connect(etl_run_conninfo(cfg, g->db), "ewc-etl page", &err);
+    if (db == NULL || etl_page_write(db, path, stdout, &err) < 0) {
+        print_err(&err);
+        rc = EXIT_NOSTART;
+    }
+    etl_pg_close(db);
+    etl_config_free(cfg);
+    return rc;
+}
+
 /* The stage kinds and their keys, from the registry itself. */
 static void
 print_stage_kinds(void)
@@ -748,6 +794,7 @@ static const struct command commands[] = {
     { "worker", etl_usage_worker, cmd_worker, 0 },
     { "status", etl_usage_status, cmd_status, 0 },
     { "unmatched", etl_usage_unmatched, cmd_unmatched, CMD_NO_ARGS },
+    { "page", etl_usage_page, cmd_page, 0 },
 };
 
 static const struct command *

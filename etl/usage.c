@@ -24,6 +24,7 @@ const char etl_usage_main[] =
     "  status [--pipeline P] [--limit N] [--failed] [--json]\n"
     "                             recent runs and their files, from the ledger\n"
     "  unmatched                  names the catalog did not know, with suggestions\n"
+    "  page [-o FILE]             the status page (HTML) to stdout or FILE\n"
     "  help [COMMAND|stages]      this text, a command's, or the stage kinds and keys\n"
     "  version                    print the version\n"
     "\n"
@@ -123,6 +124,19 @@ const char etl_usage_help[] =
     "Without an argument, the commands and the options; with a command's name,\n"
     "that command's usage (as \"ewc-etl COMMAND --help\"); with \"stages\", every\n"
     "stage kind with its keys and their defaults.\n";
+
+const char etl_usage_page[] =
+    "Usage: ewc-etl page [-o FILE]\n"
+    "\n"
+    "Write the status page, one self-contained HTML document (inline CSS and SVG,\n"
+    "no script, nothing fetched when shown): the last 20 runs, their failed files\n"
+    "with what to do about each, rejects by reason, the coverage grid of the\n"
+    "national figures and each indicator's national series as a chart.  The\n"
+    "database is read in one read-only snapshot.  Exit 0, or 1 when the database\n"
+    "cannot be read or FILE cannot be written.\n"
+    "\n"
+    "  -o, --output FILE  write FILE (through FILE.tmp, renamed when complete)\n"
+    "                     instead of standard output\n";
 
 const char etl_usage_check[] =
     "Usage: ewc-etl check\n"

@@ -15,6 +15,7 @@ extern const char etl_usage_worker[];
 extern const char etl_usage_status[];
 extern const char etl_usage_unmatched[];
 extern const char etl_usage_help[];
+extern const char etl_usage_page[];
 extern const char etl_usage_check[];
 extern const char etl_usage_migrate[];
 
