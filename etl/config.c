@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "spool.h"
 
 #define CONFIG_MAX_DEPTH 64         /* nesting deeper than this is not a config */
 #define CONFIG_MAX_SCALAR (1 << 20) /* one scalar after interpolation */
@@ -491,6 +492,10 @@ etl_doc_load(const char *path, struct etl_err *err)
     }
     fclose(fp);
     doc = etl_doc_parse(path, text.data != NULL ? text.data : "", text.len, err);
+    if (doc != NULL) {
+        /* what the YAML said: a refusal is remembered under it (ledger.source) */
+        etl_sha256_hex(text.data != NULL ? text.data : "", text.len, doc->sha256);
+    }
     etl_buf_free(&text);
     return doc;
 }

@@ -23,6 +23,7 @@ static const struct etl_key top_keys[] = {
     { "spool", ETL_KEY_STR, false, "where downloaded files are kept, by content hash" },
     { "database", ETL_KEY_STR, false, "libpq connection string, without a password" },
     { "pipelines", ETL_KEY_MAP, true, "the pipelines, by name" },
+    { "retention", ETL_KEY_MAP, false, "how long the ledger and the spool keep what is old" },
     { 0 }
 };
 
@@ -520,6 +521,9 @@ etl_config_load(const char *path, struct etl_err *err)
         etl_node_str(root, "spool", "/var/lib/ewc-etl/spool", &s, err) < 0 ||
         (cfg->spool_dir = etl_path_relative(path, s)) == NULL) {
         etl_err_nomem(err);
+        goto fail;
+    }
+    if (etl_retention_configure(root, &cfg->retention, err) < 0) {
         goto fail;
     }
     pipes = etl_node_get(root, "pipelines");
