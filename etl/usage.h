@@ -16,5 +16,6 @@ extern const char etl_usage_status[];
 extern const char etl_usage_unmatched[];
 extern const char etl_usage_check[];
 extern const char etl_usage_migrate[];
+extern const char etl_usage_prune[];
 
 #endif
