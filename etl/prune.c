@@ -73,10 +73,10 @@ static const char *const prune_delete_sql[] = {
 
 /* Every SHA-256 the ledger still names: spool files to keep.  Sorted as strcmp. */
 static const char prune_spool_names_sql[] =
-    "SELECT sha256 FROM ledger.file WHERE sha256 IS NOT NULL "
-    "UNION SELECT sha256 FROM ledger.task "
-    "UNION SELECT sha256 FROM ledger.source WHERE sha256 IS NOT NULL "
-    "ORDER BY 1 COLLATE \"C\"";
+    "SELECT h FROM (SELECT sha256 FROM ledger.file WHERE sha256 IS NOT NULL "
+    "               UNION SELECT sha256 FROM ledger.task "
+    "               UNION SELECT sha256 FROM ledger.source WHERE sha256 IS NOT NULL) s (h) "
+    "ORDER BY h COLLATE \"C\"";
 
 /* Roll back, ignoring errors: the first one is kept. */
 static void
