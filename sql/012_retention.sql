@@ -32,6 +32,4 @@ COMMENT ON COLUMN ledger.source.refused_config IS
 CREATE INDEX run_finished ON ledger.run (finished_at);
 CREATE INDEX task_run ON ledger.task (run_id);
 CREATE INDEX task_file ON ledger.task (file_id);
-CREATE INDEX source_refused_file ON ledger.source (refused_file_id);
-CREATE INDEX source_file ON ledger.source (file_id);
 CREATE INDEX revision_old_file ON warehouse.revision (old_file_id);
