@@ -557,7 +557,8 @@ fetch_offline(struct etl_stage *st, struct etl_run *run, const struct fetch_url 
 static bool
 fetch_refusal_holds(const struct etl_stage *st, const struct etl_ledger_source *p)
 {
-    const struct etl_doc *doc = st->pipeline->config->doc;
+    const struct etl_config *cfg = st->pipeline->config;
+    const struct etl_doc *doc = cfg != NULL ? cfg->doc : NULL;
 
     return p != NULL && p->refused_sha256 != NULL && p->refused_config != NULL &&
            doc != NULL && strcmp(p->refused_config, doc->sha256) == 0;
