@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "spool.h"
 #include "suggest.h"
 
 #define CONFIG_MAX_DEPTH 64         /* nesting deeper than this is not a config */
@@ -493,6 +494,10 @@ etl_doc_load(const char *path, struct etl_err *err)
     }
     fclose(fp);
     doc = etl_doc_parse(path, text.data != NULL ? text.data : "", text.len, err);
+    if (doc != NULL) {
+        /* what the YAML said: a refusal is remembered under it (ledger.source) */
+        etl_sha256_hex(text.data != NULL ? text.data : "", text.len, doc->sha256);
+    }
     etl_buf_free(&text);
     return doc;
 }

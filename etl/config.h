@@ -33,6 +33,7 @@ struct etl_node {
 struct etl_doc {
     char *file;                 /* path as given */
     struct etl_node *root;      /* NULL for an empty document */
+    char sha256[65];            /* hex SHA-256 of the file's bytes ("" from memory) */
 };
 
 /*

@@ -331,7 +331,55 @@ etl_ledger_source_loaded(struct pg_conn *db, int64_t source_id, const struct etl
     params[4] = num_param(b[1], sizeof(b[1]), file_id, true);
     return etl_pg_query(db,
                         "UPDATE ledger.source SET etag = $2, last_modified = $3, sha256 = $4, "
-                        "file_id = $5 WHERE id = $1", 5, params, NULL, err);
+                        "file_id = $5, refused_file_id = NULL, refused_etag = NULL, "
+                        "refused_last_modified = NULL, refused_config = NULL WHERE id = $1",
+                        5, params, NULL, err);
+}
+
+/* A refused version to remember; see ledger.h. */
+int
+etl_ledger_source_refused(struct pg_conn *db, int64_t source_id, const struct etl_file *f,
+                          int64_t file_id, const char *config, struct etl_err *err)
+{
+    char b[2][24];
+    const char *params[5];
+
+    params[0] = num_param(b[0], sizeof(b[0]), source_id, true);
+    params[1] = num_param(b[1], sizeof(b[1]), file_id, true);
+    params[2] = f->etag;
+    params[3] = f->last_modified;
+    params[4] = config;
+    return etl_pg_query(db,
+                        "UPDATE ledger.source SET refused_file_id = $2, refused_etag = $3, "
+                        "refused_last_modified = $4, refused_config = $5 WHERE id = $1",
+                        5, params, NULL, err);
+}
+
+/*
+ * After a file recorded without a load: new validators of the refused
+ * version, or (an unchanged body is the loaded version) no refusal left.
+ */
+static int
+source_refusal_after(struct pg_conn *db, int64_t source_id, const struct etl_file *f,
+                     struct etl_err *err)
+{
+    char b[24];
+    const char *params[3] = { num_param(b, sizeof(b), source_id, true), f->etag,
+                              f->last_modified };
+
+    if (f->still_refused) {
+        return etl_pg_query(db,
+                            "UPDATE ledger.source SET refused_etag = coalesce($2, refused_etag), "
+                            "refused_last_modified = coalesce($3, refused_last_modified) "
+                            "WHERE id = $1", 3, params, NULL, err);
+    }
+    if (f->status != ETL_FILE_UNCHANGED) {
+        return 0;
+    }
+    return etl_pg_query(db,
+                        "UPDATE ledger.source SET refused_file_id = NULL, refused_etag = NULL, "
+                        "refused_last_modified = NULL, refused_config = NULL "
+                        "WHERE id = $1 AND refused_file_id IS NOT NULL", 1, params, NULL, err);
 }
 
 static int
@@ -367,8 +415,11 @@ etl_ledger_sources_read(struct pg_conn *db, const char *pipeline, struct etl_led
         return 0;
     }
     if (etl_pg_query(db,
-                     "SELECT url, etag, last_modified, sha256 FROM ledger.source "
-                     "WHERE pipeline = $1", 1, params, &s->res, err) < 0) {
+                     "SELECT s.url, s.etag, s.last_modified, s.sha256, s.refused_file_id, "
+                     "       r.sha256, s.refused_etag, s.refused_last_modified, r.error, "
+                     "       s.refused_config "
+                     "FROM ledger.source s LEFT JOIN ledger.file r ON r.id = s.refused_file_id "
+                     "WHERE s.pipeline = $1", 1, params, &s->res, err) < 0) {
         etl_err_context(err, "reading the ledger's sources");
         return -1;
     }
@@ -386,6 +437,12 @@ etl_ledger_sources_read(struct pg_conn *db, const char *pipeline, struct etl_led
         s->v[i].etag = text_or_null(s->res, i, 1);
         s->v[i].last_modified = text_or_null(s->res, i, 2);
         s->v[i].sha256 = text_or_null(s->res, i, 3);
+        s->v[i].refused_file_id = text_or_null(s->res, i, 4);
+        s->v[i].refused_sha256 = text_or_null(s->res, i, 5);
+        s->v[i].refused_etag = text_or_null(s->res, i, 6);
+        s->v[i].refused_last_modified = text_or_null(s->res, i, 7);
+        s->v[i].refused_reason = text_or_null(s->res, i, 8);
+        s->v[i].refused_config = text_or_null(s->res, i, 9);
     }
     qsort(s->v, (size_t)rows, sizeof(*s->v), source_cmp);
     s->n = (size_t)rows;
@@ -496,6 +553,9 @@ etl_ledger_file_record(struct pg_conn *db, int64_t run_id, const char *pipeline,
     if (f->status == ETL_FILE_UNCHANGED && (f->etag != NULL || f->last_modified != NULL) &&
         etl_ledger_source_validators(db, source_id, f->etag, f->last_modified, err) < 0) {
         /* same body under new validators: keep them, so the next GET is conditional */
+        return -1;
+    }
+    if (source_refusal_after(db, source_id, f, err) < 0) {
         return -1;
     }
     return etl_ledger_file_insert(db, run_id, source_id, f, etl_file_status_names[f->status],

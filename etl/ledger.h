@@ -41,6 +41,18 @@ struct etl_ledger_source {
     const char *etag;           /* NULL when none */
     const char *last_modified;  /* NULL when none */
     const char *sha256;         /* NULL: never loaded */
+    /*
+     * The latest version refused for its content, while no version has
+     * loaded since (ledger.source.refused_*; all NULL when none): its
+     * ledger.file id, SHA-256, validators, reason, and the SHA-256 of the
+     * YAML it was refused under.
+     */
+    const char *refused_file_id;
+    const char *refused_sha256;
+    const char *refused_etag;
+    const char *refused_last_modified;
+    const char *refused_reason;
+    const char *refused_config;
 };
 
 /* All sources of a pipeline, sorted by URL. */
@@ -132,9 +144,21 @@ int etl_ledger_sources_priority(struct pg_conn *db, const char *pipeline, long p
 int etl_ledger_source_validators(struct pg_conn *db, int64_t source_id, const char *etag,
                                  const char *last_modified, struct etl_err *err) ETL_MUSTCHECK;
 
-/* The source's current version is now 'f' (validators, sha256), loaded as 'file_id'. */
+/*
+ * The source's current version is now 'f' (validators, sha256), loaded as
+ * 'file_id'; a refusal remembered is forgotten.
+ */
 int etl_ledger_source_loaded(struct pg_conn *db, int64_t source_id, const struct etl_file *f,
                              int64_t file_id, struct etl_err *err) ETL_MUSTCHECK;
+
+/*
+ * Remember that the source's version 'f' was refused for its content as
+ * 'file_id', under the YAML whose SHA-256 is 'config': while it is
+ * unchanged, fetch asks with its validators and does not load it again.
+ */
+int etl_ledger_source_refused(struct pg_conn *db, int64_t source_id, const struct etl_file *f,
+                              int64_t file_id, const char *config,
+                              struct etl_err *err) ETL_MUSTCHECK;
 
 /*
  * Read the validators of every source of 'pipeline' into 's' (sorted by
@@ -171,7 +195,9 @@ int etl_ledger_file_finish(struct pg_conn *db, int64_t file_id, const struct etl
 /*
  * Record a file that did not go down the chain (unchanged, or failed: its
  * err formatted as the row's error): its source, new validators of an
- * unchanged body, its ledger.file row (*file_id, may be NULL).
+ * unchanged body (of the refused version when f->still_refused; an
+ * unchanged body is the loaded version: a refusal is forgotten), its
+ * ledger.file row (*file_id, may be NULL).
  */
 int etl_ledger_file_record(struct pg_conn *db, int64_t run_id, const char *pipeline,
                            const struct etl_file *f, int64_t *file_id,

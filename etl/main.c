@@ -27,6 +27,7 @@
 #include "etl/page.h"
 #include "etl/pg.h"
 #include "etl/pipeline.h"
+#include "etl/prune.h"
 #include "etl/resource.h"
 #include "etl/runner.h"
 #include "etl/status.h"
@@ -670,11 +671,61 @@ cmd_status(const struct globals *g, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    so.spool_dir = cfg != NULL ? cfg->spool_dir : NULL;
     conninfo = etl_run_conninfo(cfg, g->db);
     db = etl_pg_connect(conninfo, "ewc-etl status", &err);
     if (db == NULL || etl_status_print(db, &so, stdout, &err) < 0) {
         print_err(&err);
         rc = EXIT_NOSTART;
+    }
+    etl_pg_close(db);
+    etl_config_free(cfg);
+    return rc;
+}
+
+/* "prune [--dry-run]": the YAML's retention applied to the ledger and the spool. */
+static int
+cmd_prune(const struct globals *g, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "dry-run", no_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 }
+    };
+    struct etl_prune_opts po = { .wait = true };
+    struct etl_prune_counts pc;
+    struct etl_config *cfg;
+    struct pg_conn *db;
+    struct etl_err err;
+    int c, rc = EXIT_OK;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "nh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': po.dry_run = true; break;
+        case 'h': fputs(etl_usage_prune, stdout); return EXIT_OK;
+        default: fputs(etl_usage_prune, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fputs(etl_usage_prune, stderr);
+        return EXIT_USAGE;
+    }
+    etl_err_clear(&err);
+    cfg = load_config(g, &err);
+    if (cfg == NULL) {
+        print_err(&err);
+        return EXIT_USAGE;
+    }
+    po.ledger_age = cfg->retention.ledger;
+    po.spool_age = cfg->retention.spool;
+    po.spool_dir = cfg->spool_dir;
+    db = etl_pg_connect(etl_run_conninfo(cfg, g->db), "ewc-etl prune", &err);
+    if (db == NULL || etl_prune(db, &po, &pc, &err) < 0) {
+        print_err(&err);
+        rc = EXIT_NOSTART;
+    } else {
+        etl_prune_print(&po, &pc, stdout);
     }
     etl_pg_close(db);
     etl_config_free(cfg);
@@ -795,6 +846,7 @@ static const struct command commands[] = {
     { "status", etl_usage_status, cmd_status, 0 },
     { "unmatched", etl_usage_unmatched, cmd_unmatched, CMD_NO_ARGS },
     { "page", etl_usage_page, cmd_page, 0 },
+    { "prune", etl_usage_prune, cmd_prune, 0 },
 };
 
 static const struct command *

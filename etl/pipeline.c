@@ -25,6 +25,7 @@ static const struct etl_key top_keys[] = {
     { "spool", ETL_KEY_STR, false, "where downloaded files are kept, by content hash" },
     { "database", ETL_KEY_STR, false, "libpq connection string, without a password" },
     { "pipelines", ETL_KEY_MAP, true, "the pipelines, by name" },
+    { "retention", ETL_KEY_MAP, false, "how long the ledger and the spool keep what is old" },
     { 0 }
 };
 
@@ -738,6 +739,10 @@ config_build(const char *path, bool lint, struct etl_diags *d)
         goto fail;
     }
     config_top(cfg, root, lint, d);
+    if (etl_retention_configure(root, &cfg->retention, &err) < 0) {
+        etl_diags_add(d, &err);
+        etl_err_clear(&err);
+    }
     pipes = etl_node_get(root, "pipelines");
     if (pipes == NULL || pipes->type != ETL_NODE_MAP) {
         goto fail;      /* the key check said so */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "err.h"
+#include "retention.h"
 #include "stage.h"
 
 struct etl_resource;
@@ -43,6 +44,7 @@ struct etl_config {
     char *path;                     /* the YAML file */
     char *spool_dir;
     char *database;                 /* libpq conninfo from the YAML, or NULL */
+    struct etl_retention retention; /* the YAML's "retention" (retention.h) */
     struct etl_resource *resources; /* loaded with the config (resource.h) */
     size_t nresources;
     struct etl_pipeline **pipelines;
@@ -86,6 +88,12 @@ struct etl_file {
      * Owned by the stage that set it, valid until that stage's next file.
      */
     const char *notes;
+    /*
+     * Set by fetch when the body is the version its source last refused,
+     * unchanged (304, or the same SHA-256) under the same YAML: recorded
+     * failed again without a download or a parse (ledger.source.refused_*).
+     */
+    bool still_refused;
 };
 
 /*

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "notify.h"
 #include "pg.h"
+#include "prune.h"
 #include "worker.h"
 
 /* Most worker processes of one run. */
@@ -612,6 +613,8 @@ etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
     }
     run_log_summary(&run, sum, msg);
     told = true;
+    /* the YAML's retention, one bounded batch: what is old goes as it ages */
+    etl_prune_after_run(run.db, p->config, p->name);
     rc = 0;
 out:
     if (failed && !told) {

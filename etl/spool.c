@@ -210,8 +210,10 @@ etl_spool_commit(struct etl_spool_file *sf, const char *dir, char **path,
         goto fail;
     }
     if (stat(final, &sb) == 0) {
-        /* same hash, same content: keep the one already there */
+        /* same hash, same content: keep the one already there, now as
+         * young as a new download (the spool's retention counts from it) */
         unlink(sf->tmp_path);
+        (void)utimensat(AT_FDCWD, final, NULL, 0);
     } else if (rename(sf->tmp_path, final) < 0) {
         etl_err_errno(err, ETL_E_IO, "could not rename spool file \"%s\" to \"%s\"",
                       sf->tmp_path, final);

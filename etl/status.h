@@ -17,6 +17,7 @@ struct etl_status_opts {
     long limit;             /* runs */
     bool json;
     bool failed_only;       /* runs that are not ok */
+    const char *spool_dir;  /* the YAML's spool, for its size; NULL: not known */
 };
 
 int etl_status_print(struct pg_conn *db, const struct etl_status_opts *opts, FILE *out,

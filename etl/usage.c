@@ -25,6 +25,7 @@ const char etl_usage_main[] =
     "                             recent runs and their files, from the ledger\n"
     "  unmatched                  names the catalog did not know, with suggestions\n"
     "  page [-o FILE]             the status page (HTML) to stdout or FILE\n"
+    "  prune [--dry-run]          delete old runs and spool files (YAML \"retention\")\n"
     "  help [COMMAND|stages]      this text, a command's, or the stage kinds and keys\n"
     "  version                    print the version\n"
     "\n"
@@ -155,3 +156,18 @@ const char etl_usage_migrate[] =
     "Apply the schema migrations not yet applied (each once, in its own\n"
     "transaction) and refresh the region, indicator, unit and pairing tables\n"
     "from the catalogs.  Safe to run twice, and concurrently.\n";
+
+const char etl_usage_prune[] =
+    "Usage: ewc-etl prune [--dry-run]\n"
+    "\n"
+    "Apply the YAML's retention (default: retention: { ledger: 90d, spool: 30d };\n"
+    "units s, m, h, d, w; \"off\" keeps everything).  Deletes the runs that ended\n"
+    "longer ago than the ledger's age, with their files, rejects, reconciliations\n"
+    "and tasks, except every file the warehouse needs: a source's current or\n"
+    "refused version, a file a revision names, and every loaded version of a\n"
+    "source that has rows or revisions (as-of answers need them; they keep their\n"
+    "rejects and runs).  Then deletes the spool files older than the spool's age\n"
+    "that the ledger no longer names (only its own, hash-named files).  One\n"
+    "transaction; each run does the same in batches of 500 runs when it ends.\n"
+    "\n"
+    "  -n, --dry-run      print what would be deleted, delete nothing\n";

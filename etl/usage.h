@@ -18,5 +18,6 @@ extern const char etl_usage_help[];
 extern const char etl_usage_page[];
 extern const char etl_usage_check[];
 extern const char etl_usage_migrate[];
+extern const char etl_usage_prune[];
 
 #endif

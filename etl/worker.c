@@ -93,6 +93,16 @@ conn_ok(const struct pg_conn *db)
     return PQstatus(db->conn) == CONNECTION_OK;
 }
 
+/* The SHA-256 of the run's YAML, under which a refusal is remembered (NULL: none). */
+static const char *
+worker_config_sha(const struct etl_run *run)
+{
+    const struct etl_config *cfg = run->pipeline->config;
+
+    return cfg != NULL && cfg->doc != NULL && cfg->doc->sha256[0] != '\0' ? cfg->doc->sha256
+                                                                          : NULL;
+}
+
 /*
  * Load 'f' once inside the open transaction: its ledger.source upsert,
  * ledger.file row, the chain, the ledger updates of its outcome.  The
@@ -132,7 +142,9 @@ worker_file(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, str
     refused = v.kind == ETL_VERDICT_REFUSED;
     f->status = refused ? ETL_FILE_FAILED : ETL_FILE_LOADED;
     if (etl_ledger_file_finish(db, job.file_id, f, refused ? v.reason : NULL, err) < 0 ||
-        (!refused && etl_ledger_source_loaded(db, job.source_id, f, job.file_id, err) < 0)) {
+        (!refused && etl_ledger_source_loaded(db, job.source_id, f, job.file_id, err) < 0) ||
+        (refused && etl_ledger_source_refused(db, job.source_id, f, job.file_id,
+                                              worker_config_sha(run), err) < 0)) {
         return -1;
     }
     if (refused) {

@@ -550,10 +550,73 @@ fetch_offline(struct etl_stage *st, struct etl_run *run, const struct fetch_url 
     return 0;
 }
 
-/* Turn a finished request into the run's file. */
+/*
+ * Whether the source's refused version still stands for this run: it was
+ * refused under the YAML loaded now (another YAML may accept it).
+ */
+static bool
+fetch_refusal_holds(const struct etl_stage *st, const struct etl_ledger_source *p)
+{
+    const struct etl_config *cfg = st->pipeline->config;
+    const struct etl_doc *doc = cfg != NULL ? cfg->doc : NULL;
+
+    return p != NULL && p->refused_sha256 != NULL && p->refused_config != NULL &&
+           doc != NULL && strcmp(p->refused_config, doc->sha256) == 0;
+}
+
+/*
+ * The body is the version the source last refused (304 to its validators,
+ * or the same SHA-256): the file fails again with the same reason, without
+ * a parse, and keeps the refused version's validators for the next GET.
+ */
+static int
+fetch_still_refused(struct etl_file *f, struct etl_http_req *r,
+                    const struct etl_ledger_source *p, const char *spool_dir,
+                    const char *prefix, struct etl_err *err)
+{
+    struct stat sb;
+
+    f->etag = r->resp_etag;
+    f->last_modified = r->resp_last_modified;
+    r->resp_etag = r->resp_last_modified = NULL;
+    if ((f->etag == NULL && !dup_opt(&f->etag, p->refused_etag)) ||
+        (f->last_modified == NULL && !dup_opt(&f->last_modified, p->refused_last_modified))) {
+        return etl_err_nomem(err);
+    }
+    etl_strlcpy(f->sha256, p->refused_sha256, sizeof(f->sha256));
+    if (r->not_modified) {
+        if ((f->spool_path = etl_spool_path(spool_dir, p->refused_sha256)) == NULL) {
+            return etl_err_nomem(err);
+        }
+        if (stat(f->spool_path, &sb) == 0) {
+            f->bytes = sb.st_size;
+        } else {
+            free(f->spool_path);
+            f->spool_path = NULL;
+        }
+    } else {
+        f->spool_path = r->spool_path;
+        r->spool_path = NULL;
+        f->bytes = r->bytes;
+    }
+    f->status = ETL_FILE_FAILED;
+    f->still_refused = true;
+    etl_err_set(&f->err, ETL_E_DATA, "unchanged since it was refused: %s",
+                p->refused_reason != NULL ? p->refused_reason : "refused");
+    etl_err_detail(&f->err, "ledger file %s; not parsed again until the file or the YAML "
+                   "changes", p->refused_file_id);
+    etl_log(ETL_LOG_INFO, "%sGET %s: %s, the version refused as ledger file %s", prefix,
+            f->url, r->not_modified ? "304 not modified" : "same sha256", p->refused_file_id);
+    return 0;
+}
+
+/*
+ * Turn a finished request into the run's file; 'refused': the source's
+ * refused version stands (the request asked with its validators).
+ */
 static int
 fetch_file_fill(struct etl_file *f, struct etl_http_req *r, const struct etl_ledger_source *p,
-                const char *spool_dir, const char *prefix, struct etl_err *err)
+                bool refused, const char *spool_dir, const char *prefix, struct etl_err *err)
 {
     const char *prev_sha = p != NULL ? p->sha256 : NULL;
     struct stat sb;
@@ -564,6 +627,9 @@ fetch_file_fill(struct etl_file *f, struct etl_http_req *r, const struct etl_led
         f->err = r->err;
         etl_log(ETL_LOG_WARNING, "%s%s", prefix, r->err.msg);
         return 0;
+    }
+    if (refused && (r->not_modified || strcmp(r->sha256, p->refused_sha256) == 0)) {
+        return fetch_still_refused(f, r, p, spool_dir, prefix, err);
     }
     /* the response's validators, else (304 without them) the ledger's */
     f->etag = r->resp_etag;
@@ -642,9 +708,13 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
         /* forced (a backfill): no conditional GET, whatever the ledger knows */
         const struct etl_ledger_source *p =
             run->force ? NULL : etl_ledger_sources_find(&prev, urls[i].shown);
+        /* a refused version stands: ask whether it changed since */
+        bool refused = fetch_refusal_holds(st, p);
 
-        etl_http_req_init(&reqs[i], urls[i].url, p != NULL ? p->etag : NULL,
-                          p != NULL ? p->last_modified : NULL);
+        etl_http_req_init(&reqs[i], urls[i].url,
+                          p == NULL ? NULL : refused ? p->refused_etag : p->etag,
+                          p == NULL ? NULL : refused ? p->refused_last_modified
+                                                     : p->last_modified);
         reqs[i].shown = urls[i].shown;
     }
     opts = c->http;
@@ -656,6 +726,8 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
+        const struct etl_ledger_source *p =
+            run->force ? NULL : etl_ledger_sources_find(&prev, urls[i].shown);
         struct etl_file *f = etl_run_add_file(run, urls[i].shown, err);
 
         if (f == NULL) {
@@ -663,9 +735,8 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
         }
         f->year = urls[i].year;
         f->from = st;
-        if (fetch_file_fill(f, &reqs[i],
-                            run->force ? NULL : etl_ledger_sources_find(&prev, urls[i].shown),
-                            spool_dir, prefix, err) < 0) {
+        if (fetch_file_fill(f, &reqs[i], p, fetch_refusal_holds(st, p), spool_dir, prefix,
+                            err) < 0) {
             goto out;
         }
     }

@@ -104,7 +104,7 @@ q "insert into ledger.source (pipeline, url) values
        ('old', 'https://h/b.csv?sig=s3cr3t#access_token=s3cr3t&x=1');
    insert into ledger.file (run_id, source_id, url, status, error)
    select $old, id, url, 'failed', 'GET ' || url || ': HTTP 500' from ledger.source
-    where pipeline = 'old';
+    where pipeline = 'old' order by id;
    update ledger.source s set file_id = f.id from ledger.file f
     where f.source_id = s.id and s.url like '%n3w70k3n%';
    delete from ledger.migration where version = 10"

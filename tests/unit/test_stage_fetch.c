@@ -626,10 +626,14 @@ test_ledger(void **state)
     assert_non_null(db);
     assert_int_equal(etl_pg_exec(db,
                                  "CREATE SCHEMA IF NOT EXISTS ledger;"
+                                 "CREATE TABLE IF NOT EXISTS ledger.file ("
+                                 " id bigserial PRIMARY KEY, sha256 text, error text);"
                                  "CREATE TABLE IF NOT EXISTS ledger.source ("
                                  " id bigserial PRIMARY KEY, pipeline text NOT NULL,"
                                  " url text NOT NULL, etag text, last_modified text,"
-                                 " sha256 text, file_id bigint, UNIQUE (pipeline, url))",
+                                 " sha256 text, file_id bigint, refused_file_id bigint,"
+                                 " refused_etag text, refused_last_modified text,"
+                                 " refused_config text, UNIQUE (pipeline, url))",
                                  &fx.err), 0);
     snprintf(pipeline, sizeof(pipeline), "test-fetch-%d", (int)getpid());
     snprintf(yaml, sizeof(yaml),
