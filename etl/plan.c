@@ -504,7 +504,9 @@ etl_plan_print(struct etl_config *cfg, const struct etl_plan_opts *o, FILE *out,
 
     if (o->json && ((g = yajl_gen_alloc(NULL)) == NULL ||
                     !yajl_gen_config(g, yajl_gen_beautify, 1))) {
-        yajl_gen_free(g);
+        if (g != NULL) {
+            yajl_gen_free(g);
+        }
         return etl_err_nomem(err);
     }
     if (g != NULL) {
@@ -534,6 +536,8 @@ etl_plan_print(struct etl_config *cfg, const struct etl_plan_opts *o, FILE *out,
         yajl_gen_get_buf(g, &buf, &len);
         fwrite(buf, 1, len, out);
     }
-    yajl_gen_free(g);
+    if (g != NULL) {
+        yajl_gen_free(g);     /* it takes no NULL */
+    }
     return rc;
 }

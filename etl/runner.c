@@ -153,7 +153,7 @@ run_open(struct etl_run *run, struct etl_err *err)
     char params_json[160 + 6 * ETL_YEARS_MAX], years[6 * ETL_YEARS_MAX + 16] = "";
 
     for (size_t i = 0; i < run->nyears && i < ETL_YEARS_MAX; i++) {
-        char one[16];
+        char one[32];
 
         snprintf(one, sizeof(one), "%s%d", i > 0 ? ", " : ", \"years\": [", run->years[i]);
         etl_strlcat(years, one, sizeof(years));
