@@ -10,7 +10,8 @@
 #     every table the same; a following backfill records the same counts
 #     in ledger.file; a first version, a 404 and a refused file reported
 #   - --year 2020..2022 expands three years, repeated --year works (plan,
-#     run, backfill); a backfill of two years is two runs, one per year;
+#     run, backfill); a backfill of two years is two runs, one per year, and
+#     a failed year does not stop the next;
 #     bad years, reversed ranges and wrong options are usage errors (exit 2)
 #   - a backfill does not fetch a URL without {year}; its plan says so
 #   - exit 1: database unreachable; the pipeline held by another run
@@ -237,6 +238,21 @@ is "$(q "select string_agg(kind || ' ' || (params->>'year') || ' ' || status || 
    "two backfill runs, one per year, each loading its year's file"
 like "$ETL_OUT" "run [0-9]+ indicators: ok.*\\n.*run [0-9]+ indicators: ok" "two summaries"
 is "$(http_count GET /national.csv)" "0" "national.csv not fetched by the backfill"
+
+## a year that fails does not stop the next one, nor undo the one before
+obs20=$(obs_of "$A20")
+mv "$T/www/a-2020.csv" "$T/www/a-2020.csv.away"
+sed -i 's/,2200,/,2201,/' "$T/www/a-2021.csv"
+before=$(q "select max(id) from ledger.run")
+etl backfill --year 2020 --year 2021
+is_rc 5 "backfill of 2020 (404) and 2021: exit 5, the worst of the years"
+is "$(q "select string_agg((params->>'year') || ' ' || status, ',' order by id)
+           from ledger.run where id > $before")" "2020 failed,2021 ok" \
+   "2020 failed, 2021 was still backfilled"
+is "$(q "select count(*) from warehouse.observation where raw_value = '2201'")" "1" \
+   "2021's new figure is in"
+is "$(obs_of "$A20")" "$obs20" "2020's old rows stay"
+mv "$T/www/a-2020.csv.away" "$T/www/a-2020.csv"
 
 ## usage errors: exit 2, nothing recorded
 last=$(q "select max(id) from ledger.run")
