@@ -6,8 +6,7 @@
  *    source, and with --fetch the fetch stages download as in a run and
  *    worker.c's trial load tries each changed file inside one transaction,
  *    which ends in ROLLBACK.  Printing: a table like `ewc-etl status`, or
- *    JSON written by yajl's generator (plan_json.c would be its next door
- *    if it grew).
+ *    JSON written by yajl's generator.
  */
 #include "plan.h"
 

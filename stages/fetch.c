@@ -646,19 +646,15 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
     snprintf(prefix, sizeof(prefix), "[%s/%s] ", st->pipeline->name, st->name);
     /* a backfill takes the templates with {year} only: the others are no year's */
     if (fetch_expand(c, run->nyears > 0 ? run->years : &run->year,
-                     run->nyears > 0 ? run->nyears : run->year != 0, run->backfill, &urls, &n,
-                     err) < 0) {
+                     run->nyears > 0 ? run->nyears : (size_t)(run->year != 0), run->backfill,
+                     &urls, &n, err) < 0 ||
+        (!run->list_only &&
+         etl_ledger_sources_read(run->db, run->pipeline->name, &prev, err) < 0)) {
         goto out;
     }
-    if (run->list_only) {
-        rc = fetch_list(st, run, urls, n, err);
-        goto out;
-    }
-    if (etl_ledger_sources_read(run->db, run->pipeline->name, &prev, err) < 0) {
-        goto out;
-    }
-    if (run->offline) {
-        rc = fetch_offline(st, run, urls, n, &prev, spool_dir, prefix, err);
+    if (run->list_only || run->offline) {
+        rc = run->list_only ? fetch_list(st, run, urls, n, err)
+                            : fetch_offline(st, run, urls, n, &prev, spool_dir, prefix, err);
         goto out;
     }
     if (etl_spool_prepare(spool_dir, err) < 0) {
