@@ -89,17 +89,7 @@ int
 etl_ledger_run_open(struct pg_conn *db, const char *pipeline, const char *kind,
                     const char *params_json, int64_t *run_id, struct etl_err *err)
 {
-    char pid[16], host[256] = "";
-    const char *params[5];
-    PGresult *res;
-
-    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-    (void)gethostname(host, sizeof(host) - 1);
-    params[0] = pipeline;
-    params[1] = kind;
-    params[2] = params_json;
-    params[3] = host;
-    params[4] = pid;
+    const char *params[1] = { pipeline };
     /*
      * Holding the pipeline's lock, no other run of it is alive: a run still
      * 'running' died (kill -9, lost connection).  Close it and its pending
@@ -117,11 +107,28 @@ etl_ledger_run_open(struct pg_conn *db, const char *pipeline, const char *kind,
                      "WHERE pipeline = $1 AND status = 'running'",
                      1, params, NULL, err) < 0 ||
         etl_pg_exec(db, "COMMIT", err) < 0 ||
-        etl_pg_query(db,
-                     "INSERT INTO ledger.run (pipeline, kind, params, host, pid) "
-                     "VALUES ($1, $2, $3, $4, $5) RETURNING id", 5, params, &res, err) < 0) {
+        etl_ledger_run_insert(db, pipeline, kind, params_json, run_id, err) < 0) {
         rollback(db);
         etl_err_hint(err, "has the schema been created? run: ewc-etl migrate");
+        return -1;
+    }
+    return 0;
+}
+
+/* Insert a run row only; see ledger.h. */
+int
+etl_ledger_run_insert(struct pg_conn *db, const char *pipeline, const char *kind,
+                      const char *params_json, int64_t *run_id, struct etl_err *err)
+{
+    char pid[16], host[256] = "";
+    const char *params[5] = { pipeline, kind, params_json, host, pid };
+    PGresult *res;
+
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    (void)gethostname(host, sizeof(host) - 1);
+    if (etl_pg_query(db,
+                     "INSERT INTO ledger.run (pipeline, kind, params, host, pid) "
+                     "VALUES ($1, $2, $3, $4, $5) RETURNING id", 5, params, &res, err) < 0) {
         return -1;
     }
     *run_id = result_id(res);
@@ -468,6 +475,24 @@ etl_ledger_sources_free(struct etl_ledger_sources *s)
     free(s->v);
     PQclear(s->res);
     memset(s, 0, sizeof(*s));
+}
+
+/* The sources' current versions; see ledger.h. */
+int
+etl_ledger_sources_versions(struct pg_conn *db, const char *pipeline, PGresult **res,
+                            struct etl_err *err)
+{
+    const char *params[1] = { pipeline };
+
+    return etl_pg_query(db,
+                        "SELECT s.url, coalesce(left(s.sha256, 8), ''), coalesce(s.etag, ''), "
+                        "  coalesce(s.last_modified, ''), coalesce(f.rows_loaded::text, ''), "
+                        "  coalesce(to_char(f.finished_at, 'YYYY-MM-DD HH24:MI:SS'), ''), "
+                        "  (SELECT count(*) FROM warehouse.observation o "
+                        "    WHERE o.source_id = s.id), coalesce(f.run_id::text, '') "
+                        "FROM ledger.source s LEFT JOIN ledger.file f ON f.id = s.file_id "
+                        "WHERE s.pipeline = $1 ORDER BY s.url COLLATE \"C\"",
+                        1, params, res, err);
 }
 
 /* Insert a file row; see ledger.h. */

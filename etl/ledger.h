@@ -82,6 +82,15 @@ int etl_ledger_run_open(struct pg_conn *db, const char *pipeline, const char *ki
                         struct etl_err *err) ETL_MUSTCHECK;
 
 /*
+ * Insert a ledger.run row as etl_ledger_run_open does, in whatever
+ * transaction is open, without closing dead runs (writes nothing else): a
+ * plan's run, rolled back with everything it loaded.
+ */
+int etl_ledger_run_insert(struct pg_conn *db, const char *pipeline, const char *kind,
+                          const char *params_json, int64_t *run_id,
+                          struct etl_err *err) ETL_MUSTCHECK;
+
+/*
  * Sum run 'run_id' up from the ledger, whoever loaded its files: a file is
  * a ledger.file row, or a task still pending or failed without one.
  */
@@ -174,6 +183,16 @@ const struct etl_ledger_source *etl_ledger_sources_find(const struct etl_ledger_
 
 /* Free what etl_ledger_sources_read filled; accepts a zeroed or freed 's'. */
 void etl_ledger_sources_free(struct etl_ledger_sources *s);
+
+/*
+ * What the ledger knows of the sources of 'pipeline' (a plan), in *res
+ * (PQclear it), sorted by URL in byte order (strcmp): url, sha256 prefix,
+ * etag, last_modified, rows its current version loaded, when (local
+ * "YYYY-MM-DD HH24:MI:SS"), rows of the source in the warehouse now, the
+ * current file's run id -- "" for what is unknown.
+ */
+int etl_ledger_sources_versions(struct pg_conn *db, const char *pipeline, PGresult **res,
+                                struct etl_err *err) ETL_MUSTCHECK;
 
 /* --- files --- */
 

@@ -27,11 +27,13 @@
 #include "etl/page.h"
 #include "etl/pg.h"
 #include "etl/pipeline.h"
+#include "etl/plan.h"
 #include "etl/prune.h"
 #include "etl/resource.h"
 #include "etl/runner.h"
 #include "etl/status.h"
 #include "etl/usage.h"
+#include "etl/years.h"
 
 enum {
     EXIT_OK = 0,
@@ -340,6 +342,14 @@ progress_attach(struct etl_run_opts *ro, struct progress_state *ps)
     }
 }
 
+/* The worse of two exit statuses; "could not start" ranks with a failed run. */
+static int
+worse(int rc, int prc)
+{
+    return (prc == EXIT_NOSTART ? EXIT_RUNFAILED : prc) >
+           (rc == EXIT_NOSTART ? EXIT_RUNFAILED : rc) ? prc : rc;
+}
+
 /* Run the selected pipelines with 'ro'; the worst exit status of them all. */
 static int
 run_pipelines(struct etl_config *cfg, const char *only, struct etl_run_opts *ro)
@@ -373,18 +383,40 @@ run_pipelines(struct etl_config *cfg, const char *only, struct etl_run_opts *ro)
                    (long long)sum.rows_removed, sum.seconds);
             prc = exit_of(sum.status);
         }
-        /* the worst wins; "could not start" ranks with a failed run */
-        if ((prc == EXIT_NOSTART ? EXIT_RUNFAILED : prc) >
-            (rc == EXIT_NOSTART ? EXIT_RUNFAILED : rc)) {
-            rc = prc;
+        rc = worse(rc, prc);
+    }
+    return rc;
+}
+
+/*
+ * A backfill of the years 'ys', one after the other: each year its own run
+ * and its own transaction, so that each year's new data becomes visible at
+ * once and a year that fails leaves that year's old data (and the years
+ * already done) in place.  A year that could not start ends it.
+ */
+static int
+backfill_years(struct etl_config *cfg, const char *only, struct etl_run_opts *ro,
+               const struct etl_years *ys)
+{
+    int rc = EXIT_OK;
+
+    for (size_t i = 0; i < ys->n && !etl_stop_requested; i++) {
+        int yrc;
+
+        ro->year = ys->v[i];
+        yrc = run_pipelines(cfg, only, ro);
+        rc = worse(rc, yrc);
+        if (yrc == EXIT_NOSTART || yrc == EXIT_USAGE) {
+            break;
         }
     }
     return rc;
 }
 
-/* Load the YAML and run the selected pipeline(s) with 'ro'. */
+/* Load the YAML and run the selected pipeline(s) with 'ro' (a backfill: of 'ys'). */
 static int
-run_configured(const struct globals *g, const char *only, struct etl_run_opts *ro)
+run_configured(const struct globals *g, const char *only, struct etl_run_opts *ro,
+               const struct etl_years *ys)
 {
     struct etl_config *cfg;
     struct etl_err err;
@@ -402,23 +434,36 @@ run_configured(const struct globals *g, const char *only, struct etl_run_opts *r
         etl_config_free(cfg);
         return EXIT_USAGE;
     }
-    rc = run_pipelines(cfg, only, ro);
+    rc = ys != NULL ? backfill_years(cfg, only, ro, ys) : run_pipelines(cfg, only, ro);
     etl_config_free(cfg);
     return rc;
 }
 
+/* One --year: a year or a range, added to 'ys' (years.h). */
 static int
-parse_year(const char *s, int *year)
+parse_year(const char *s, struct etl_years *ys)
 {
-    char *end;
-    long y = strtol(s, &end, 10);
+    struct etl_err err;
 
-    if (*end != '\0' || y < 1900 || y > 2200) {
-        fprintf(stderr, "ewc-etl: --year: expected a year, found \"%s\"\n", s);
+    etl_err_clear(&err);
+    if (etl_years_add(ys, s, &err) < 0) {
+        etl_err_context(&err, "--year");
+        print_err(&err);
         return -1;
     }
-    *year = (int)y;
     return 0;
+}
+
+/* The years of the command in 'ro': one as ro->year, several as ro->years. */
+static void
+set_years(struct etl_run_opts *ro, const struct etl_years *ys)
+{
+    if (ys->n == 1) {
+        ro->year = ys->v[0];
+    } else if (ys->n > 1) {
+        ro->years = ys->v;
+        ro->nyears = ys->n;
+    }
 }
 
 static int
@@ -450,6 +495,7 @@ cmd_run(const struct globals *g, int argc, char **argv)
     };
     struct etl_run_opts ro = { 0 };
     struct progress_state ps = { 0 };
+    struct etl_years ys = { .n = 0 };
     const char *only = NULL;
     int c;
 
@@ -460,7 +506,7 @@ cmd_run(const struct globals *g, int argc, char **argv)
         switch (c) {
         case 'p': only = optarg; break;
         case 'y':
-            if (parse_year(optarg, &ro.year) < 0) {
+            if (parse_year(optarg, &ys) < 0) {
                 return EXIT_USAGE;
             }
             break;
@@ -485,49 +531,107 @@ cmd_run(const struct globals *g, int argc, char **argv)
         fprintf(stderr, "ewc-etl: run: unexpected argument \"%s\"\n", argv[optind]);
         return EXIT_USAGE;
     }
-    return run_configured(g, only, &ro);
+    set_years(&ro, &ys);
+    return run_configured(g, only, &ro, NULL);
 }
 
+/* Load the YAML and print the plan of 'po' (plan.h). */
 static int
-cmd_backfill(const struct globals *g, int argc, char **argv)
+plan_configured(const struct globals *g, struct etl_plan_opts *po)
+{
+    struct etl_config *cfg;
+    struct etl_err err;
+    int rc = EXIT_OK;
+
+    po->conninfo = g->db;
+    etl_err_clear(&err);
+    cfg = load_config(g, &err);
+    if (cfg == NULL) {
+        print_err(&err);
+        return EXIT_USAGE;
+    }
+    if (po->pipeline != NULL && etl_config_pipeline(cfg, po->pipeline) == NULL) {
+        fprintf(stderr, "ewc-etl: no pipeline \"%s\" in %s\n", po->pipeline, cfg->path);
+        etl_config_free(cfg);
+        return EXIT_USAGE;
+    }
+    if (etl_plan_print(cfg, po, stdout, &err) < 0) {
+        print_err(&err);
+        rc = err.code == ETL_E_CONFIG ? EXIT_USAGE : EXIT_NOSTART;
+    }
+    etl_config_free(cfg);
+    return rc;
+}
+
+/*
+ * "backfill" ('plan' false) and "plan": the options they share.  A backfill
+ * needs --year; --fetch and --json go with its --dry-run, a plan of it.
+ */
+static int
+backfill_or_plan(const struct globals *g, int argc, char **argv, bool plan)
 {
     static const struct option opts[] = {
         { "pipeline", required_argument, NULL, 'p' },
         { "year", required_argument, NULL, 'y' },
         { "offline", no_argument, NULL, 'o' },
         { "wait", no_argument, NULL, 'W' },
+        { "dry-run", no_argument, NULL, 'n' },
+        { "fetch", no_argument, NULL, 'F' },
+        { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { 0 }
     };
-    struct etl_run_opts ro = { 0 };
+    const char *usage = plan ? etl_usage_plan : etl_usage_backfill, *bad;
+    struct etl_run_opts ro = { .kind = "backfill" };
+    struct etl_plan_opts po = { .backfill = !plan };
+    struct etl_years ys = { .n = 0 };
+    bool dry = plan;
     struct progress_state ps = { 0 };
-    const char *only = NULL;
     int c;
 
-    ro.kind = "backfill";
     progress_attach(&ro, &ps);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:y:oWh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:y:oWnFjh", opts, NULL)) != -1) {
         switch (c) {
-        case 'p': only = optarg; break;
+        case 'p': po.pipeline = optarg; break;
         case 'y':
-            if (parse_year(optarg, &ro.year) < 0) {
+            if (parse_year(optarg, &ys) < 0) {
                 return EXIT_USAGE;
             }
             break;
         case 'o': ro.offline = true; break;
         case 'W': ro.wait_lock = true; break;
-        case 'h': fputs(etl_usage_backfill, stdout); return EXIT_OK;
-        default: fputs(etl_usage_backfill, stderr); return EXIT_USAGE;
+        case 'n': dry = true; break;
+        case 'F': po.fetch = true; break;
+        case 'j': po.json = true; break;
+        case 'h': fputs(usage, stdout); return EXIT_OK;
+        default: fputs(usage, stderr); return EXIT_USAGE;
         }
     }
-    if (optind < argc || ro.year == 0) {
-        fprintf(stderr, "ewc-etl: backfill: %s\n", ro.year == 0 ? "--year is required"
-                                                                : "unexpected argument");
-        fputs(etl_usage_backfill, stderr);
+    bad = optind < argc ? "unexpected argument" : !plan && ys.n == 0 ? "--year is required"
+        : plan && (ro.offline || ro.wait_lock) ? "--offline and --wait are backfill's"
+        : !dry && (po.fetch || po.json) ? "--fetch and --json go with --dry-run"
+        : dry && ro.offline ? "--offline does not go with --dry-run" : NULL;
+    if (bad != NULL) {
+        fprintf(stderr, "ewc-etl: %s: %s\n", plan ? "plan" : "backfill", bad);
+        fputs(usage, stderr);
         return EXIT_USAGE;
     }
-    return run_configured(g, only, &ro);
+    po.years = ys.v;
+    po.nyears = ys.n;
+    return dry ? plan_configured(g, &po) : run_configured(g, po.pipeline, &ro, &ys);
+}
+
+static int
+cmd_backfill(const struct globals *g, int argc, char **argv)
+{
+    return backfill_or_plan(g, argc, argv, false);
+}
+
+static int
+cmd_plan(const struct globals *g, int argc, char **argv)
+{
+    return backfill_or_plan(g, argc, argv, true);
 }
 
 static int
@@ -841,6 +945,7 @@ static const struct command commands[] = {
     { "migrate", etl_usage_migrate, cmd_migrate, CMD_NO_ARGS },
     { "run", etl_usage_run, cmd_run, CMD_HTTP },
     { "backfill", etl_usage_backfill, cmd_backfill, CMD_HTTP },
+    { "plan", etl_usage_plan, cmd_plan, CMD_HTTP },
     { "daemon", etl_usage_daemon, cmd_daemon, CMD_HTTP | CMD_NO_ARGS },
     { "worker", etl_usage_worker, cmd_worker, 0 },
     { "status", etl_usage_status, cmd_status, 0 },

@@ -119,8 +119,11 @@ struct etl_run {
     const char *conninfo;
     const char *kind;           /* "manual", "nightly", "backfill" */
     int year;                   /* --year, 0 when none */
+    const int *years;           /* several --year (a run), else NULL */
+    size_t nyears;
     bool offline;               /* take files from the spool, no HTTP */
-    bool backfill;              /* the year's files, in one transaction */
+    bool list_only;             /* fetch lists its URLs as pending files: no HTTP (a plan) */
+    bool backfill;              /* the year's files ({year} URLs only), in one transaction */
     bool force;                 /* load even unchanged files (no conditional GET) */
     int64_t scheduled_for;      /* the schedule's fire time it stands for, 0 if none */
     struct etl_file *files;

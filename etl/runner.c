@@ -31,6 +31,7 @@
 #include "pg.h"
 #include "prune.h"
 #include "worker.h"
+#include "years.h"
 
 /* Most worker processes of one run. */
 #define RUN_MAX_WORKERS 64
@@ -150,11 +151,20 @@ run_lock(struct etl_run *run, bool wait, struct etl_err *err)
 static int
 run_open(struct etl_run *run, struct etl_err *err)
 {
-    char params_json[160];
+    char params_json[160 + 6 * ETL_YEARS_MAX], years[6 * ETL_YEARS_MAX + 16] = "";
 
+    for (size_t i = 0; i < run->nyears && i < ETL_YEARS_MAX; i++) {
+        char one[32];
+
+        snprintf(one, sizeof(one), "%s%d", i > 0 ? ", " : ", \"years\": [", run->years[i]);
+        etl_strlcat(years, one, sizeof(years));
+    }
+    if (run->nyears > 0) {
+        etl_strlcat(years, "]", sizeof(years));
+    }
     snprintf(params_json, sizeof(params_json),
-             "{\"year\": %d, \"offline\": %s, \"scheduled_for\": %" PRId64 "}", run->year,
-             run->offline ? "true" : "false", run->scheduled_for);
+             "{\"year\": %d%s, \"offline\": %s, \"scheduled_for\": %" PRId64 "}", run->year,
+             years, run->offline ? "true" : "false", run->scheduled_for);
     if (etl_ledger_run_open(run->db, run->pipeline->name, run->kind, params_json, &run->id,
                             err) < 0) {
         return -1;
@@ -570,6 +580,8 @@ etl_run_pipeline(struct etl_pipeline *p, const struct etl_run_opts *opts,
     run.pipeline = p;
     run.kind = opts->kind != NULL ? opts->kind : "manual";
     run.year = opts->year;
+    run.years = opts->years;
+    run.nyears = opts->nyears;
     run.offline = opts->offline;
     run.backfill = strcmp(run.kind, "backfill") == 0;
     run.force = run.backfill;

@@ -26,6 +26,8 @@ struct etl_run_opts {
     const char *conninfo;       /* NULL: the config's, else libpq defaults */
     const char *kind;           /* "manual" (default), "nightly", "backfill" */
     int year;                   /* 0: none; required for a backfill */
+    const int *years;           /* a run of several years (--year 2020..2022), else NULL */
+    size_t nyears;
     bool offline;               /* files from the spool, as the ledger last saw them */
     bool wait_lock;             /* wait for another run of the pipeline, not fail */
     /*

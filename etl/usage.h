@@ -10,6 +10,7 @@
 extern const char etl_usage_main[];
 extern const char etl_usage_run[];
 extern const char etl_usage_backfill[];
+extern const char etl_usage_plan[];
 extern const char etl_usage_daemon[];
 extern const char etl_usage_worker[];
 extern const char etl_usage_status[];

@@ -322,6 +322,35 @@ out:
     return rc;
 }
 
+/* A plan's trial load, rolled back; see worker.h. */
+int
+etl_worker_trial(struct etl_run *run, struct pg_conn *db, struct etl_file *f,
+                 struct etl_err *err)
+{
+    struct etl_stage *head = etl_chain_head(run->pipeline, f->from->name);
+    int64_t file_id = 0;
+
+    if (head == NULL) {
+        f->status = ETL_FILE_FAILED;
+        return etl_err_set(&f->err, ETL_E_CONFIG, "no row stage after \"%s\"", f->from->name);
+    }
+    if (etl_pg_exec(db, "SAVEPOINT etl_trial", err) < 0) {
+        return -1;
+    }
+    if (worker_load(run, db, head, f, &file_id) < 0) {
+        f->status = ETL_FILE_FAILED;
+        etl_err_context(&f->err, "%s", f->url);
+    }
+    if (!conn_ok(db) || etl_pg_exec(db, "ROLLBACK TO SAVEPOINT etl_trial", err) < 0 ||
+        etl_pg_exec(db, "RELEASE SAVEPOINT etl_trial", err) < 0) {
+        if (err->code == ETL_E_NONE) {
+            *err = f->err;
+        }
+        return -1;
+    }
+    return 0;
+}
+
 /* The claim loop; see worker.h. */
 int
 etl_worker_loop(struct etl_run *run, struct pg_conn *db, bool one_tx, struct etl_err *err)

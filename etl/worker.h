@@ -29,6 +29,19 @@ int etl_worker_loop(struct etl_run *run, struct pg_conn *db, bool one_tx,
                     struct etl_err *err) ETL_MUSTCHECK;
 
 /*
+ * A plan's trial load of 'f' (fetched and pending, of fetch stage f->from)
+ * inside the transaction open on 'db': the real load -- ledger rows, the
+ * chain, the revisions against the source's current version, the retry
+ * with dedupe -- whose outcome stays in 'f' (status, err, row counts),
+ * then rolled back to where it began, so that nothing of it remains and
+ * the next trial sees the warehouse as it was.  0 (whatever the file's
+ * fate), or -1 when the transaction cannot go on ('err': connection lost,
+ * savepoint refused).
+ */
+int etl_worker_trial(struct etl_run *run, struct pg_conn *db, struct etl_file *f,
+                     struct etl_err *err) ETL_MUSTCHECK;
+
+/*
  * Connect to run->conninfo to load files; the connection's cancel handle
  * serves etl_worker_cancel().  NULL with 'err' set (ETL_E_DB).
  */

@@ -24,6 +24,10 @@
  *
  *    A failed URL fails only its file; run() fails only when the run cannot
  *    go on (configuration, spool directory, ledger query, out of memory).
+ *
+ *    A backfill (run->backfill) expands only the templates with {year}: a
+ *    URL without one is no year's data, so it is neither fetched nor loaded.
+ *    A plan's listing (run->list_only) appends the URLs, downloading nothing.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -670,6 +674,24 @@ fetch_file_fill(struct etl_file *f, struct etl_http_req *r, const struct etl_led
     return 0;
 }
 
+/* A plan's listing: one pending file per URL, nothing downloaded or read. */
+static int
+fetch_list(struct etl_stage *st, struct etl_run *run, const struct fetch_url *urls, size_t n,
+           struct etl_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct etl_file *f = etl_run_add_file(run, urls[i].shown, err);
+
+        if (f == NULL) {
+            return -1;
+        }
+        f->year = urls[i].year;
+        f->from = st;
+        f->status = ETL_FILE_PENDING;
+    }
+    return 0;
+}
+
 /*
  * Expand, look up the ledger, download (or read the spool when offline) and
  * append one file per URL to 'run'.  -1 only when the run cannot go on.
@@ -688,12 +710,17 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
     int rc = -1;
 
     snprintf(prefix, sizeof(prefix), "[%s/%s] ", st->pipeline->name, st->name);
-    if (fetch_expand(c, run->year, &urls, &n, err) < 0 ||
-        etl_ledger_sources_read(run->db, run->pipeline->name, &prev, err) < 0) {
+    /* a backfill takes the templates with {year} only: the others are no year's */
+    if (fetch_expand(c, run->nyears > 0 ? run->years : &run->year,
+                     run->nyears > 0 ? run->nyears : (size_t)(run->year != 0), run->backfill,
+                     &urls, &n, err) < 0 ||
+        (!run->list_only &&
+         etl_ledger_sources_read(run->db, run->pipeline->name, &prev, err) < 0)) {
         goto out;
     }
-    if (run->offline) {
-        rc = fetch_offline(st, run, urls, n, &prev, spool_dir, prefix, err);
+    if (run->list_only || run->offline) {
+        rc = run->list_only ? fetch_list(st, run, urls, n, err)
+                            : fetch_offline(st, run, urls, n, &prev, spool_dir, prefix, err);
         goto out;
     }
     if (etl_spool_prepare(spool_dir, err) < 0) {

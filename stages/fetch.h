@@ -64,13 +64,14 @@ struct fetch_url {
 long fetch_var_find(const struct fetch_ctx *c, const char *name, size_t n);
 
 /*
- * fetch_url.c: every URL the templates name for a run of year 'run_year'
- * (0: the stage's years), with its redacted form; *out (n of them) freed
- * with fetch_urls_free().  0, or -1 with 'err' (too many, too long, two
- * URLs one only by their secrets, out of memory).
+ * fetch_url.c: every URL the templates name for a run of years 'years' (n
+ * of them; none: the stage's years), with its redacted form; only those of
+ * templates with {year} when 'year_only' (a backfill).  *out (n of them)
+ * freed with fetch_urls_free().  0, or -1 with 'err' (too many, too long,
+ * two URLs one only by their secrets, out of memory).
  */
-int fetch_expand(const struct fetch_ctx *c, int run_year, struct fetch_url **out, size_t *nout,
-                 struct etl_err *err);
+int fetch_expand(const struct fetch_ctx *c, const int *years, size_t nyears, bool year_only,
+                 struct fetch_url **out, size_t *nout, struct etl_err *err);
 void fetch_urls_free(struct fetch_url *u, size_t n);
 
 #endif

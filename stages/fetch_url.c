@@ -163,18 +163,19 @@ fetch_emit(const struct fetch_ctx *c, const struct fetch_tmpl *t, const size_t *
 /*
  * Expand every template, in order; for each, the cartesian product of the
  * vars it uses (in the order "vars" lists them, the first varying slowest),
- * then the years, varying fastest.  'run_year' (--year), when not 0,
- * replaces "years".  O(number of URLs squared) for the duplicate check.
+ * then the years, varying fastest.  'run_years' (--year), when given,
+ * replace "years"; 'year_only' leaves out the templates without {year}.
+ * O(number of URLs squared) for the duplicate check.
  */
 int
-fetch_expand(const struct fetch_ctx *c, int run_year, struct fetch_url **out, size_t *nout,
-             struct etl_err *err)
+fetch_expand(const struct fetch_ctx *c, const int *run_years, size_t nrun_years,
+             bool year_only, struct fetch_url **out, size_t *nout, struct etl_err *err)
 {
     struct fetch_url *urls = NULL;
     size_t n = 0, cap = 0;
     size_t *pick = NULL;
-    const int *years = run_year != 0 ? &run_year : c->years;
-    size_t nyears = run_year != 0 ? 1 : c->nyears;
+    const int *years = nrun_years > 0 ? run_years : c->years;
+    size_t nyears = nrun_years > 0 ? nrun_years : c->nyears;
 
     pick = calloc(c->nvars > 0 ? c->nvars : 1, sizeof(*pick));
     if (pick == NULL) {
@@ -184,6 +185,9 @@ fetch_expand(const struct fetch_ctx *c, int run_year, struct fetch_url **out, si
         const struct fetch_tmpl *t = &c->tmpls[ti];
         bool more = true;
 
+        if (year_only && !t->uses_year) {
+            continue;           /* a backfill: nothing for it to do with this one */
+        }
         if (t->uses_year && nyears == 0) {
             char shown[sizeof(err->msg)];
 

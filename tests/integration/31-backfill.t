@@ -214,7 +214,8 @@ like "$ETL_ERR" "^ewc-etl: backfill: --year is required" "it says --year is requ
 etl backfill --year 20x1
 is_rc 2 "backfill --year 20x1: exit 2"
 is "$(printf '%s\n' "$ETL_ERR" | head -n 1)" \
-   'ewc-etl: --year: expected a year, found "20x1"' "it says the year is invalid"
+   'ewc-etl: --year: expected a year or a range such as 2020..2022, found "20x1"' \
+   "it says the year is invalid"
 is "$(q "select count(*) from ledger.run where id > $bf404")" "0" \
    "usage errors record no run"
 

@@ -313,6 +313,54 @@ test_expand_vars_years(void **state)
     fx_free(&fx);
 }
 
+/*
+ * Several --year (run->years) replace "years"; a backfill expands only the
+ * templates with {year}; a plan's listing appends pending files, no I/O.
+ */
+static void
+test_expand_years_backfill_list(void **state)
+{
+    static const int years[] = { 2019, 2021 };
+    const char *yaml = "urls: [\"http://h/{year}.csv\", http://h/static.csv]\n"
+                       "years: [2020]\n";
+    struct fx fx;
+
+    (void)state;
+    assert_int_equal(fx_init(&fx, yaml), 0);
+    fx.run.offline = true;
+    fx.run.years = years;
+    fx.run.nyears = 2;
+    assert_int_equal(etl_stage_http_fetch.run(&fx.st, &fx.run, &fx.err), 0);
+    assert_int_equal(fx.run.nfiles, 3);
+    assert_string_equal(fx.run.files[0].url, "http://h/2019.csv");
+    assert_string_equal(fx.run.files[1].url, "http://h/2021.csv");
+    assert_int_equal(fx.run.files[1].year, 2021);
+    assert_string_equal(fx.run.files[2].url, "http://h/static.csv");
+    fx_free(&fx);
+
+    /* a backfill: the template without {year} is left out */
+    assert_int_equal(fx_init(&fx, yaml), 0);
+    fx.run.offline = true;
+    fx.run.backfill = true;
+    fx.run.year = 2021;
+    assert_int_equal(etl_stage_http_fetch.run(&fx.st, &fx.run, &fx.err), 0);
+    assert_int_equal(fx.run.nfiles, 1);
+    assert_string_equal(fx.run.files[0].url, "http://h/2021.csv");
+    fx_free(&fx);
+
+    /* a plan's listing: pending files, nothing read or downloaded */
+    assert_int_equal(fx_init(&fx, yaml), 0);
+    fx.run.list_only = true;
+    assert_int_equal(etl_stage_http_fetch.run(&fx.st, &fx.run, &fx.err), 0);
+    assert_int_equal(fx.run.nfiles, 2);
+    assert_string_equal(fx.run.files[0].url, "http://h/2020.csv");
+    assert_int_equal(fx.run.files[0].status, ETL_FILE_PENDING);
+    assert_null(fx.run.files[0].spool_path);
+    assert_int_equal(fx.run.files[1].year, 0);
+    assert_ptr_equal(fx.run.files[1].from, &fx.st);
+    fx_free(&fx);
+}
+
 static void
 test_expand_range_and_override(void **state)
 {
@@ -723,6 +771,7 @@ main(void)
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_expand_vars_years),
         cmocka_unit_test(test_expand_range_and_override),
+        cmocka_unit_test(test_expand_years_backfill_list),
         cmocka_unit_test(test_expand_no_year),
         cmocka_unit_test(test_expand_encoding),
         cmocka_unit_test(test_expand_secrets),
