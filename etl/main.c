@@ -21,7 +21,9 @@
 #include "etl/schedule.h"
 #include "etl/err.h"
 #include "etl/http.h"
+#include "etl/httpd.h"
 #include "etl/log.h"
+#include "etl/metrics.h"
 #include "etl/migrate.h"
 #include "etl/pg.h"
 #include "etl/pipeline.h"
@@ -98,6 +100,8 @@ cmd_check(const struct globals *g, int argc, char **argv)
         printf("%s: %s\n", r->name, r->source != NULL ? r->source : "loaded");
     }
     printf("spool: %s\n", cfg->spool_dir);
+    printf("http: %s (the daemon's /metrics and /health)\n",
+           cfg->http_listen != NULL ? cfg->http_listen : ETL_LISTEN_DEFAULT);
     for (size_t i = 0; i < cfg->npipelines; i++) {
         const struct etl_pipeline *p = cfg->pipelines[i];
 
@@ -265,24 +269,76 @@ progress_show(const struct etl_progress *p, void *arg)
     fflush(stderr);
 }
 
-/* Run the selected pipelines with 'ro'; the worst exit status of them all. */
-static int
-run_pipelines(struct etl_config *cfg, const char *only, struct etl_run_opts *ro)
+/* Seconds since the epoch, with a fraction. */
+static double
+wall_seconds(void)
 {
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What one pipeline's run did, for the --metrics-file. */
+static void
+metrics_note(struct etl_metrics_run *m, const struct etl_pipeline *p, bool took_place,
+             const struct etl_run_summary *sum, double t0, uint64_t retries)
+{
+    memset(m, 0, sizeof(*m));
+    m->pipeline = p->name;
+    m->run_id = sum->run_id;
+    snprintf(m->status, sizeof(m->status), "%s",
+             took_place ? etl_run_status_names[sum->status]
+                        : sum->run_id != 0 ? "failed" : "not_started");
+    m->started_at = t0;
+    m->finished_at = wall_seconds();
+    m->files_loaded = (int64_t)sum->files_loaded;
+    m->files_unchanged = (int64_t)sum->files_unchanged;
+    m->files_failed = (int64_t)sum->files_failed;
+    m->rows_loaded = sum->rows_loaded;
+    m->rows_rejected = sum->rows_rejected;
+    m->rows_added = sum->rows_added;
+    m->rows_changed = sum->rows_changed;
+    m->rows_removed = sum->rows_removed;
+    m->http_retries = (int64_t)retries;
+}
+
+/*
+ * Run the selected pipelines with 'ro'; the worst exit status of them all.
+ * With 'metrics_file', each run's metrics are written there at the end
+ * (a failure to is an error message; the exit status stays the runs').
+ */
+static int
+run_pipelines(struct etl_config *cfg, const char *only, struct etl_run_opts *ro,
+              const char *metrics_file)
+{
+    struct etl_metrics_run *mruns = NULL;
+    size_t nm = 0;
     struct etl_err err;
     int rc = EXIT_OK;
 
+    if (metrics_file != NULL &&
+        (mruns = calloc(cfg->npipelines ? cfg->npipelines : 1, sizeof(*mruns))) == NULL) {
+        etl_err_clear(&err);
+        etl_err_nomem(&err);
+        print_err(&err);
+        return EXIT_NOSTART;
+    }
     install_signals();
     for (size_t i = 0; i < cfg->npipelines && !etl_stop_requested; i++) {
         struct etl_pipeline *p = cfg->pipelines[i];
         struct etl_run_summary sum;
+        uint64_t retries = etl_http_retry_count();
+        double t0 = wall_seconds();
+        bool took_place;
         int prc;
 
         if (only != NULL && strcmp(p->name, only) != 0) {
             continue;
         }
         etl_err_clear(&err);
-        if (etl_run_pipeline(p, ro, &sum, &err) < 0) {
+        took_place = etl_run_pipeline(p, ro, &sum, &err) == 0;
+        if (!took_place) {
             print_err(&err);
             /* once the run has started, breaking off is a failed run */
             prc = err.code == ETL_E_CONFIG ? EXIT_USAGE
@@ -298,18 +354,33 @@ run_pipelines(struct etl_config *cfg, const char *only, struct etl_run_opts *ro)
                    (long long)sum.rows_removed, sum.seconds);
             prc = exit_of(sum.status);
         }
+        if (mruns != NULL) {
+            metrics_note(&mruns[nm++], p, took_place, &sum, t0,
+                         etl_http_retry_count() - retries);
+        }
         /* the worst wins; "could not start" ranks with a failed run */
         if ((prc == EXIT_NOSTART ? EXIT_RUNFAILED : prc) >
             (rc == EXIT_NOSTART ? EXIT_RUNFAILED : rc)) {
             rc = prc;
         }
     }
+    if (mruns != NULL && nm > 0) {
+        /* the runs' outcome is in the ledger already: this only reports it */
+        fflush(stdout);
+        etl_err_clear(&err);
+        if (etl_metrics_textfile(metrics_file, etl_run_conninfo(cfg, ro->conninfo), mruns, nm,
+                                 &err) < 0) {
+            print_err(&err);
+        }
+    }
+    free(mruns);
     return rc;
 }
 
 /* Load the YAML and run the selected pipeline(s) with 'ro'. */
 static int
-run_configured(const struct globals *g, const char *only, struct etl_run_opts *ro)
+run_configured(const struct globals *g, const char *only, struct etl_run_opts *ro,
+               const char *metrics_file)
 {
     struct etl_config *cfg;
     struct etl_err err;
@@ -317,6 +388,10 @@ run_configured(const struct globals *g, const char *only, struct etl_run_opts *r
 
     ro->conninfo = g->db;
     etl_err_clear(&err);
+    if (metrics_file != NULL && etl_metrics_file_check(metrics_file, &err) < 0) {
+        print_err(&err);
+        return EXIT_USAGE;
+    }
     cfg = load_config(g, &err);
     if (cfg == NULL) {
         print_err(&err);
@@ -327,7 +402,7 @@ run_configured(const struct globals *g, const char *only, struct etl_run_opts *r
         etl_config_free(cfg);
         return EXIT_USAGE;
     }
-    rc = run_pipelines(cfg, only, ro);
+    rc = run_pipelines(cfg, only, ro, metrics_file);
     etl_config_free(cfg);
     return rc;
 }
@@ -370,18 +445,20 @@ cmd_run(const struct globals *g, int argc, char **argv)
         { "kind", required_argument, NULL, 'k' },
         { "workers", required_argument, NULL, 'w' },
         { "wait", no_argument, NULL, 'W' },
+        { "metrics-file", required_argument, NULL, 'M' },
         { "help", no_argument, NULL, 'h' },
         { 0 }
     };
     struct etl_run_opts ro = { 0 };
-    const char *only = NULL;
+    const char *only = NULL, *metrics_file = NULL;
     int c;
 
     ro.kind = "manual";
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:y:k:w:Wh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:y:k:w:WM:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': only = optarg; break;
+        case 'M': metrics_file = optarg; break;
         case 'y':
             if (parse_year(optarg, &ro.year) < 0) {
                 return EXIT_USAGE;
@@ -408,7 +485,7 @@ cmd_run(const struct globals *g, int argc, char **argv)
         fprintf(stderr, "ewc-etl: run: unexpected argument \"%s\"\n", argv[optind]);
         return EXIT_USAGE;
     }
-    return run_configured(g, only, &ro);
+    return run_configured(g, only, &ro, metrics_file);
 }
 
 static int
@@ -419,11 +496,12 @@ cmd_backfill(const struct globals *g, int argc, char **argv)
         { "year", required_argument, NULL, 'y' },
         { "offline", no_argument, NULL, 'o' },
         { "wait", no_argument, NULL, 'W' },
+        { "metrics-file", required_argument, NULL, 'M' },
         { "help", no_argument, NULL, 'h' },
         { 0 }
     };
     struct etl_run_opts ro = { 0 };
-    const char *only = NULL;
+    const char *only = NULL, *metrics_file = NULL;
     double progress_at = 0;
     int c;
 
@@ -433,9 +511,10 @@ cmd_backfill(const struct globals *g, int argc, char **argv)
         ro.progress_arg = &progress_at;
     }
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:y:oWh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:y:oWM:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': only = optarg; break;
+        case 'M': metrics_file = optarg; break;
         case 'y':
             if (parse_year(optarg, &ro.year) < 0) {
                 return EXIT_USAGE;
@@ -453,23 +532,47 @@ cmd_backfill(const struct globals *g, int argc, char **argv)
         fputs(etl_usage_backfill, stderr);
         return EXIT_USAGE;
     }
-    return run_configured(g, only, &ro);
+    return run_configured(g, only, &ro, metrics_file);
 }
 
 static int
 cmd_daemon(const struct globals *g, int argc, char **argv)
 {
+    static const struct option opts[] = {
+        { "listen", required_argument, NULL, 'l' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 }
+    };
     struct etl_daemon_opts d = { 0 };
     struct etl_clock clock = etl_clock_wall;
     struct etl_config *cfg;
+    struct etl_listen at;
     struct etl_err err;
     const char *path = g->config != NULL ? g->config : getenv("EWC_CONFIG");
     const char *start = getenv(ETL_CLOCK_START_ENV);   /* "" is unset */
     int64_t shift = 0;
+    int c;
 
-    (void)argc;
-    (void)argv;
     etl_err_clear(&err);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (etl_listen_parse(optarg, &at, &err) < 0) {
+                etl_err_context(&err, "--listen");
+                print_err(&err);
+                return EXIT_USAGE;
+            }
+            d.listen = optarg;
+            break;
+        case 'h': fputs(etl_usage_daemon, stdout); return EXIT_OK;
+        default: fputs(etl_usage_daemon, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fputs(etl_usage_daemon, stderr);
+        return EXIT_USAGE;
+    }
     cfg = load_config(g, &err);
     if (cfg == NULL) {
         print_err(&err);
@@ -672,7 +775,7 @@ static const struct command commands[] = {
     { "migrate", etl_usage_migrate, cmd_migrate, CMD_NO_ARGS },
     { "run", etl_usage_run, cmd_run, CMD_HTTP },
     { "backfill", etl_usage_backfill, cmd_backfill, CMD_HTTP },
-    { "daemon", etl_usage_daemon, cmd_daemon, CMD_HTTP | CMD_NO_ARGS },
+    { "daemon", etl_usage_daemon, cmd_daemon, CMD_HTTP },
     { "worker", etl_usage_worker, cmd_worker, 0 },
     { "status", etl_usage_status, cmd_status, 0 },
     { "unmatched", etl_usage_unmatched, cmd_unmatched, CMD_NO_ARGS },

@@ -10,11 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct pg_conn *
-etl_pg_connect(const char *conninfo, const char *appname, struct etl_err *err)
+/*
+ * Connect with 'conninfo' expanded (a full conninfo string or URI may be
+ * given as dbname), the application name as fallback, and, when
+ * 'connect_timeout' is not NULL, that connect_timeout (seconds) over the
+ * conninfo's and PGCONNECT_TIMEOUT: libpq takes the last value of a key.
+ */
+static struct pg_conn *
+pg_connect(const char *conninfo, const char *appname, const char *connect_timeout,
+           struct etl_err *err)
 {
-    const char *keys[] = { "dbname", "application_name", "fallback_application_name", NULL };
-    const char *vals[] = { conninfo != NULL ? conninfo : "", NULL, appname, NULL };
+    const char *keys[] = { "dbname", "application_name", "fallback_application_name",
+                           connect_timeout != NULL ? "connect_timeout" : NULL, NULL };
+    const char *vals[] = { conninfo != NULL ? conninfo : "", NULL, appname, connect_timeout,
+                           NULL };
     struct pg_conn *db;
 
     db = calloc(1, sizeof(*db));
@@ -33,6 +42,22 @@ etl_pg_connect(const char *conninfo, const char *appname, struct etl_err *err)
         return NULL;
     }
     return db;
+}
+
+struct pg_conn *
+etl_pg_connect(const char *conninfo, const char *appname, struct etl_err *err)
+{
+    return pg_connect(conninfo, appname, NULL, err);
+}
+
+struct pg_conn *
+etl_pg_connect_timeout(const char *conninfo, const char *appname, int seconds,
+                       struct etl_err *err)
+{
+    char t[16];
+
+    snprintf(t, sizeof(t), "%d", seconds < 2 ? 2 : seconds);
+    return pg_connect(conninfo, appname, t, err);
 }
 
 bool

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "httpd.h"
 #include "resource.h"
 #include "schedule.h"
 
@@ -23,6 +24,13 @@ static const struct etl_key top_keys[] = {
     { "spool", ETL_KEY_STR, false, "where downloaded files are kept, by content hash" },
     { "database", ETL_KEY_STR, false, "libpq connection string, without a password" },
     { "pipelines", ETL_KEY_MAP, true, "the pipelines, by name" },
+    { "http", ETL_KEY_MAP, false, "the daemon's HTTP server (/metrics, /health): listen" },
+    { 0 }
+};
+
+static const struct etl_key http_keys[] = {
+    { "listen", ETL_KEY_STR, false,
+      "ADDRESS:PORT, or off (default " ETL_LISTEN_DEFAULT ", loopback only)" },
     { 0 }
 };
 
@@ -85,6 +93,7 @@ etl_config_free(struct etl_config *cfg)
     etl_resources_free(cfg);
     free(cfg->spool_dir);
     free(cfg->database);
+    free(cfg->http_listen);
     free(cfg->path);
     etl_doc_free(cfg->doc);
     free(cfg);
@@ -479,6 +488,30 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key,
     return p;
 }
 
+/* The "http" map: its listen address, checked here so that `check` finds a bad one. */
+static int
+config_http(struct etl_config *cfg, const struct etl_node *http, struct etl_err *err)
+{
+    const struct etl_node *n;
+    struct etl_listen at;
+
+    if (etl_node_check(http, http_keys, "\"http\"", err) < 0) {
+        return -1;
+    }
+    n = etl_node_get(http, "listen");
+    if (n == NULL) {
+        return 0;
+    }
+    if (etl_listen_parse(n->str, &at, err) < 0) {
+        etl_err_where(err, "%s:%u:%u", n->file, n->line, n->col);
+        return -1;
+    }
+    if ((cfg->http_listen = strdup(n->str)) == NULL) {
+        return etl_err_nomem(err);
+    }
+    return 0;
+}
+
 struct etl_config *
 etl_config_load(const char *path, struct etl_err *err)
 {
@@ -520,6 +553,9 @@ etl_config_load(const char *path, struct etl_err *err)
         etl_node_str(root, "spool", "/var/lib/ewc-etl/spool", &s, err) < 0 ||
         (cfg->spool_dir = etl_path_relative(path, s)) == NULL) {
         etl_err_nomem(err);
+        goto fail;
+    }
+    if ((n = etl_node_get(root, "http")) != NULL && config_http(cfg, n, err) < 0) {
         goto fail;
     }
     pipes = etl_node_get(root, "pipelines");

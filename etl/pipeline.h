@@ -43,6 +43,7 @@ struct etl_config {
     char *path;                     /* the YAML file */
     char *spool_dir;
     char *database;                 /* libpq conninfo from the YAML, or NULL */
+    char *http_listen;              /* the daemon's "http: { listen }" (checked), or NULL */
     struct etl_resource *resources; /* loaded with the config (resource.h) */
     size_t nresources;
     struct etl_pipeline **pipelines;
