@@ -89,8 +89,9 @@ double
 etl_notify_heartbeat_age(void)
 {
     int64_t beat = atomic_load(&heartbeat_ms);
+    double age = monotonic_now() - (double)beat / 1e3;
 
-    return beat == 0 ? -1 : monotonic_now() - (double)beat / 1e3;
+    return beat == 0 ? -1 : age > 0 ? age : 0;
 }
 
 double
@@ -105,8 +106,9 @@ etl_notify_watchdog(void)
     static double last;
     uint64_t usec;
     double now = monotonic_now();
+    int64_t ms = (int64_t)(now * 1e3);
 
-    atomic_store(&heartbeat_ms, (int64_t)(now * 1e3) + 1);
+    atomic_store(&heartbeat_ms, ms > 0 ? ms : 1);
     usec = watchdog_usec();
     if (usec == 0) {
         return;
