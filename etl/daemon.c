@@ -245,6 +245,7 @@ slots_new(const struct daemon *d, struct etl_config *cfg, bool catchup, size_t *
         }
         s = &slots[(*n)++];
         s->p = p;
+        etl_metrics_daemon_pipeline(p->name);     /* its counters at 0 from now */
         s->next = etl_schedule_next(p->sched, now);
         s->due = s->next > 0 ? s->next + jitter_of(p) : -1;
         if (catchup) {

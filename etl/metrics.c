@@ -573,9 +573,9 @@ etl_metrics_daemon_running(const char *pipeline)
     pthread_mutex_unlock(&daemon_state.lock);
 }
 
-/* See metrics.h. */
-void
-etl_metrics_daemon_ran(const char *pipeline, bool started, uint64_t retries)
+/* Count for 'pipeline' (registered if new; the table full: nothing). */
+static void
+daemon_count(const char *pipeline, uint64_t start_failures, uint64_t retries)
 {
     size_t i;
 
@@ -593,9 +593,23 @@ etl_metrics_daemon_ran(const char *pipeline, bool started, uint64_t retries)
     }
     if (i < daemon_state.npipelines) {
         daemon_state.pipelines[i].retries += retries;
-        daemon_state.pipelines[i].start_failures += started ? 0 : 1;
+        daemon_state.pipelines[i].start_failures += start_failures;
     }
     pthread_mutex_unlock(&daemon_state.lock);
+}
+
+/* See metrics.h. */
+void
+etl_metrics_daemon_pipeline(const char *pipeline)
+{
+    daemon_count(pipeline, 0, 0);
+}
+
+/* See metrics.h. */
+void
+etl_metrics_daemon_ran(const char *pipeline, bool started, uint64_t retries)
+{
+    daemon_count(pipeline, started ? 0 : 1, retries);
 }
 
 /* The spool walk's sums (nftw has no argument; one walk at a time: see below). */

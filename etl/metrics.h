@@ -66,11 +66,13 @@ int etl_metrics_ledger(struct pg_conn *db, struct etl_buf *out, struct etl_err *
  * read by the HTTP server's thread).  start: at start and after each
  * reload: the spool directory (copied); 'stale_after' seconds without a
  * heartbeat (notify.h) make /health unavailable.  running: the pipeline
- * being run now, NULL when idle.  ran: after a scheduled run of
+ * being run now, NULL when idle.  pipeline: a scheduled pipeline, whose
+ * counters show 0 before it runs.  ran: after a scheduled run of
  * 'pipeline': whether it started (a ledger row), the HTTP retries it made.
  */
 void etl_metrics_daemon_start(const char *spool_dir, double stale_after);
 void etl_metrics_daemon_running(const char *pipeline);
+void etl_metrics_daemon_pipeline(const char *pipeline);
 void etl_metrics_daemon_ran(const char *pipeline, bool started, uint64_t retries);
 
 /* Seconds without a heartbeat before /health says the loop is stuck (no watchdog). */

@@ -371,8 +371,8 @@ is "$(prom_value "$m" ewc_etl_ledger_bytes file)" \
 is "$(prom_value "$m" ewc_etl_spool_bytes)" \
    "$(find "$EWC_SPOOL" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')" \
    "ewc_etl_spool_bytes: the bytes of the spool's files"
-is "$(prom_dump "$m" ewc_etl_http_retries_total)" "" \
-   "no HTTP retry counted: the daemon has run nothing"
+is "$(prom_dump "$m" ewc_etl_http_retries_total | tr '\n' ' ')" "clean|0 mixed|0 yearly|0 " \
+   "ewc_etl_http_retries_total: 0 for each scheduled pipeline (the daemon has run nothing)"
 
 # a second daemon on the same address
 EWC_ETL_CLOCK_START=$((A + 30)) etl_raw -c "$T/default.yaml" daemon --listen "$addr"
