@@ -24,7 +24,7 @@ PKG_CONFIG ?= pkg-config
 CC ?= cc
 VERSION = 0.1.0
 
-PKGS = libpq libcurl yaml-0.1 zlib libcrypto yajl minizip expat freexl
+PKGS = libpq libcurl yaml-0.1 zlib libcrypto yajl minizip expat freexl libmicrohttpd
 WERROR ?= -Werror
 OPT ?= -O2 -g
 

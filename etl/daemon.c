@@ -29,9 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http.h"
+#include "httpd.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
+#include "page.h"
 #include "pg.h"
 #include "runner.h"
 #include "schedule.h"
@@ -49,10 +53,24 @@ struct slot {
     size_t ncaught;             /* the backlog's size at first */
 };
 
+/*
+ * The routes of the daemon's HTTP server (httpd.h): path, Content-Type,
+ * render function.  A route is one line here: "/" is the status page
+ * (page.h).
+ */
+static const struct etl_httpd_route daemon_routes[] = {
+    { "/metrics", ETL_PROM_CONTENT_TYPE, etl_metrics_render },
+    { "/health", "text/plain; charset=utf-8", etl_health_render },
+    { "/", "text/html; charset=utf-8", etl_page_render },   /* the status page */
+};
+#define NDAEMON_ROUTES (sizeof(daemon_routes) / sizeof(daemon_routes[0]))
+
 /* What the loop's helpers share. */
 struct daemon {
     const struct etl_daemon_opts *opts;
     const struct etl_clock *clock;
+    struct etl_httpd *httpd;    /* NULL when off */
+    char listen[64];            /* the address in force, as parsed ("off" too) */
 };
 
 const struct etl_clock etl_clock_wall = {
@@ -227,6 +245,7 @@ slots_new(const struct daemon *d, struct etl_config *cfg, bool catchup, size_t *
         }
         s = &slots[(*n)++];
         s->p = p;
+        etl_metrics_daemon_pipeline(p->name);     /* its counters at 0 from now */
         s->next = etl_schedule_next(p->sched, now);
         s->due = s->next > 0 ? s->next + jitter_of(p) : -1;
         if (catchup) {
@@ -236,8 +255,11 @@ slots_new(const struct daemon *d, struct etl_config *cfg, bool catchup, size_t *
     return slots;
 }
 
-/* One scheduled run of 'p' for 'fire', as kind "nightly"; logs its failure. */
-static void
+/*
+ * One scheduled run of 'p' for 'fire', as kind "nightly"; logs its failure.
+ * Whether it started (has a ledger row).
+ */
+static bool
 run_one(struct etl_pipeline *p, const char *conninfo, int64_t fire)
 {
     struct etl_run_opts ro;
@@ -257,11 +279,100 @@ run_one(struct etl_pipeline *p, const char *conninfo, int64_t fire)
         etl_err_format(&err, msg, sizeof(msg));
         etl_log(ETL_LOG_ERR, "[%s] run could not start: %s", p->name, msg);
         (void)etl_notify("STATUS=%s: could not start: %s", p->name, msg);
-        return;
+        return sum.run_id != 0;
     }
     (void)etl_notify("STATUS=last run %" PRId64 " of %s: %s, %zu files, %" PRId64 " rows",
                      sum.run_id, p->name, etl_run_status_names[sum.status], sum.files_total,
                      sum.rows_loaded);
+    return true;
+}
+
+/* The listen address in force: --listen, else the YAML's http.listen, else the default. */
+static const char *
+listen_text(const struct daemon *d, const struct etl_config *cfg)
+{
+    return d->opts->listen != NULL ? d->opts->listen
+         : cfg->http_listen != NULL ? cfg->http_listen : ETL_LISTEN_DEFAULT;
+}
+
+/* Seconds without a heartbeat that make /health unavailable. */
+static double
+stale_after(void)
+{
+    double w = etl_notify_watchdog_seconds();
+
+    return w > 0 ? w : ETL_HEALTH_STALE_DEFAULT;
+}
+
+/* Start the HTTP server on 'at' (nothing for "off"); d->listen says where. */
+static int
+http_start(struct daemon *d, const struct etl_listen *at, const struct etl_config *cfg,
+           struct etl_err *err)
+{
+    char paths[256] = "";
+
+    snprintf(d->listen, sizeof(d->listen), "%s", at->text);
+    if (at->off) {
+        etl_log(ETL_LOG_INFO, "http: off (no /metrics, no /health)");
+        return 0;
+    }
+    d->httpd = etl_httpd_start(at, daemon_routes, NDAEMON_ROUTES,
+                               etl_run_conninfo(cfg, d->opts->conninfo), err);
+    if (d->httpd == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < NDAEMON_ROUTES; i++) {
+        etl_strlcat(paths, i ? ", " : "", sizeof(paths));
+        etl_strlcat(paths, daemon_routes[i].path, sizeof(paths));
+    }
+    etl_log(ETL_LOG_NOTICE, "http: listening on %s (%s)", etl_httpd_address(d->httpd), paths);
+    if (!at->loopback) {
+        etl_log(ETL_LOG_WARNING, "http: %s is not a loopback address: anyone who reaches it "
+                "can read %s (no authentication)", at->text, paths);
+    }
+    return 0;
+}
+
+/*
+ * After a reload: the routes' view of the new configuration (spool,
+ * database); a new listen address moves the server (stopped first: it may
+ * be the same port); if the new one fails, the old one is taken again.
+ */
+static void
+http_reload(struct daemon *d, const struct etl_config *fresh)
+{
+    struct etl_listen at, old;
+    struct etl_err err;
+    char msg[1024];
+
+    etl_err_clear(&err);
+    etl_metrics_daemon_start(fresh->spool_dir, stale_after());
+    if (etl_listen_parse(listen_text(d, fresh), &at, &err) < 0 ||
+        strcmp(at.text, d->listen) == 0) {
+        if (d->httpd != NULL &&
+            etl_httpd_set_conninfo(d->httpd, etl_run_conninfo(fresh, d->opts->conninfo),
+                                   &err) < 0) {
+            etl_log(ETL_LOG_ERR, "http: kept the old database: out of memory");
+        }
+        return;
+    }
+    if (etl_listen_parse(d->listen, &old, &err) < 0) {
+        memset(&old, 0, sizeof(old));
+        old.off = true;
+    }
+    etl_httpd_stop(d->httpd);
+    d->httpd = NULL;
+    if (http_start(d, &at, fresh, &err) == 0) {
+        return;
+    }
+    etl_err_format(&err, msg, sizeof(msg));
+    etl_log(ETL_LOG_ERR, "http: could not move to %s, back to %s: %s", at.text, old.text, msg);
+    etl_err_clear(&err);
+    if (http_start(d, &old, fresh, &err) < 0) {
+        etl_err_format(&err, msg, sizeof(msg));
+        etl_log(ETL_LOG_ERR, "http: no server now: %s", msg);
+        snprintf(d->listen, sizeof(d->listen), "%s", at.text);
+    }
 }
 
 /* Equal texts, or both NULL. */
@@ -301,7 +412,7 @@ slots_carry(struct slot *to, size_t nto, struct slot *from, size_t nfrom)
 
 /* Reload the YAML; on success replace *cfg and the slots. */
 static void
-reload(const struct daemon *d, struct etl_config **cfg, struct slot **slots, size_t *nslots)
+reload(struct daemon *d, struct etl_config **cfg, struct slot **slots, size_t *nslots)
 {
     const struct etl_daemon_opts *opts = d->opts;
     struct etl_config *fresh;
@@ -328,6 +439,7 @@ reload(const struct daemon *d, struct etl_config **cfg, struct slot **slots, siz
         return;
     }
     slots_carry(ns, n, *slots, *nslots);
+    http_reload(d, fresh);
     slots_free(*slots, *nslots);
     etl_config_free(*cfg);
     *cfg = fresh;
@@ -393,7 +505,13 @@ slot_run(const struct daemon *d, struct slot *s, int64_t fire)
     if (d->opts->run != NULL) {
         d->opts->run(d->opts->hook_arg, s->p, fire);
     } else {
-        run_one(s->p, d->opts->conninfo, fire);
+        uint64_t retries = etl_http_retry_count();
+        bool started;
+
+        etl_metrics_daemon_running(s->p->name);
+        started = run_one(s->p, d->opts->conninfo, fire);
+        etl_metrics_daemon_ran(s->p->name, started, etl_http_retry_count() - retries);
+        etl_metrics_daemon_running(NULL);
     }
     if (s->ncaught > 0 && s->nbacklog == 0) {
         etl_log(ETL_LOG_NOTICE, "[%s] made up %zu missed run%s", s->p->name, s->ncaught,
@@ -405,17 +523,29 @@ slot_run(const struct daemon *d, struct slot *s, int64_t fire)
 int
 etl_daemon_run(struct etl_config *cfg, const struct etl_daemon_opts *opts, struct etl_err *err)
 {
-    struct daemon d = { opts, opts->clock != NULL ? opts->clock : &etl_clock_wall };
+    struct daemon d = { opts, opts->clock != NULL ? opts->clock : &etl_clock_wall, NULL, "" };
+    struct etl_listen at;
     struct slot *slots;
     size_t nslots;
 
     srandom((unsigned)(time(NULL) ^ getpid()));
+    if (etl_listen_parse(listen_text(&d, cfg), &at, err) < 0) {
+        etl_config_free(cfg);
+        return -1;
+    }
     slots = slots_new(&d, cfg, true, &nslots);
     if (slots == NULL || nslots == 0) {
         slots_free(slots, nslots);
         etl_config_free(cfg);
         return slots == NULL ? etl_err_nomem(err)
                              : etl_err_set(err, ETL_E_CONFIG, "no pipeline has a schedule");
+    }
+    etl_notify_watchdog();      /* the loop's first heartbeat, before /health is asked */
+    etl_metrics_daemon_start(cfg->spool_dir, stale_after());
+    if (http_start(&d, &at, cfg, err) < 0) {
+        slots_free(slots, nslots);
+        etl_config_free(cfg);
+        return -1;
     }
     etl_log(ETL_LOG_NOTICE, "daemon started: %zu scheduled pipeline%s", nslots,
             nslots == 1 ? "" : "s");
@@ -441,6 +571,7 @@ etl_daemon_run(struct etl_config *cfg, const struct etl_daemon_opts *opts, struc
         slot_run(&d, due, fire);
     }
     (void)etl_notify("STOPPING=1");
+    etl_httpd_stop(d.httpd);
     etl_log(ETL_LOG_NOTICE, "daemon stopped");
     slots_free(slots, nslots);
     etl_config_free(cfg);

@@ -72,6 +72,12 @@ size_t etl_daemon_missed(const struct etl_schedule *s, int64_t last, int64_t now
 struct etl_daemon_opts {
     const char *config_path;    /* reloaded on SIGHUP */
     const char *conninfo;       /* --db, or NULL */
+    /*
+     * --listen: where the HTTP server (/metrics, /health) listens, over
+     * the YAML's http.listen and ETL_LISTEN_DEFAULT; "off" for none.
+     * Checked by the caller (etl_listen_parse).
+     */
+    const char *listen;
     const struct etl_clock *clock;  /* NULL: etl_clock_wall */
     /*
      * For tests: what the daemon does instead of the ledger and the runner.
@@ -85,8 +91,11 @@ struct etl_daemon_opts {
 
 /*
  * Run until stopped (etl_stop_requested).  Takes 'cfg' (freed here, also
- * when replaced by a reload).  Returns 0 after a clean stop, -1 with 'err'
- * when it cannot run (no pipeline has a schedule).
+ * when replaced by a reload).  Serves /metrics and /health (metrics.h)
+ * while it runs, unless the listen address is "off"; a reload that
+ * changes the address moves the server.  Returns 0 after a clean stop, -1
+ * with 'err' when it cannot run: no pipeline has a schedule
+ * (ETL_E_CONFIG), the address cannot be listened on (ETL_E_IO).
  */
 int etl_daemon_run(struct etl_config *cfg, const struct etl_daemon_opts *opts,
                    struct etl_err *err) ETL_MUSTCHECK;

@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,16 @@
 #include "log.h"
 #include "notify.h"
 #include "url.h"
+
+/* Retries queued by this process (etl_http_retry_count). */
+static _Atomic uint64_t http_retries;
+
+/* See http.h. */
+uint64_t
+etl_http_retry_count(void)
+{
+    return atomic_load(&http_retries);
+}
 
 #ifndef ETL_VERSION
 #define ETL_VERSION "dev"
@@ -595,6 +606,8 @@ xfer_done(struct http_xfer *x, CURLM *multi, CURLcode rc, uint64_t *seed)
         long delay = etl_http_backoff(o->backoff_ms, o->backoff_max_ms, r->attempts,
                                       x->retry_after >= 0 ? x->retry_after * 1000 : -1,
                                       seed);
+
+        atomic_fetch_add(&http_retries, 1);
 
         etl_log(ETL_LOG_NOTICE, "%s%s; retry %d of %ld in %ld ms",
                 o->log_prefix != NULL ? o->log_prefix : "", e.msg, r->attempts,

@@ -123,6 +123,13 @@ int etl_http_fetch(struct etl_http_req *reqs, size_t n, const struct etl_http_op
 bool etl_http_flag_set(void *arg);
 
 /*
+ * Retries (after a timeout, a 429 or a 5xx) this process has queued since
+ * it started, over all fetches: the ledger does not record them, so the
+ * metrics count them here.  Safe from any thread.
+ */
+uint64_t etl_http_retry_count(void);
+
+/*
  * Seconds of a Retry-After value ("120" or an HTTP date) from 'now' (time(2)
  * seconds); -1 when it is neither.  A date in the past gives 0.
  */

@@ -5,6 +5,7 @@
 #include "notify.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,19 +73,46 @@ etl_notify_watchdog_enabled(void)
     return watchdog_usec() > 0;
 }
 
+/* The monotonic time of the latest etl_notify_watchdog(), in ms; 0: none yet. */
+static _Atomic int64_t heartbeat_ms;
+
+static double
+monotonic_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+etl_notify_heartbeat_age(void)
+{
+    int64_t beat = atomic_load(&heartbeat_ms);
+    double age = monotonic_now() - (double)beat / 1e3;
+
+    return beat == 0 ? -1 : age > 0 ? age : 0;
+}
+
+double
+etl_notify_watchdog_seconds(void)
+{
+    return (double)watchdog_usec() / 1e6;
+}
+
 void
 etl_notify_watchdog(void)
 {
     static double last;
-    uint64_t usec = watchdog_usec();
-    struct timespec ts;
-    double now;
+    uint64_t usec;
+    double now = monotonic_now();
+    int64_t ms = (int64_t)(now * 1e3);
 
+    atomic_store(&heartbeat_ms, ms > 0 ? ms : 1);
+    usec = watchdog_usec();
     if (usec == 0) {
         return;
     }
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     if (last != 0 && now - last < (double)usec / 2e6) {
         return;
     }

@@ -16,8 +16,22 @@
  * Returns 0 when sent or when there is no socket; -1 when sending failed. */
 int etl_notify(const char *fmt, ...) ETL_PRINTF(1, 2);
 
-/* "WATCHDOG=1", at most every WATCHDOG_USEC/2; cheap to call often. */
+/*
+ * "WATCHDOG=1", at most every WATCHDOG_USEC/2; cheap to call often.  Every
+ * call is also a heartbeat of this process's loop, watchdog or not: the
+ * daemon calls it on each turn of its loop, a run between files and
+ * between blocks of a file.
+ */
 void etl_notify_watchdog(void);
+
+/*
+ * Seconds since the latest etl_notify_watchdog() of this process, -1 if
+ * none yet.  Safe from any thread (the HTTP server's /health asks).
+ */
+double etl_notify_heartbeat_age(void);
+
+/* WATCHDOG_USEC in seconds when a watchdog is asked of this process, else 0. */
+double etl_notify_watchdog_seconds(void);
 
 /* Whether a watchdog is asked for (WATCHDOG_USEC set for this process). */
 bool etl_notify_watchdog_enabled(void);

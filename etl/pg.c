@@ -10,18 +10,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct pg_conn *
-etl_pg_connect(const char *conninfo, const char *appname, struct etl_err *err)
+/*
+ * Connect 'db' (allocated by the caller: valgrind's suppression of a worker
+ * child's copy names etl_pg_connect as the allocator) with 'conninfo'
+ * expanded (a full conninfo string or URI may be given as dbname), the
+ * application name as fallback, and, when 'connect_timeout' is not NULL,
+ * that connect_timeout (seconds) over the conninfo's and PGCONNECT_TIMEOUT:
+ * libpq takes the last value of a key.  'db' is freed on failure.
+ */
+static struct pg_conn *
+pg_connect(struct pg_conn *db, const char *conninfo, const char *appname,
+           const char *connect_timeout, struct etl_err *err)
 {
-    const char *keys[] = { "dbname", "application_name", "fallback_application_name", NULL };
-    const char *vals[] = { conninfo != NULL ? conninfo : "", NULL, appname, NULL };
-    struct pg_conn *db;
+    const char *keys[] = { "dbname", "application_name", "fallback_application_name",
+                           connect_timeout != NULL ? "connect_timeout" : NULL, NULL };
+    const char *vals[] = { conninfo != NULL ? conninfo : "", NULL, appname, connect_timeout,
+                           NULL };
 
-    db = calloc(1, sizeof(*db));
-    if (db == NULL) {
-        etl_err_nomem(err);
-        return NULL;
-    }
     /* expand_dbname=1: 'dbname' may be a full conninfo string or URI */
     db->conn = PQconnectdbParams(keys, vals, 1);
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
@@ -33,6 +38,33 @@ etl_pg_connect(const char *conninfo, const char *appname, struct etl_err *err)
         return NULL;
     }
     return db;
+}
+
+struct pg_conn *
+etl_pg_connect(const char *conninfo, const char *appname, struct etl_err *err)
+{
+    struct pg_conn *db = calloc(1, sizeof(*db));
+
+    if (db == NULL) {
+        etl_err_nomem(err);
+        return NULL;
+    }
+    return pg_connect(db, conninfo, appname, NULL, err);
+}
+
+struct pg_conn *
+etl_pg_connect_timeout(const char *conninfo, const char *appname, int seconds,
+                       struct etl_err *err)
+{
+    struct pg_conn *db = calloc(1, sizeof(*db));
+    char t[16];
+
+    if (db == NULL) {
+        etl_err_nomem(err);
+        return NULL;
+    }
+    snprintf(t, sizeof(t), "%d", seconds < 2 ? 2 : seconds);
+    return pg_connect(db, conninfo, appname, t, err);
 }
 
 bool

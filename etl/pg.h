@@ -27,6 +27,14 @@ struct pg_conn {
 /* Connect; NULL with ETL_E_DB set.  'conninfo' may be NULL or "" (PG* vars). */
 struct pg_conn *etl_pg_connect(const char *conninfo, const char *appname,
                                struct etl_err *err) ETL_MUSTCHECK;
+/*
+ * The same, waiting at most 'seconds' (2 at least, as libpq) for the server
+ * to answer: this connect_timeout wins over the conninfo's and
+ * PGCONNECT_TIMEOUT's.  For the HTTP server's requests, which must not hang
+ * on an unreachable host.
+ */
+struct pg_conn *etl_pg_connect_timeout(const char *conninfo, const char *appname, int seconds,
+                                       struct etl_err *err) ETL_MUSTCHECK;
 void etl_pg_close(struct pg_conn *db);
 
 /* Whether the connection is still up (false for NULL, or after the server

@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "graph.h"
+#include "httpd.h"
 #include "resource.h"
 #include "schedule.h"
 #include "suggest.h"
@@ -26,6 +27,13 @@ static const struct etl_key top_keys[] = {
     { "database", ETL_KEY_STR, false, "libpq connection string, without a password" },
     { "pipelines", ETL_KEY_MAP, true, "the pipelines, by name" },
     { "retention", ETL_KEY_MAP, false, "how long the ledger and the spool keep what is old" },
+    { "http", ETL_KEY_MAP, false, "the daemon's HTTP server (/metrics, /health, /): listen" },
+    { 0 }
+};
+
+static const struct etl_key http_keys[] = {
+    { "listen", ETL_KEY_STR, false,
+      "ADDRESS:PORT, or off (default " ETL_LISTEN_DEFAULT ", loopback only)" },
     { 0 }
 };
 
@@ -88,6 +96,7 @@ etl_config_free(struct etl_config *cfg)
     etl_resources_free(cfg);
     free(cfg->spool_dir);
     free(cfg->database);
+    free(cfg->http_listen);
     free(cfg->path);
     etl_doc_free(cfg->doc);
     free(cfg);
@@ -627,6 +636,30 @@ pipeline_load(struct etl_config *cfg, const struct etl_node *key, const struct e
     return p;
 }
 
+/* The "http" map: its listen address, checked here so that `check` finds a bad one. */
+static int
+config_http(struct etl_config *cfg, const struct etl_node *http, struct etl_err *err)
+{
+    const struct etl_node *n;
+    struct etl_listen at;
+
+    if (etl_node_check(http, http_keys, "\"http\"", err) < 0) {
+        return -1;
+    }
+    n = etl_node_get(http, "listen");
+    if (n == NULL) {
+        return 0;
+    }
+    if (etl_listen_parse(n->str, &at, err) < 0) {
+        etl_err_where(err, "%s:%u:%u", n->file, n->line, n->col);
+        return -1;
+    }
+    if ((cfg->http_listen = strdup(n->str)) == NULL) {
+        return etl_err_nomem(err);
+    }
+    return 0;
+}
+
 /*
  * The top-level keys besides the pipelines: database (no password in it)
  * and spool into 'cfg'; with 'lint', whether the spool can be written.
@@ -740,6 +773,11 @@ config_build(const char *path, bool lint, struct etl_diags *d)
     }
     config_top(cfg, root, lint, d);
     if (etl_retention_configure(root, &cfg->retention, &err) < 0) {
+        etl_diags_add(d, &err);
+        etl_err_clear(&err);
+    }
+    if (etl_node_get(root, "http") != NULL &&
+        config_http(cfg, etl_node_get(root, "http"), &err) < 0) {
         etl_diags_add(d, &err);
         etl_err_clear(&err);
     }

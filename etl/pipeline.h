@@ -45,6 +45,7 @@ struct etl_config {
     char *spool_dir;
     char *database;                 /* libpq conninfo from the YAML, or NULL */
     struct etl_retention retention; /* the YAML's "retention" (retention.h) */
+    char *http_listen;              /* the daemon's "http: { listen }" (checked), or NULL */
     struct etl_resource *resources; /* loaded with the config (resource.h) */
     size_t nresources;
     struct etl_pipeline **pipelines;

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -508,12 +509,54 @@ etl_tz_free(struct etl_tz *z)
     z->name = z->tz = NULL;
 }
 
+/*
+ * The environment lock (see tz.h): recursive, so that a holder may log
+ * (localtime_r) or convert again.
+ */
+static pthread_mutex_t env_lock;
+static pthread_once_t env_lock_once = PTHREAD_ONCE_INIT;
+
+static void
+env_lock_init(void)
+{
+    pthread_mutexattr_t a;
+
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&env_lock, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
+/* See tz.h. */
+void
+etl_env_lock(void)
+{
+    pthread_once(&env_lock_once, env_lock_init);
+    pthread_mutex_lock(&env_lock);
+}
+
+/* See tz.h. */
+void
+etl_env_unlock(void)
+{
+    pthread_mutex_unlock(&env_lock);
+}
+
+/* See tz.h. */
+void
+etl_env_lock_reset(void)
+{
+    env_lock_init();
+}
+
 /* See tz.h.  Cheap (one tzset) when TZ already selects the zone. */
 int
 etl_tz_enter(const struct etl_tz *z, struct etl_tz_env *env)
 {
-    const char *cur = getenv("TZ");
+    const char *cur;
 
+    etl_env_lock();
+    cur = getenv("TZ");
     env->saved = NULL;
     env->switched = false;
     if (cur == NULL ? z->tz == NULL
@@ -522,10 +565,12 @@ etl_tz_enter(const struct etl_tz *z, struct etl_tz_env *env)
         return 0;
     }
     if (cur != NULL && (env->saved = strdup(cur)) == NULL) {
+        etl_env_unlock();
         return -1;
     }
     if ((z->tz != NULL ? setenv("TZ", z->tz, 1) : unsetenv("TZ")) < 0) {
         free(env->saved);
+        etl_env_unlock();
         return -1;
     }
     env->switched = true;
@@ -538,6 +583,7 @@ void
 etl_tz_leave(struct etl_tz_env *env)
 {
     if (!env->switched) {
+        etl_env_unlock();
         return;
     }
     if (env->saved != NULL) {
@@ -547,6 +593,7 @@ etl_tz_leave(struct etl_tz_env *env)
         (void)unsetenv("TZ");
     }
     tzset();
+    etl_env_unlock();
 }
 
 /* See tz.h. */

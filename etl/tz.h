@@ -54,10 +54,23 @@ struct etl_tz_env {
 /*
  * Make 'z' glibc's local zone: TZ set (or unset) as 'z' says, tzset()
  * called.  0, or -1 when out of memory (nothing changed).  Each successful
- * etl_tz_enter is paired with an etl_tz_leave.
+ * etl_tz_enter is paired with an etl_tz_leave.  The environment lock is
+ * held from etl_tz_enter to etl_tz_leave.
  */
 int etl_tz_enter(const struct etl_tz *z, struct etl_tz_env *env) ETL_MUSTCHECK;
 void etl_tz_leave(struct etl_tz_env *env);
+
+/*
+ * The environment lock (recursive).  etl_tz_enter/leave change TZ, and
+ * setenv may move the environment that getenv reads without a lock: a
+ * thread that reads the environment or the local zone while the main
+ * thread may convert times -- the HTTP server's (libpq reads PG*
+ * variables, a log line calls localtime_r) -- holds this lock meanwhile.
+ * etl_env_lock_reset(): for a fork child handler only (the lock as new).
+ */
+void etl_env_lock(void);
+void etl_env_unlock(void);
+void etl_env_lock_reset(void);
 
 /* The UTC offset at t in glibc's local zone (seconds, east positive). */
 int32_t etl_tz_offset(int64_t t);

@@ -5,6 +5,22 @@
 #include "usage.h"
 
 #include "daemon.h"
+#include "httpd.h"
+
+#ifndef ETL_SYSCONFDIR
+#define ETL_SYSCONFDIR "/usr/local/etc/ewc-etl"
+#endif
+
+/* --metrics-file, the same for run and backfill. */
+#define METRICS_FILE_HELP \
+    "  -M, --metrics-file FILE\n" \
+    "                     at the end, write the run's metrics (Prometheus text\n" \
+    "                     format) to FILE atomically, for node_exporter's textfile\n" \
+    "                     collector (name it *.prom); failing to is an error\n" \
+    "                     message, the exit status stays the run's\n"
+
+/* The installed config: make install compiles this file for its paths. */
+const char etl_default_config[] = ETL_SYSCONFDIR "/pipeline.yaml";
 
 const char etl_usage_main[] =
     "Usage: ewc-etl [OPTIONS] COMMAND [ARGS]\n"
@@ -15,12 +31,15 @@ const char etl_usage_main[] =
     "  check                      every error of the YAML, or each pipeline's stage graph\n"
     "  migrate                    create or upgrade the schemas, refresh the dimensions\n"
     "  run [--pipeline P] [--year Y] [--kind K] [--workers N] [--wait]\n"
-    "                             run pipelines once now\n"
-    "  backfill --year Y [--pipeline P] [--offline] [--dry-run [--fetch] [--json]]\n"
+    "      [--metrics-file F]     run pipelines once now\n"
+    "  backfill --year Y [--pipeline P] [--offline] [--metrics-file F]\n"
+    "           [--dry-run [--fetch] [--json]]\n"
     "                             re-ingest whole years, each atomically\n"
     "  plan [--pipeline P] [--year Y] [--fetch] [--json]\n"
     "                             what a run would fetch and load; writes nothing\n"
-    "  daemon                     run the pipelines on their schedules\n"
+    "  daemon [--listen ADDR:PORT]\n"
+    "                             run the pipelines on their schedules; serve\n"
+    "                             /metrics, /health and / on " ETL_LISTEN_DEFAULT "\n"
     "  worker [--pipeline P] [--run ID]\n"
     "                             help running runs load their files\n"
     "  status [--pipeline P] [--limit N] [--failed] [--json]\n"
@@ -46,7 +65,7 @@ const char etl_usage_main[] =
 
 const char etl_usage_run[] =
     "Usage: ewc-etl run [--pipeline P] [--year Y]... [--kind manual|nightly] [--workers N]\n"
-    "                   [--wait]\n"
+    "                   [--wait] [--metrics-file FILE]\n"
     "\n"
     "Run the pipeline(s) once: fetch every source file, load new or changed ones,\n"
     "each in its own transaction, and record the run in the ledger.\n"
@@ -60,12 +79,14 @@ const char etl_usage_run[] =
     "                     (default: the pipeline's \"workers\", else 1)\n"
     "  -W, --wait         wait for a run of the same pipeline in another process\n"
     "                     instead of exiting with status 1\n"
+    METRICS_FILE_HELP
     "\n"
     "SIGTERM or SIGINT: no new file is started; the file in flight finishes, or is\n"
     "rolled back after 10 seconds.\n";
 
 const char etl_usage_backfill[] =
     "Usage: ewc-etl backfill --year Y... [--pipeline P] [--offline] [--wait]\n"
+    "                        [--metrics-file FILE]\n"
     "       ewc-etl backfill --year Y... --dry-run [--pipeline P] [--fetch] [--json]\n"
     "\n"
     "Re-ingest years: every source file whose URL template has {year} is fetched\n"
@@ -84,7 +105,8 @@ const char etl_usage_backfill[] =
     "  -n, --dry-run      load nothing: print the plan of the backfill, as\n"
     "                     `ewc-etl plan` does (URLs without {year}: skipped)\n"
     "  -F, --fetch        with --dry-run: download and try the loads, rolled back\n"
-    "  -j, --json         with --dry-run: the plan as JSON\n";
+    "  -j, --json         with --dry-run: the plan as JSON\n"
+    METRICS_FILE_HELP;
 
 const char etl_usage_plan[] =
     "Usage: ewc-etl plan [--pipeline P] [--year Y]... [--fetch] [--json]\n"
@@ -112,7 +134,7 @@ const char etl_usage_plan[] =
     "with --fetch, the pipeline being run; 2 usage or configuration error.\n";
 
 const char etl_usage_daemon[] =
-    "Usage: ewc-etl daemon\n"
+    "Usage: ewc-etl daemon [--listen ADDR:PORT]\n"
     "\n"
     "Run every pipeline that has a \"schedule\" at its fire times (kind nightly),\n"
     "catching up missed runs per its \"catchup\" policy.  SIGHUP reloads the YAML\n"
@@ -120,6 +142,16 @@ const char etl_usage_daemon[] =
     "it: no new file is started, the one in flight commits or is rolled back, exit\n"
     "0.  With NOTIFY_SOCKET set it speaks the systemd notify protocol (READY,\n"
     "RELOADING, STOPPING, STATUS, WATCHDOG).\n"
+    "\n"
+    "It serves over HTTP, on loopback unless told otherwise:\n"
+    "  /metrics   Prometheus metrics (text format 0.0.4): runs, files, rows,\n"
+    "             rejects by reason, bytes, durations, last success, from the ledger\n"
+    "  /health    200 \"ok\" when its loop is alive and the database answers,\n"
+    "             else 503 with the reason\n"
+    "\n"
+    "  -l, --listen ADDR:PORT   where (default: the YAML's http.listen, else\n"
+    "                           " ETL_LISTEN_DEFAULT "); 127.0.0.1:PORT, [::1]:PORT,\n"
+    "                           0.0.0.0:PORT for every interface, or off\n"
     "\n"
     "Environment:\n"
     "  " ETL_CLOCK_START_ENV "=T   start the daemon's clock at instant T (seconds since\n"

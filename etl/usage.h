@@ -7,6 +7,8 @@
 #ifndef ETL_USAGE_H
 #define ETL_USAGE_H
 
+/* SYSCONFDIR/ewc-etl/pipeline.yaml, the default of -c */
+extern const char etl_default_config[];
 extern const char etl_usage_main[];
 extern const char etl_usage_run[];
 extern const char etl_usage_backfill[];

@@ -171,17 +171,22 @@ notify_after() {
 }
 
 # write_pipeline_ops [--name P] [--out FILE] [--set 'KEY: VALUE']...
-#                    [--fetch 'KEY: VALUE']... URL...
+#                    [--fetch 'KEY: VALUE']... [--listen ADDR] URL...
 # Like env.sh's write_pipeline (fetch -> parse -> normalize -> validate ->
 # load), plus pipeline keys (--set, one line each: schedule, timezone,
 # catchup, workers, ...) and keys of the fetch stage (--fetch: years, vars).
 # URLs may hold {year} and {var} templates.  Writes $T/pipeline.yaml unless
-# --out says where.
+# --out says where.  The daemon's HTTP server listens on --listen's
+# address, by default 127.0.0.1:0 (any free port: daemons of test files
+# that run at once must not meet on the default port); --listen '' leaves
+# the key out (the default address).
 write_pipeline_ops() {
     local name=indicators out=$T/pipeline.yaml url urls='' sets='' fetch=''
+    local listen=127.0.0.1:0 http=''
     while [ $# -gt 0 ]; do
         case $1 in
         --name) name=$2; shift 2 ;;
+        --listen) listen=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --set) sets="$sets    $2"$'\n'; shift 2 ;;
         --fetch) fetch="$fetch, $2"; shift 2 ;;
@@ -191,9 +196,13 @@ write_pipeline_ops() {
     for url in "$@"; do
         urls="$urls${urls:+, }\"$url\""
     done
+    if [ -n "$listen" ]; then
+        http="http: { listen: \"$listen\" }"
+    fi
     cat >"$out" <<EOF
 catalog: $REPO/config/catalog
 spool: \${EWC_SPOOL}
+$http
 pipelines:
   $name:
 $sets    stages:

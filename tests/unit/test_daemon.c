@@ -262,6 +262,7 @@ run_daemon(int64_t start, int64_t stop_at, struct etl_pipeline *p1, struct etl_p
     fake.nlast = 0;
     etl_stop_requested = 0;
     o.config_path = "/nonexistent.yaml";
+    o.listen = "off";         /* no HTTP server in unit tests */
     o.clock = &fake_clock;
     o.last_fire = fake_last;
     o.run = fake_run;
