@@ -2,7 +2,7 @@
  * metrics.c
  *    Metrics for operators; see metrics.h.  The format helpers, the
  *    ledger's queries, the daemon's own counters and its /metrics and
- *    /health, the textfile of a run.
+ *    /health; the textfile of a run is metrics_file.c's.
  *
  *    Label values stay few: pipelines (the YAML's), the fixed statuses, and
  *    reject reasons folded as the view ewc.quality folds them (a quoted
@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <libgen.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 #include "log.h"
 #include "notify.h"
 #include "pg.h"
+#include "metrics_int.h"
 #include "runner.h"
 
 #ifndef ETL_VERSION
@@ -128,26 +128,17 @@ etl_prom_sample(struct etl_buf *b, const char *name, const char *const *labels, 
     return etl_buf_printf(b, err, " %s\n", v);
 }
 
-/*
- * The writer of one exposition: the first error stops it (each call does
- * nothing once rc is -1), so the emitting code reads as a list.
- */
-struct prom {
-    struct etl_buf *out;
-    struct etl_err *err;
-    int rc;
-};
 
-static void
-p_family(struct prom *p, const char *name, const char *type, const char *help)
+void
+metrics_family(struct prom *p, const char *name, const char *type, const char *help)
 {
     if (p->rc == 0 && etl_prom_family(p->out, name, type, help, p->err) < 0) {
         p->rc = -1;
     }
 }
 
-static void
-p_sample(struct prom *p, const char *name, const char *const *labels, double v)
+void
+metrics_sample(struct prom *p, const char *name, const char *const *labels, double v)
 {
     if (p->rc == 0 && etl_prom_sample(p->out, name, labels, v, p->err) < 0) {
         p->rc = -1;
@@ -179,15 +170,15 @@ p_histogram(struct prom *p, const char *name, const char *const *labels, const d
     for (size_t i = 0; i < n; i++) {
         etl_prom_format_value(le[i], num, sizeof(num));
         l[k + 1] = num;
-        p_sample(p, bucket, l, counts[i]);
+        metrics_sample(p, bucket, l, counts[i]);
     }
     l[k + 1] = "+Inf";
-    p_sample(p, bucket, l, count);
+    metrics_sample(p, bucket, l, count);
     l[k] = NULL;
     snprintf(total, sizeof(total), "%s_sum", name);
-    p_sample(p, total, l, sum);
+    metrics_sample(p, total, l, sum);
     snprintf(total, sizeof(total), "%s_count", name);
-    p_sample(p, total, l, count);
+    metrics_sample(p, total, l, count);
 }
 
 /* ---- the ledger ---- */
@@ -202,8 +193,8 @@ static const char *const run_statuses[] = { "ok", "ok_with_rejects", "partial", 
 #define NRUN_STATUSES 4
 
 /* A field as a number; NULL and garbage are 0. */
-static double
-num(const PGresult *res, int row, int col)
+double
+metrics_num(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? 0 : strtod(PQgetvalue(res, row, col), NULL);
 }
@@ -262,37 +253,37 @@ ledger_runs(struct pg_conn *db, struct prom *p)
     }
     etl_buf_free(&sql);
     rows = PQntuples(res);
-    p_family(p, "ewc_etl_runs_total", "counter",
+    metrics_family(p, "ewc_etl_runs_total", "counter",
              "Finished runs by pipeline and status (ledger.run).");
     for (int r = 0; r < rows; r++) {
         for (int s = 0; s < NRUN_STATUSES; s++) {
-            p_sample(p, "ewc_etl_runs_total", (const char *[]){ "pipeline",
-                     PQgetvalue(res, r, 0), "status", run_statuses[s], NULL }, num(res, r, 1 + s));
+            metrics_sample(p, "ewc_etl_runs_total", (const char *[]){ "pipeline",
+                     PQgetvalue(res, r, 0), "status", run_statuses[s], NULL }, metrics_num(res, r, 1 + s));
         }
     }
-    p_family(p, "ewc_etl_runs_running", "gauge",
+    metrics_family(p, "ewc_etl_runs_running", "gauge",
              "Runs in progress by pipeline (ledger.run status running).");
     for (int r = 0; r < rows; r++) {
-        p_sample(p, "ewc_etl_runs_running", (const char *[]){ "pipeline", PQgetvalue(res, r, 0),
-                 NULL }, num(res, r, 5));
+        metrics_sample(p, "ewc_etl_runs_running", (const char *[]){ "pipeline", PQgetvalue(res, r, 0),
+                 NULL }, metrics_num(res, r, 5));
     }
-    p_family(p, "ewc_etl_last_success_timestamp_seconds", "gauge",
+    metrics_family(p, "ewc_etl_last_success_timestamp_seconds", "gauge",
              "End of the latest run with status ok or ok_with_rejects, by pipeline.");
     for (int r = 0; r < rows; r++) {
         if (!PQgetisnull(res, r, 6)) {
-            p_sample(p, "ewc_etl_last_success_timestamp_seconds", (const char *[]){ "pipeline",
-                     PQgetvalue(res, r, 0), NULL }, num(res, r, 6));
+            metrics_sample(p, "ewc_etl_last_success_timestamp_seconds", (const char *[]){ "pipeline",
+                     PQgetvalue(res, r, 0), NULL }, metrics_num(res, r, 6));
         }
     }
-    p_family(p, "ewc_etl_run_duration_seconds", "histogram",
+    metrics_family(p, "ewc_etl_run_duration_seconds", "histogram",
              "Duration of finished runs by pipeline (ledger.run finished_at - started_at).");
     for (int r = 0; r < rows; r++) {
         for (size_t b = 0; b < NRUN_BUCKETS; b++) {
-            counts[b] = num(res, r, 9 + (int)b);
+            counts[b] = metrics_num(res, r, 9 + (int)b);
         }
         p_histogram(p, "ewc_etl_run_duration_seconds", (const char *[]){ "pipeline",
                     PQgetvalue(res, r, 0), NULL }, run_buckets, counts, NRUN_BUCKETS,
-                    num(res, r, 7), num(res, r, 8));
+                    metrics_num(res, r, 7), metrics_num(res, r, 8));
     }
     PQclear(res);
     return p->rc;
@@ -333,11 +324,11 @@ ledger_files(struct pg_conn *db, struct prom *p)
     }
     etl_buf_free(&sql);
     rows = PQntuples(res);
-    p_family(p, "ewc_etl_files_total", "counter",
+    metrics_family(p, "ewc_etl_files_total", "counter",
              "Files of runs by pipeline and status: loaded, unchanged, failed (ledger.file).");
     for (int r = 0; r < rows; r++) {
-        p_sample(p, "ewc_etl_files_total", (const char *[]){ "pipeline", PQgetvalue(res, r, 0),
-                 "status", PQgetvalue(res, r, 1), NULL }, num(res, r, 2));
+        metrics_sample(p, "ewc_etl_files_total", (const char *[]){ "pipeline", PQgetvalue(res, r, 0),
+                 "status", PQgetvalue(res, r, 1), NULL }, metrics_num(res, r, 2));
     }
     /* per pipeline: the sums of its status rows, which are consecutive */
     static const struct {
@@ -352,18 +343,18 @@ ledger_files(struct pg_conn *db, struct prom *p)
           "(ledger.file bytes; 304 and offline files excluded).", 8 },
     };
     for (size_t m = 0; m < sizeof(sums) / sizeof(sums[0]); m++) {
-        p_family(p, sums[m].name, "counter", sums[m].help);
+        metrics_family(p, sums[m].name, "counter", sums[m].help);
         for (int r = 0; r < rows;) {
             const char *pl = PQgetvalue(res, r, 0);
             double v = 0;
 
             for (; r < rows && strcmp(PQgetvalue(res, r, 0), pl) == 0; r++) {
-                v += num(res, r, sums[m].col);
+                v += metrics_num(res, r, sums[m].col);
             }
-            p_sample(p, sums[m].name, (const char *[]){ "pipeline", pl, NULL }, v);
+            metrics_sample(p, sums[m].name, (const char *[]){ "pipeline", pl, NULL }, v);
         }
     }
-    p_family(p, "ewc_etl_rows_revised_total", "counter",
+    metrics_family(p, "ewc_etl_rows_revised_total", "counter",
              "Rows a new version of a source added, changed or removed against the previous "
              "one, by pipeline (ledger.file rows_added, rows_changed, rows_removed).");
     for (int r = 0; r < rows;) {
@@ -372,24 +363,24 @@ ledger_files(struct pg_conn *db, struct prom *p)
 
         for (; r < rows && strcmp(PQgetvalue(res, r, 0), pl) == 0; r++) {
             for (int c = 0; c < 3; c++) {
-                v[c] += num(res, r, 5 + c);
+                v[c] += metrics_num(res, r, 5 + c);
             }
         }
         for (int c = 0; c < 3; c++) {
-            p_sample(p, "ewc_etl_rows_revised_total", (const char *[]){ "pipeline", pl,
+            metrics_sample(p, "ewc_etl_rows_revised_total", (const char *[]){ "pipeline", pl,
                      "change", changes[c], NULL }, v[c]);
         }
     }
-    p_family(p, "ewc_etl_file_duration_seconds", "histogram",
+    metrics_family(p, "ewc_etl_file_duration_seconds", "histogram",
              "Time from a file's start to its ledger row, by pipeline and status "
              "(ledger.file finished_at - started_at).");
     for (int r = 0; r < rows; r++) {
         for (size_t b = 0; b < NFILE_BUCKETS; b++) {
-            counts[b] = num(res, r, 10 + (int)b);
+            counts[b] = metrics_num(res, r, 10 + (int)b);
         }
         p_histogram(p, "ewc_etl_file_duration_seconds", (const char *[]){ "pipeline",
                     PQgetvalue(res, r, 0), "status", PQgetvalue(res, r, 1), NULL },
-                    file_buckets, counts, NFILE_BUCKETS, num(res, r, 9), num(res, r, 2));
+                    file_buckets, counts, NFILE_BUCKETS, metrics_num(res, r, 9), metrics_num(res, r, 2));
     }
     PQclear(res);
     return p->rc;
@@ -420,12 +411,12 @@ ledger_rejects(struct pg_conn *db, struct prom *p)
     if (query(db, sql, &res, p->err) < 0) {
         return -1;
     }
-    p_family(p, "ewc_etl_rejects_total", "counter",
+    metrics_family(p, "ewc_etl_rejects_total", "counter",
              "Rejected rows by pipeline and reason (ledger.reject), quoted names folded to "
              "\"\u2026\" and numbers to N; the 20 most frequent reasons, the rest as other.");
     for (int r = 0; r < PQntuples(res); r++) {
-        p_sample(p, "ewc_etl_rejects_total", (const char *[]){ "pipeline", PQgetvalue(res, r, 0),
-                 "reason", PQgetvalue(res, r, 1), NULL }, num(res, r, 2));
+        metrics_sample(p, "ewc_etl_rejects_total", (const char *[]){ "pipeline", PQgetvalue(res, r, 0),
+                 "reason", PQgetvalue(res, r, 1), NULL }, metrics_num(res, r, 2));
     }
     PQclear(res);
     return p->rc;
@@ -457,18 +448,18 @@ ledger_last_runs(struct pg_conn *db, struct prom *p)
         struct etl_metrics_run *m = &runs[r];
 
         m->pipeline = PQgetvalue(res, r, 0);
-        m->run_id = (int64_t)num(res, r, 1);
+        m->run_id = (int64_t)metrics_num(res, r, 1);
         snprintf(m->status, sizeof(m->status), "%s", PQgetvalue(res, r, 2));
-        m->started_at = num(res, r, 3);
-        m->finished_at = num(res, r, 4);
-        m->files_loaded = (int64_t)num(res, r, 5);
-        m->files_unchanged = (int64_t)num(res, r, 6);
-        m->files_failed = (int64_t)num(res, r, 7);
-        m->rows_loaded = (int64_t)num(res, r, 8);
-        m->rows_rejected = (int64_t)num(res, r, 9);
-        m->rows_added = (int64_t)num(res, r, 10);
-        m->rows_changed = (int64_t)num(res, r, 11);
-        m->rows_removed = (int64_t)num(res, r, 12);
+        m->started_at = metrics_num(res, r, 3);
+        m->finished_at = metrics_num(res, r, 4);
+        m->files_loaded = (int64_t)metrics_num(res, r, 5);
+        m->files_unchanged = (int64_t)metrics_num(res, r, 6);
+        m->files_failed = (int64_t)metrics_num(res, r, 7);
+        m->rows_loaded = (int64_t)metrics_num(res, r, 8);
+        m->rows_rejected = (int64_t)metrics_num(res, r, 9);
+        m->rows_added = (int64_t)metrics_num(res, r, 10);
+        m->rows_changed = (int64_t)metrics_num(res, r, 11);
+        m->rows_removed = (int64_t)metrics_num(res, r, 12);
         m->http_retries = -1;       /* the daemon counts them in ewc_etl_http_retries_total */
     }
     if (p->rc == 0 && etl_metrics_last_runs(p->out, runs, (size_t)n, false, p->err) < 0) {
@@ -491,12 +482,12 @@ ledger_size(struct pg_conn *db, struct prom *p)
               &res, p->err) < 0) {
         return -1;
     }
-    p_family(p, "ewc_etl_ledger_bytes", "gauge",
+    metrics_family(p, "ewc_etl_ledger_bytes", "gauge",
              "Size of each ledger table with its indexes and TOAST "
              "(pg_total_relation_size).");
     for (int r = 0; r < PQntuples(res); r++) {
-        p_sample(p, "ewc_etl_ledger_bytes", (const char *[]){ "table", PQgetvalue(res, r, 0),
-                 NULL }, num(res, r, 1));
+        metrics_sample(p, "ewc_etl_ledger_bytes", (const char *[]){ "table", PQgetvalue(res, r, 0),
+                 NULL }, metrics_num(res, r, 1));
     }
     PQclear(res);
     return p->rc;
@@ -640,40 +631,40 @@ etl_metrics_render(struct pg_conn *db, struct etl_buf *out, struct etl_err *err)
         return -1;
     }
     pthread_mutex_lock(&daemon_state.lock);
-    p_family(&p, "ewc_etl_http_retries_total", "counter",
+    metrics_family(&p, "ewc_etl_http_retries_total", "counter",
              "HTTP retries of downloads (timeouts, 429, 5xx) by pipeline, counted by this "
              "daemon since it started (the ledger does not record them).");
     for (size_t i = 0; i < daemon_state.npipelines; i++) {
-        p_sample(&p, "ewc_etl_http_retries_total", (const char *[]){ "pipeline",
+        metrics_sample(&p, "ewc_etl_http_retries_total", (const char *[]){ "pipeline",
                  daemon_state.pipelines[i].name, NULL }, (double)daemon_state.pipelines[i].retries);
     }
-    p_family(&p, "ewc_etl_run_start_failures_total", "counter",
+    metrics_family(&p, "ewc_etl_run_start_failures_total", "counter",
              "Scheduled runs that could not start (no database, the lock held), by pipeline, "
              "since this daemon started: they have no ledger row.");
     for (size_t i = 0; i < daemon_state.npipelines; i++) {
-        p_sample(&p, "ewc_etl_run_start_failures_total", (const char *[]){ "pipeline",
+        metrics_sample(&p, "ewc_etl_run_start_failures_total", (const char *[]){ "pipeline",
                  daemon_state.pipelines[i].name, NULL },
                  (double)daemon_state.pipelines[i].start_failures);
     }
-    p_family(&p, "ewc_etl_daemon_start_time_seconds", "gauge",
+    metrics_family(&p, "ewc_etl_daemon_start_time_seconds", "gauge",
              "When this daemon started, seconds since the epoch (its own counters start there).");
-    p_sample(&p, "ewc_etl_daemon_start_time_seconds", NULL, daemon_state.started_at);
+    metrics_sample(&p, "ewc_etl_daemon_start_time_seconds", NULL, daemon_state.started_at);
     if (daemon_state.spool_dir != NULL && (spool = strdup(daemon_state.spool_dir)) == NULL) {
         p.rc = etl_err_nomem(err);
     }
     pthread_mutex_unlock(&daemon_state.lock);
-    p_family(&p, "ewc_etl_build_info", "gauge", "The version of ewc-etl, as a label.");
-    p_sample(&p, "ewc_etl_build_info", (const char *[]){ "version", ETL_VERSION, NULL }, 1);
+    metrics_family(&p, "ewc_etl_build_info", "gauge", "The version of ewc-etl, as a label.");
+    metrics_sample(&p, "ewc_etl_build_info", (const char *[]){ "version", ETL_VERSION, NULL }, 1);
     if (spool != NULL && p.rc == 0) {
         pthread_mutex_lock(&walk_lock);
         spool_bytes = spool_files = 0;
         walked = nftw(spool, spool_visit, 16, FTW_PHYS) == 0;
         if (walked) {
-            p_family(&p, "ewc_etl_spool_bytes", "gauge",
+            metrics_family(&p, "ewc_etl_spool_bytes", "gauge",
                      "Bytes of the files in the spool directory.");
-            p_sample(&p, "ewc_etl_spool_bytes", NULL, spool_bytes);
-            p_family(&p, "ewc_etl_spool_files", "gauge", "Files in the spool directory.");
-            p_sample(&p, "ewc_etl_spool_files", NULL, spool_files);
+            metrics_sample(&p, "ewc_etl_spool_bytes", NULL, spool_bytes);
+            metrics_family(&p, "ewc_etl_spool_files", "gauge", "Files in the spool directory.");
+            metrics_sample(&p, "ewc_etl_spool_files", NULL, spool_files);
         }
         pthread_mutex_unlock(&walk_lock);
     }
@@ -707,300 +698,4 @@ etl_health_render(struct pg_conn *db, struct etl_buf *out, struct etl_err *err)
     }
     return etl_buf_printf(out, err, "ok\nloop: seen %.1f s ago\ndatabase: ok\nrunning: %s\n",
                           age, running[0] != '\0' ? running : "-");
-}
-
-/* ---- one run's metrics ---- */
-
-/* See metrics.h. */
-int
-etl_metrics_last_runs(struct etl_buf *out, const struct etl_metrics_run *runs, size_t n,
-                      bool not_started, struct etl_err *err)
-{
-    static const char *const states[] = { "ok", "ok_with_rejects", "partial", "failed",
-                                          "not_started" };
-    static const char *const changes[] = { "added", "changed", "removed" };
-    struct prom p = { out, err, 0 };
-    size_t nstates = not_started ? 5 : 4;
-    bool any;
-
-    if (n == 0) {
-        return 0;
-    }
-    p_family(&p, "ewc_etl_last_run_id", "gauge",
-             "ledger.run.id of the pipeline's latest finished run (0: it could not start).");
-    for (size_t i = 0; i < n; i++) {
-        p_sample(&p, "ewc_etl_last_run_id", (const char *[]){ "pipeline", runs[i].pipeline, NULL },
-                 (double)runs[i].run_id);
-    }
-    p_family(&p, "ewc_etl_last_run_status", "gauge",
-             "Status of the pipeline's latest finished run: 1 for its status, 0 for the others.");
-    for (size_t i = 0; i < n; i++) {
-        for (size_t s = 0; s < nstates; s++) {
-            p_sample(&p, "ewc_etl_last_run_status", (const char *[]){ "pipeline",
-                     runs[i].pipeline, "status", states[s], NULL },
-                     strcmp(runs[i].status, states[s]) == 0 ? 1 : 0);
-        }
-    }
-    p_family(&p, "ewc_etl_last_run_timestamp_seconds", "gauge",
-             "End of the pipeline's latest finished run, seconds since the epoch.");
-    for (size_t i = 0; i < n; i++) {
-        p_sample(&p, "ewc_etl_last_run_timestamp_seconds", (const char *[]){ "pipeline",
-                 runs[i].pipeline, NULL }, runs[i].finished_at);
-    }
-    p_family(&p, "ewc_etl_last_run_duration_seconds", "gauge",
-             "Duration of the pipeline's latest finished run.");
-    for (size_t i = 0; i < n; i++) {
-        p_sample(&p, "ewc_etl_last_run_duration_seconds", (const char *[]){ "pipeline",
-                 runs[i].pipeline, NULL }, runs[i].finished_at - runs[i].started_at);
-    }
-    p_family(&p, "ewc_etl_last_run_files", "gauge",
-             "Files of the pipeline's latest finished run by status.");
-    for (size_t i = 0; i < n; i++) {
-        const struct etl_metrics_run *m = &runs[i];
-        static const char *const fs[] = { "loaded", "unchanged", "failed" };
-        const int64_t v[] = { m->files_loaded, m->files_unchanged, m->files_failed };
-
-        for (int s = 0; s < 3 && m->run_id != 0; s++) {
-            p_sample(&p, "ewc_etl_last_run_files", (const char *[]){ "pipeline", m->pipeline,
-                     "status", fs[s], NULL }, (double)v[s]);
-        }
-    }
-    p_family(&p, "ewc_etl_last_run_rows_loaded", "gauge",
-             "Rows the pipeline's latest finished run loaded.");
-    for (size_t i = 0; i < n; i++) {
-        if (runs[i].run_id != 0) {
-            p_sample(&p, "ewc_etl_last_run_rows_loaded", (const char *[]){ "pipeline",
-                     runs[i].pipeline, NULL }, (double)runs[i].rows_loaded);
-        }
-    }
-    p_family(&p, "ewc_etl_last_run_rows_rejected", "gauge",
-             "Rows the pipeline's latest finished run rejected.");
-    for (size_t i = 0; i < n; i++) {
-        if (runs[i].run_id != 0) {
-            p_sample(&p, "ewc_etl_last_run_rows_rejected", (const char *[]){ "pipeline",
-                     runs[i].pipeline, NULL }, (double)runs[i].rows_rejected);
-        }
-    }
-    p_family(&p, "ewc_etl_last_run_rows_revised", "gauge",
-             "Rows the pipeline's latest finished run added, changed or removed against the "
-             "sources' previous versions.");
-    for (size_t i = 0; i < n; i++) {
-        const struct etl_metrics_run *m = &runs[i];
-        const int64_t v[] = { m->rows_added, m->rows_changed, m->rows_removed };
-
-        for (int c = 0; c < 3 && m->run_id != 0; c++) {
-            p_sample(&p, "ewc_etl_last_run_rows_revised", (const char *[]){ "pipeline",
-                     m->pipeline, "change", changes[c], NULL }, (double)v[c]);
-        }
-    }
-    any = false;
-    for (size_t i = 0; i < n; i++) {
-        any = any || runs[i].http_retries >= 0;
-    }
-    if (any) {
-        p_family(&p, "ewc_etl_last_run_http_retries", "gauge",
-                 "HTTP retries of the downloads of the pipeline's latest run.");
-        for (size_t i = 0; i < n; i++) {
-            if (runs[i].http_retries >= 0) {
-                p_sample(&p, "ewc_etl_last_run_http_retries", (const char *[]){ "pipeline",
-                         runs[i].pipeline, NULL }, (double)runs[i].http_retries);
-            }
-        }
-    }
-    any = false;
-    for (size_t i = 0; i < n; i++) {
-        any = any || runs[i].last_success > 0;
-    }
-    if (any) {
-        p_family(&p, "ewc_etl_last_success_timestamp_seconds", "gauge",
-                 "End of the latest run with status ok or ok_with_rejects, by pipeline.");
-        for (size_t i = 0; i < n; i++) {
-            if (runs[i].last_success > 0) {
-                p_sample(&p, "ewc_etl_last_success_timestamp_seconds", (const char *[]){
-                         "pipeline", runs[i].pipeline, NULL }, runs[i].last_success);
-            }
-        }
-    }
-    return p.rc;
-}
-
-/* Refresh 'm' from its ledger row and its pipeline's last success. */
-static int
-textfile_refresh(struct pg_conn *db, struct etl_metrics_run *m, struct etl_err *err)
-{
-    char id[24];
-    const char *params[2] = { id, m->pipeline };
-    PGresult *res = NULL;
-
-    snprintf(id, sizeof(id), "%lld", (long long)m->run_id);
-    if (etl_pg_query(db, "SELECT status, extract(epoch FROM started_at), "
-                         "extract(epoch FROM finished_at), files_loaded, files_unchanged, "
-                         "files_failed, rows_loaded, rows_rejected, rows_added, rows_changed, "
-                         "rows_removed, "
-                         "(SELECT extract(epoch FROM max(finished_at)) FROM ledger.run "
-                         "  WHERE pipeline = $2 AND status IN ('ok', 'ok_with_rejects')) "
-                         "FROM (SELECT 1) one LEFT JOIN ledger.run r ON r.id = $1",
-                     2, params, &res, err) < 0) {
-        return -1;
-    }
-    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
-        strcmp(PQgetvalue(res, 0, 0), "running") != 0) {
-        snprintf(m->status, sizeof(m->status), "%s", PQgetvalue(res, 0, 0));
-        m->started_at = num(res, 0, 1);
-        m->finished_at = num(res, 0, 2);
-        m->files_loaded = (int64_t)num(res, 0, 3);
-        m->files_unchanged = (int64_t)num(res, 0, 4);
-        m->files_failed = (int64_t)num(res, 0, 5);
-        m->rows_loaded = (int64_t)num(res, 0, 6);
-        m->rows_rejected = (int64_t)num(res, 0, 7);
-        m->rows_added = (int64_t)num(res, 0, 8);
-        m->rows_changed = (int64_t)num(res, 0, 9);
-        m->rows_removed = (int64_t)num(res, 0, 10);
-    }
-    if (PQntuples(res) == 1) {
-        m->last_success = num(res, 0, 11);
-    }
-    PQclear(res);
-    return 0;
-}
-
-/* See metrics.h. */
-int
-etl_metrics_textfile(const char *path, const char *conninfo, struct etl_metrics_run *runs,
-                     size_t n, struct etl_err *err)
-{
-    struct pg_conn *db;
-    struct etl_err lerr;
-    struct etl_buf out;
-    int rc;
-
-    etl_err_clear(&lerr);
-    db = etl_pg_connect_timeout(conninfo, "ewc-etl metrics", 5, &lerr);
-    for (size_t i = 0; i < n && db != NULL; i++) {
-        if (textfile_refresh(db, &runs[i], &lerr) < 0) {
-            break;
-        }
-    }
-    etl_pg_close(db);
-    if (lerr.code != ETL_E_NONE) {
-        char msg[1024];
-
-        etl_err_format(&lerr, msg, sizeof(msg));
-        etl_log(ETL_LOG_WARNING, "metrics file: the run's own figures, not the ledger's "
-                "(and no last success): %s", msg);
-    }
-    etl_buf_init(&out, 64u << 20);
-    rc = etl_metrics_last_runs(&out, runs, n, true, err);
-    if (rc == 0) {
-        rc = etl_metrics_file_write(path, out.data != NULL ? out.data : "", out.len, err);
-    }
-    etl_buf_free(&out);
-    return rc;
-}
-
-/* See metrics.h. */
-int
-etl_metrics_file_write(const char *path, const char *data, size_t len, struct etl_err *err)
-{
-    char *dcopy = strdup(path), *bcopy = strdup(path), *tmp = NULL;
-    const char *dir, *base;
-    int fd = -1, dfd, rc = -1;
-    size_t done = 0;
-
-    if (dcopy == NULL || bcopy == NULL) {
-        etl_err_nomem(err);
-        goto out;
-    }
-    dir = dirname(dcopy);
-    base = basename(bcopy);
-    if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
-        tmp = NULL;
-        etl_err_nomem(err);
-        goto out;
-    }
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        etl_err_errno(err, ETL_E_IO, "could not create a temporary file in \"%s\"", dir);
-        free(tmp);
-        tmp = NULL;
-        goto out;
-    }
-    if (fchmod(fd, 0644) < 0) {
-        etl_err_errno(err, ETL_E_IO, "could not chmod \"%s\"", tmp);
-        goto out;
-    }
-    while (done < len) {
-        ssize_t w = write(fd, data + done, len - done);
-
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w < 0) {
-            etl_err_errno(err, ETL_E_IO, "could not write \"%s\"", tmp);
-            goto out;
-        }
-        done += (size_t)w;
-    }
-    if (fsync(fd) < 0) {
-        etl_err_errno(err, ETL_E_IO, "could not fsync \"%s\"", tmp);
-        goto out;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        etl_err_errno(err, ETL_E_IO, "could not write \"%s\"", tmp);
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        etl_err_errno(err, ETL_E_IO, "could not rename \"%s\" to \"%s\"", tmp, path);
-        goto out;
-    }
-    free(tmp);
-    tmp = NULL;
-    /* the rename itself, on disk */
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    rc = 0;
-out:
-    if (fd >= 0) {
-        close(fd);
-    }
-    if (tmp != NULL) {
-        unlink(tmp);
-        free(tmp);
-    }
-    free(dcopy);
-    free(bcopy);
-    if (rc < 0) {
-        etl_err_context(err, "metrics file %s", path);
-    }
-    return rc;
-}
-
-/* See metrics.h. */
-int
-etl_metrics_file_check(const char *path, struct etl_err *err)
-{
-    char *copy = strdup(path);
-    const char *dir;
-    struct stat sb;
-    int rc = 0;
-
-    if (copy == NULL) {
-        return etl_err_nomem(err);
-    }
-    dir = dirname(copy);
-    if (path[0] == '\0' || (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))) {
-        rc = etl_err_set(err, ETL_E_CONFIG, "--metrics-file: \"%s\" is a directory, not a "
-                         "file name", path);
-    } else if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-        rc = etl_err_set(err, ETL_E_CONFIG, "--metrics-file: no directory \"%s\"", dir);
-    } else if (access(dir, W_OK | X_OK) < 0) {
-        rc = etl_err_errno(err, ETL_E_CONFIG, "--metrics-file: cannot write in \"%s\"", dir);
-    }
-    free(copy);
-    return rc;
 }
