@@ -94,14 +94,127 @@ listen_bad(const char *text, struct etl_err *err, const char *why)
     return etl_err_set(err, ETL_E_CONFIG, "invalid listen address \"%s\": %s", text, why);
 }
 
+/* Split "[IPv6]:PORT" into its address (to 'host') and its port text. */
+static int
+listen_split_v6(const char *text, char *host, size_t size, const char **port_text,
+                struct etl_err *err)
+{
+    const char *close = strchr(text, ']');
+    size_t len;
+
+    if (close == NULL) {
+        return listen_bad(text, err, "no \"]\" after the IPv6 address");
+    }
+    if (close[1] != ':') {
+        return listen_bad(text, err, "expected [IPv6]:PORT, e.g. [::1]:9188");
+    }
+    len = (size_t)(close - text - 1);
+    *port_text = close + 2;
+    if (len == 0 || len >= size) {
+        return listen_bad(text, err, "expected [IPv6]:PORT, e.g. [::1]:9188");
+    }
+    memcpy(host, text + 1, len);
+    host[len] = '\0';
+    return 0;
+}
+
+/* Split "ADDRESS:PORT" into its address (to 'host') and its port text. */
+static int
+listen_split_v4(const char *text, char *host, size_t size, const char **port_text,
+                struct etl_err *err)
+{
+    const char *colon = strrchr(text, ':');
+    size_t len;
+
+    if (colon == NULL) {
+        return listen_bad(text, err, "expected ADDRESS:PORT, e.g. " ETL_LISTEN_DEFAULT
+                          ", or off");
+    }
+    if (strchr(text, ':') != colon) {
+        return listen_bad(text, err, "an IPv6 address is written in brackets, e.g. "
+                          "[::1]:9188");
+    }
+    len = (size_t)(colon - text);
+    *port_text = colon + 1;
+    if (len == 0 || (len == 1 && text[0] == '*')) {
+        return listen_bad(text, err, "no address before the port: write "
+                          "127.0.0.1:PORT for this host only, 0.0.0.0:PORT for every "
+                          "interface");
+    }
+    if (len >= size) {
+        return listen_bad(text, err, "the address is too long");
+    }
+    memcpy(host, text, len);
+    host[len] = '\0';
+    return 0;
+}
+
+/* The port: a decimal number from 0 to 65535. */
+static int
+listen_port(const char *text, const char *port_text, long *port, struct etl_err *err)
+{
+    size_t len = strlen(port_text);
+
+    if (len == 0 || len > 5 || strspn(port_text, "0123456789") != len ||
+        (*port = strtol(port_text, NULL, 10)) > 65535) {
+        return listen_bad(text, err, "the port must be a number from 0 to 65535");
+    }
+    return 0;
+}
+
+/* Fill 'out' with the IPv6 address 'host' and 'port'. */
+static int
+listen_set_v6(const char *text, const char *host, long port, struct etl_listen *out,
+              struct etl_err *err)
+{
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->sa;
+    char addr[INET6_ADDRSTRLEN];
+
+    if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) {
+        return listen_bad(text, err, "not an IPv6 address");
+    }
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)port);
+    out->salen = sizeof(*s6);
+    out->loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+                    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127);
+    inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
+    snprintf(out->text, sizeof(out->text), "[%s]:%u", addr, (unsigned)port);
+    return 0;
+}
+
+/* Fill 'out' with the IPv4 address (or "localhost") 'host' and 'port'. */
+static int
+listen_set_v4(const char *text, char *host, size_t size, long port, struct etl_listen *out,
+              struct etl_err *err)
+{
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&out->sa;
+    char addr[INET6_ADDRSTRLEN];
+
+    if (strcmp(host, "localhost") == 0) {
+        snprintf(host, size, "127.0.0.1");
+    }
+    /* dotted decimal only: inet_pton refuses "127.1" and host names */
+    if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
+        return listen_bad(text, err, "not an IPv4 address, \"localhost\" or [IPv6] "
+                          "(host names are not looked up)");
+    }
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons((uint16_t)port);
+    out->salen = sizeof(*s4);
+    out->loopback = ((const unsigned char *)&s4->sin_addr)[0] == 127;
+    inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
+    snprintf(out->text, sizeof(out->text), "%s:%u", addr, (unsigned)port);
+    return 0;
+}
+
 /* See httpd.h. */
 int
 etl_listen_parse(const char *text, struct etl_listen *out, struct etl_err *err)
 {
-    char host[64], addr[INET6_ADDRSTRLEN];
-    const char *port_text;
-    bool v6 = false;
-    size_t len;
+    char host[64];
+    const char *port_text = NULL;
+    bool v6;
     long port = 0;
 
     memset(out, 0, sizeof(*out));
@@ -113,83 +226,14 @@ etl_listen_parse(const char *text, struct etl_listen *out, struct etl_err *err)
         snprintf(out->text, sizeof(out->text), "off");
         return 0;
     }
-    if (text[0] == '[') {
-        const char *close = strchr(text, ']');
-
-        if (close == NULL) {
-            return listen_bad(text, err, "no \"]\" after the IPv6 address");
-        }
-        if (close[1] != ':') {
-            return listen_bad(text, err, "expected [IPv6]:PORT, e.g. [::1]:9188");
-        }
-        len = (size_t)(close - text - 1);
-        port_text = close + 2;
-        v6 = true;
-        if (len == 0 || len >= sizeof(host)) {
-            return listen_bad(text, err, "expected [IPv6]:PORT, e.g. [::1]:9188");
-        }
-        memcpy(host, text + 1, len);
-    } else {
-        const char *colon = strrchr(text, ':');
-
-        if (colon == NULL) {
-            return listen_bad(text, err, "expected ADDRESS:PORT, e.g. " ETL_LISTEN_DEFAULT
-                              ", or off");
-        }
-        if (strchr(text, ':') != colon) {
-            return listen_bad(text, err, "an IPv6 address is written in brackets, e.g. "
-                              "[::1]:9188");
-        }
-        len = (size_t)(colon - text);
-        port_text = colon + 1;
-        if (len == 0 || (len == 1 && text[0] == '*')) {
-            return listen_bad(text, err, "no address before the port: write "
-                              "127.0.0.1:PORT for this host only, 0.0.0.0:PORT for every "
-                              "interface");
-        }
-        if (len >= sizeof(host)) {
-            return listen_bad(text, err, "the address is too long");
-        }
-        memcpy(host, text, len);
+    v6 = text[0] == '[';
+    if ((v6 ? listen_split_v6(text, host, sizeof(host), &port_text, err)
+            : listen_split_v4(text, host, sizeof(host), &port_text, err)) < 0 ||
+        listen_port(text, port_text, &port, err) < 0) {
+        return -1;
     }
-    host[len] = '\0';
-    len = strlen(port_text);
-    if (len == 0 || len > 5 || strspn(port_text, "0123456789") != len ||
-        (port = strtol(port_text, NULL, 10)) > 65535) {
-        return listen_bad(text, err, "the port must be a number from 0 to 65535");
-    }
-    if (v6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->sa;
-
-        if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) {
-            return listen_bad(text, err, "not an IPv6 address");
-        }
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        out->salen = sizeof(*s6);
-        out->loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
-                        (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127);
-        inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
-        snprintf(out->text, sizeof(out->text), "[%s]:%u", addr, (unsigned)port);
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&out->sa;
-
-        if (strcmp(host, "localhost") == 0) {
-            snprintf(host, sizeof(host), "127.0.0.1");
-        }
-        /* dotted decimal only: inet_pton refuses "127.1" and host names */
-        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
-            return listen_bad(text, err, "not an IPv4 address, \"localhost\" or [IPv6] "
-                              "(host names are not looked up)");
-        }
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        out->salen = sizeof(*s4);
-        out->loopback = ((const unsigned char *)&s4->sin_addr)[0] == 127;
-        inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
-        snprintf(out->text, sizeof(out->text), "%s:%u", addr, (unsigned)port);
-    }
-    return 0;
+    return v6 ? listen_set_v6(text, host, port, out, err)
+              : listen_set_v4(text, host, sizeof(host), port, out, err);
 }
 
 /* "ADDR:PORT" of a bound socket address. */
