@@ -289,15 +289,11 @@ ledger_runs(struct pg_conn *db, struct prom *p)
     return p->rc;
 }
 
-/* Files by status, rows, revisions, bytes fetched, file durations. */
+/* Query ledger.file by pipeline and status into *res: counts, sums, duration buckets. */
 static int
-ledger_files(struct pg_conn *db, struct prom *p)
+files_query(struct pg_conn *db, PGresult **res, struct etl_err *err)
 {
-    static const char *const changes[] = { "added", "changed", "removed" };
     struct etl_buf sql;
-    PGresult *res = NULL;
-    double counts[NFILE_BUCKETS];
-    int rows;
 
     etl_buf_init(&sql, 1 << 16);
     if (etl_buf_addstr(&sql,
@@ -306,8 +302,8 @@ ledger_files(struct pg_conn *db, struct prom *p)
             "coalesce(sum(f.rows_added), 0), coalesce(sum(f.rows_changed), 0), "
             "coalesce(sum(f.rows_removed), 0), "
             "coalesce(sum(f.bytes) FILTER (WHERE f.http_status BETWEEN 200 AND 299), 0), "
-            "coalesce(sum(f.d), 0)", p->err) < 0 ||
-        sql_buckets(&sql, "f.d", file_buckets, NFILE_BUCKETS, p->err) < 0 ||
+            "coalesce(sum(f.d), 0)", err) < 0 ||
+        sql_buckets(&sql, "f.d", file_buckets, NFILE_BUCKETS, err) < 0 ||
         etl_buf_addstr(&sql,
             " FROM (SELECT DISTINCT pipeline FROM ledger.run) p "
             "CROSS JOIN (VALUES ('loaded'), ('unchanged'), ('failed')) AS s (status) "
@@ -317,20 +313,19 @@ ledger_files(struct pg_conn *db, struct prom *p)
             "                  extract(epoch FROM f.finished_at - f.started_at) AS d "
             "             FROM ledger.file f JOIN ledger.run r ON r.id = f.run_id) f "
             "       ON f.pipeline = p.pipeline AND f.status = s.status "
-            "GROUP BY p.pipeline, s.status ORDER BY p.pipeline, s.status", p->err) < 0 ||
-        query(db, sql.data, &res, p->err) < 0) {
+            "GROUP BY p.pipeline, s.status ORDER BY p.pipeline, s.status", err) < 0 ||
+        query(db, sql.data, res, err) < 0) {
         etl_buf_free(&sql);
         return -1;
     }
     etl_buf_free(&sql);
-    rows = PQntuples(res);
-    metrics_family(p, "ewc_etl_files_total", "counter",
-             "Files of runs by pipeline and status: loaded, unchanged, failed (ledger.file).");
-    for (int r = 0; r < rows; r++) {
-        metrics_sample(p, "ewc_etl_files_total", (const char *[]){ "pipeline", PQgetvalue(res, r, 0),
-                 "status", PQgetvalue(res, r, 1), NULL }, metrics_num(res, r, 2));
-    }
-    /* per pipeline: the sums of its status rows, which are consecutive */
+    return 0;
+}
+
+/* Rows loaded, rows rejected, bytes fetched: per pipeline, the sums of its status rows. */
+static void
+files_sums(struct prom *p, const PGresult *res)
+{
     static const struct {
         const char *name, *help;
         int col;
@@ -342,8 +337,11 @@ ledger_files(struct pg_conn *db, struct prom *p)
         { "ewc_etl_fetched_bytes_total", "Bytes downloaded with a 2xx answer, by pipeline "
           "(ledger.file bytes; 304 and offline files excluded).", 8 },
     };
+    int rows = PQntuples(res);
+
     for (size_t m = 0; m < sizeof(sums) / sizeof(sums[0]); m++) {
         metrics_family(p, sums[m].name, "counter", sums[m].help);
+        /* a pipeline's status rows are consecutive */
         for (int r = 0; r < rows;) {
             const char *pl = PQgetvalue(res, r, 0);
             double v = 0;
@@ -354,6 +352,15 @@ ledger_files(struct pg_conn *db, struct prom *p)
             metrics_sample(p, sums[m].name, (const char *[]){ "pipeline", pl, NULL }, v);
         }
     }
+}
+
+/* Rows added, changed and removed by new versions of sources, per pipeline. */
+static void
+files_revised(struct prom *p, const PGresult *res)
+{
+    static const char *const changes[] = { "added", "changed", "removed" };
+    int rows = PQntuples(res);
+
     metrics_family(p, "ewc_etl_rows_revised_total", "counter",
              "Rows a new version of a source added, changed or removed against the previous "
              "one, by pipeline (ledger.file rows_added, rows_changed, rows_removed).");
@@ -371,6 +378,15 @@ ledger_files(struct pg_conn *db, struct prom *p)
                      "change", changes[c], NULL }, v[c]);
         }
     }
+}
+
+/* The histogram of file durations by pipeline and status. */
+static void
+files_durations(struct prom *p, const PGresult *res)
+{
+    double counts[NFILE_BUCKETS];
+    int rows = PQntuples(res);
+
     metrics_family(p, "ewc_etl_file_duration_seconds", "histogram",
              "Time from a file's start to its ledger row, by pipeline and status "
              "(ledger.file finished_at - started_at).");
@@ -382,6 +398,28 @@ ledger_files(struct pg_conn *db, struct prom *p)
                     PQgetvalue(res, r, 0), "status", PQgetvalue(res, r, 1), NULL },
                     file_buckets, counts, NFILE_BUCKETS, metrics_num(res, r, 9), metrics_num(res, r, 2));
     }
+}
+
+/* Files by status, rows, revisions, bytes fetched, file durations. */
+static int
+ledger_files(struct pg_conn *db, struct prom *p)
+{
+    PGresult *res = NULL;
+    int rows;
+
+    if (files_query(db, &res, p->err) < 0) {
+        return -1;
+    }
+    rows = PQntuples(res);
+    metrics_family(p, "ewc_etl_files_total", "counter",
+             "Files of runs by pipeline and status: loaded, unchanged, failed (ledger.file).");
+    for (int r = 0; r < rows; r++) {
+        metrics_sample(p, "ewc_etl_files_total", (const char *[]){ "pipeline", PQgetvalue(res, r, 0),
+                 "status", PQgetvalue(res, r, 1), NULL }, metrics_num(res, r, 2));
+    }
+    files_sums(p, res);
+    files_revised(p, res);
+    files_durations(p, res);
     PQclear(res);
     return p->rc;
 }
