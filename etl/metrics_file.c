@@ -22,49 +22,55 @@
 #include "pg.h"
 #include "runner.h"
 
-/* See metrics.h. */
-int
-etl_metrics_last_runs(struct etl_buf *out, const struct etl_metrics_run *runs, size_t n,
-                      bool not_started, struct etl_err *err)
+/* The run ids and the statuses (with not_started when 'not_started'). */
+static void
+last_run_status(struct prom *p, const struct etl_metrics_run *runs, size_t n,
+                bool not_started)
 {
     static const char *const states[] = { "ok", "ok_with_rejects", "partial", "failed",
                                           "not_started" };
-    static const char *const changes[] = { "added", "changed", "removed" };
-    struct prom p = { out, err, 0 };
     size_t nstates = not_started ? 5 : 4;
-    bool any;
 
-    if (n == 0) {
-        return 0;
-    }
-    metrics_family(&p, "ewc_etl_last_run_id", "gauge",
+    metrics_family(p, "ewc_etl_last_run_id", "gauge",
              "ledger.run.id of the pipeline's latest finished run (0: it could not start).");
     for (size_t i = 0; i < n; i++) {
-        metrics_sample(&p, "ewc_etl_last_run_id", (const char *[]){ "pipeline", runs[i].pipeline, NULL },
+        metrics_sample(p, "ewc_etl_last_run_id", (const char *[]){ "pipeline", runs[i].pipeline, NULL },
                  (double)runs[i].run_id);
     }
-    metrics_family(&p, "ewc_etl_last_run_status", "gauge",
+    metrics_family(p, "ewc_etl_last_run_status", "gauge",
              "Status of the pipeline's latest finished run: 1 for its status, 0 for the others.");
     for (size_t i = 0; i < n; i++) {
         for (size_t s = 0; s < nstates; s++) {
-            metrics_sample(&p, "ewc_etl_last_run_status", (const char *[]){ "pipeline",
+            metrics_sample(p, "ewc_etl_last_run_status", (const char *[]){ "pipeline",
                      runs[i].pipeline, "status", states[s], NULL },
                      strcmp(runs[i].status, states[s]) == 0 ? 1 : 0);
         }
     }
-    metrics_family(&p, "ewc_etl_last_run_timestamp_seconds", "gauge",
+}
+
+/* The runs' ends and durations. */
+static void
+last_run_times(struct prom *p, const struct etl_metrics_run *runs, size_t n)
+{
+    metrics_family(p, "ewc_etl_last_run_timestamp_seconds", "gauge",
              "End of the pipeline's latest finished run, seconds since the epoch.");
     for (size_t i = 0; i < n; i++) {
-        metrics_sample(&p, "ewc_etl_last_run_timestamp_seconds", (const char *[]){ "pipeline",
+        metrics_sample(p, "ewc_etl_last_run_timestamp_seconds", (const char *[]){ "pipeline",
                  runs[i].pipeline, NULL }, runs[i].finished_at);
     }
-    metrics_family(&p, "ewc_etl_last_run_duration_seconds", "gauge",
+    metrics_family(p, "ewc_etl_last_run_duration_seconds", "gauge",
              "Duration of the pipeline's latest finished run.");
     for (size_t i = 0; i < n; i++) {
-        metrics_sample(&p, "ewc_etl_last_run_duration_seconds", (const char *[]){ "pipeline",
+        metrics_sample(p, "ewc_etl_last_run_duration_seconds", (const char *[]){ "pipeline",
                  runs[i].pipeline, NULL }, runs[i].finished_at - runs[i].started_at);
     }
-    metrics_family(&p, "ewc_etl_last_run_files", "gauge",
+}
+
+/* The files by status and the rows loaded and rejected of the runs that started. */
+static void
+last_run_files(struct prom *p, const struct etl_metrics_run *runs, size_t n)
+{
+    metrics_family(p, "ewc_etl_last_run_files", "gauge",
              "Files of the pipeline's latest finished run by status.");
     for (size_t i = 0; i < n; i++) {
         const struct etl_metrics_run *m = &runs[i];
@@ -72,27 +78,35 @@ etl_metrics_last_runs(struct etl_buf *out, const struct etl_metrics_run *runs, s
         const int64_t v[] = { m->files_loaded, m->files_unchanged, m->files_failed };
 
         for (int s = 0; s < 3 && m->run_id != 0; s++) {
-            metrics_sample(&p, "ewc_etl_last_run_files", (const char *[]){ "pipeline", m->pipeline,
+            metrics_sample(p, "ewc_etl_last_run_files", (const char *[]){ "pipeline", m->pipeline,
                      "status", fs[s], NULL }, (double)v[s]);
         }
     }
-    metrics_family(&p, "ewc_etl_last_run_rows_loaded", "gauge",
+    metrics_family(p, "ewc_etl_last_run_rows_loaded", "gauge",
              "Rows the pipeline's latest finished run loaded.");
     for (size_t i = 0; i < n; i++) {
         if (runs[i].run_id != 0) {
-            metrics_sample(&p, "ewc_etl_last_run_rows_loaded", (const char *[]){ "pipeline",
+            metrics_sample(p, "ewc_etl_last_run_rows_loaded", (const char *[]){ "pipeline",
                      runs[i].pipeline, NULL }, (double)runs[i].rows_loaded);
         }
     }
-    metrics_family(&p, "ewc_etl_last_run_rows_rejected", "gauge",
+    metrics_family(p, "ewc_etl_last_run_rows_rejected", "gauge",
              "Rows the pipeline's latest finished run rejected.");
     for (size_t i = 0; i < n; i++) {
         if (runs[i].run_id != 0) {
-            metrics_sample(&p, "ewc_etl_last_run_rows_rejected", (const char *[]){ "pipeline",
+            metrics_sample(p, "ewc_etl_last_run_rows_rejected", (const char *[]){ "pipeline",
                      runs[i].pipeline, NULL }, (double)runs[i].rows_rejected);
         }
     }
-    metrics_family(&p, "ewc_etl_last_run_rows_revised", "gauge",
+}
+
+/* The rows added, changed and removed by the runs that started. */
+static void
+last_run_revised(struct prom *p, const struct etl_metrics_run *runs, size_t n)
+{
+    static const char *const changes[] = { "added", "changed", "removed" };
+
+    metrics_family(p, "ewc_etl_last_run_rows_revised", "gauge",
              "Rows the pipeline's latest finished run added, changed or removed against the "
              "sources' previous versions.");
     for (size_t i = 0; i < n; i++) {
@@ -100,20 +114,27 @@ etl_metrics_last_runs(struct etl_buf *out, const struct etl_metrics_run *runs, s
         const int64_t v[] = { m->rows_added, m->rows_changed, m->rows_removed };
 
         for (int c = 0; c < 3 && m->run_id != 0; c++) {
-            metrics_sample(&p, "ewc_etl_last_run_rows_revised", (const char *[]){ "pipeline",
+            metrics_sample(p, "ewc_etl_last_run_rows_revised", (const char *[]){ "pipeline",
                      m->pipeline, "change", changes[c], NULL }, (double)v[c]);
         }
     }
-    any = false;
+}
+
+/* The HTTP retries and the last successes, of the runs that know them (if any does). */
+static void
+last_run_optional(struct prom *p, const struct etl_metrics_run *runs, size_t n)
+{
+    bool any = false;
+
     for (size_t i = 0; i < n; i++) {
         any = any || runs[i].http_retries >= 0;
     }
     if (any) {
-        metrics_family(&p, "ewc_etl_last_run_http_retries", "gauge",
+        metrics_family(p, "ewc_etl_last_run_http_retries", "gauge",
                  "HTTP retries of the downloads of the pipeline's latest run.");
         for (size_t i = 0; i < n; i++) {
             if (runs[i].http_retries >= 0) {
-                metrics_sample(&p, "ewc_etl_last_run_http_retries", (const char *[]){ "pipeline",
+                metrics_sample(p, "ewc_etl_last_run_http_retries", (const char *[]){ "pipeline",
                          runs[i].pipeline, NULL }, (double)runs[i].http_retries);
             }
         }
@@ -123,15 +144,32 @@ etl_metrics_last_runs(struct etl_buf *out, const struct etl_metrics_run *runs, s
         any = any || runs[i].last_success > 0;
     }
     if (any) {
-        metrics_family(&p, "ewc_etl_last_success_timestamp_seconds", "gauge",
+        metrics_family(p, "ewc_etl_last_success_timestamp_seconds", "gauge",
                  "End of the latest run with status ok or ok_with_rejects, by pipeline.");
         for (size_t i = 0; i < n; i++) {
             if (runs[i].last_success > 0) {
-                metrics_sample(&p, "ewc_etl_last_success_timestamp_seconds", (const char *[]){
+                metrics_sample(p, "ewc_etl_last_success_timestamp_seconds", (const char *[]){
                          "pipeline", runs[i].pipeline, NULL }, runs[i].last_success);
             }
         }
     }
+}
+
+/* See metrics.h. */
+int
+etl_metrics_last_runs(struct etl_buf *out, const struct etl_metrics_run *runs, size_t n,
+                      bool not_started, struct etl_err *err)
+{
+    struct prom p = { out, err, 0 };
+
+    if (n == 0) {
+        return 0;
+    }
+    last_run_status(&p, runs, n, not_started);
+    last_run_times(&p, runs, n);
+    last_run_files(&p, runs, n);
+    last_run_revised(&p, runs, n);
+    last_run_optional(&p, runs, n);
     return p.rc;
 }
 
