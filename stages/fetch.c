@@ -692,6 +692,87 @@ fetch_list(struct etl_stage *st, struct etl_run *run, const struct fetch_url *ur
     return 0;
 }
 
+/* One request per URL, conditional on what the ledger knows of it (none when forced). */
+static struct etl_http_req *
+fetch_requests(struct etl_stage *st, const struct etl_run *run, const struct fetch_url *urls,
+               size_t n, const struct etl_ledger_sources *prev, struct etl_err *err)
+{
+    struct etl_http_req *reqs = calloc(n > 0 ? n : 1, sizeof(*reqs));
+
+    if (reqs == NULL) {
+        etl_err_nomem(err);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        /* forced (a backfill): no conditional GET, whatever the ledger knows */
+        const struct etl_ledger_source *p =
+            run->force ? NULL : etl_ledger_sources_find(prev, urls[i].shown);
+        /* a refused version stands: ask whether it changed since */
+        bool refused = fetch_refusal_holds(st, p);
+
+        etl_http_req_init(&reqs[i], urls[i].url,
+                          p == NULL ? NULL : refused ? p->refused_etag : p->etag,
+                          p == NULL ? NULL : refused ? p->refused_last_modified
+                                                     : p->last_modified);
+        reqs[i].shown = urls[i].shown;
+    }
+    return reqs;
+}
+
+/* Append one file per finished request to 'run'. */
+static int
+fetch_files(struct etl_stage *st, struct etl_run *run, const struct fetch_url *urls, size_t n,
+            const struct etl_ledger_sources *prev, struct etl_http_req *reqs,
+            const char *spool_dir, const char *prefix, struct etl_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct etl_ledger_source *p =
+            run->force ? NULL : etl_ledger_sources_find(prev, urls[i].shown);
+        struct etl_file *f = etl_run_add_file(run, urls[i].shown, err);
+
+        if (f == NULL) {
+            return -1;
+        }
+        f->year = urls[i].year;
+        f->from = st;
+        if (fetch_file_fill(f, &reqs[i], p, fetch_refusal_holds(st, p), spool_dir, prefix,
+                            err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Download every URL into the spool and append one file per URL to 'run'. */
+static int
+fetch_download(struct etl_stage *st, struct etl_run *run, const struct fetch_url *urls,
+               size_t n, const struct etl_ledger_sources *prev, const char *spool_dir,
+               const char *prefix, struct etl_err *err)
+{
+    const struct fetch_ctx *c = st->ctx;
+    struct etl_http_req *reqs;
+    struct etl_http_opts opts;
+    int rc = -1;
+
+    if (etl_spool_prepare(spool_dir, err) < 0 ||
+        (reqs = fetch_requests(st, run, urls, n, prev, err)) == NULL) {
+        return -1;
+    }
+    opts = c->http;
+    opts.spool_dir = spool_dir;
+    opts.log_prefix = prefix;
+    opts.cancelled = etl_http_flag_set;       /* a stop (SIGTERM) ends the downloads */
+    opts.cancel_arg = (void *)&etl_stop_requested;
+    if (etl_http_fetch(reqs, n, &opts, err) >= 0) {
+        rc = fetch_files(st, run, urls, n, prev, reqs, spool_dir, prefix, err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        etl_http_req_clear(&reqs[i]);
+    }
+    free(reqs);
+    return rc;
+}
+
 /*
  * Expand, look up the ledger, download (or read the spool when offline) and
  * append one file per URL to 'run'.  -1 only when the run cannot go on.
@@ -703,8 +784,6 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
     const char *spool_dir = st->pipeline->config->spool_dir;
     struct fetch_url *urls = NULL;
     struct etl_ledger_sources prev = { 0 };
-    struct etl_http_req *reqs = NULL;
-    struct etl_http_opts opts;
     size_t n = 0;
     char prefix[160];
     int rc = -1;
@@ -718,64 +797,15 @@ fetch_run(struct etl_stage *st, struct etl_run *run, struct etl_err *err)
          etl_ledger_sources_read(run->db, run->pipeline->name, &prev, err) < 0)) {
         goto out;
     }
-    if (run->list_only || run->offline) {
-        rc = run->list_only ? fetch_list(st, run, urls, n, err)
-                            : fetch_offline(st, run, urls, n, &prev, spool_dir, prefix, err);
-        goto out;
+    if (run->list_only) {
+        rc = fetch_list(st, run, urls, n, err);
+    } else if (run->offline) {
+        rc = fetch_offline(st, run, urls, n, &prev, spool_dir, prefix, err);
+    } else {
+        rc = fetch_download(st, run, urls, n, &prev, spool_dir, prefix, err);
     }
-    if (etl_spool_prepare(spool_dir, err) < 0) {
-        goto out;
-    }
-    reqs = calloc(n > 0 ? n : 1, sizeof(*reqs));
-    if (reqs == NULL) {
-        etl_err_nomem(err);
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        /* forced (a backfill): no conditional GET, whatever the ledger knows */
-        const struct etl_ledger_source *p =
-            run->force ? NULL : etl_ledger_sources_find(&prev, urls[i].shown);
-        /* a refused version stands: ask whether it changed since */
-        bool refused = fetch_refusal_holds(st, p);
-
-        etl_http_req_init(&reqs[i], urls[i].url,
-                          p == NULL ? NULL : refused ? p->refused_etag : p->etag,
-                          p == NULL ? NULL : refused ? p->refused_last_modified
-                                                     : p->last_modified);
-        reqs[i].shown = urls[i].shown;
-    }
-    opts = c->http;
-    opts.spool_dir = spool_dir;
-    opts.log_prefix = prefix;
-    opts.cancelled = etl_http_flag_set;       /* a stop (SIGTERM) ends the downloads */
-    opts.cancel_arg = (void *)&etl_stop_requested;
-    if (etl_http_fetch(reqs, n, &opts, err) < 0) {
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const struct etl_ledger_source *p =
-            run->force ? NULL : etl_ledger_sources_find(&prev, urls[i].shown);
-        struct etl_file *f = etl_run_add_file(run, urls[i].shown, err);
-
-        if (f == NULL) {
-            goto out;
-        }
-        f->year = urls[i].year;
-        f->from = st;
-        if (fetch_file_fill(f, &reqs[i], p, fetch_refusal_holds(st, p), spool_dir, prefix,
-                            err) < 0) {
-            goto out;
-        }
-    }
-    rc = 0;
 
 out:
-    if (reqs != NULL) {
-        for (size_t i = 0; i < n; i++) {
-            etl_http_req_clear(&reqs[i]);
-        }
-        free(reqs);
-    }
     etl_ledger_sources_free(&prev);
     fetch_urls_free(urls, n);
     return rc;
