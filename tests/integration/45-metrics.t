@@ -277,7 +277,7 @@ like "$ETL_ERR" 'unknown key "port" in "http"' "an unknown key of http is refuse
 
 yaml "$T/default.yaml" ""
 etl_raw -c "$T/default.yaml" check
-like "$ETL_OUT" "http: 127\.0\.0\.1:9188 \(the daemon's /metrics and /health\)" \
+like "$ETL_OUT" "http: 127\.0\.0\.1:9188 \(the daemon's /metrics, /health and status page\)" \
      "check shows the default address"
 if [ -n "$(ss -Hltn 'sport = :9188')" ]; then
     note "port 9188 is taken on this machine: the default address is not tried"
@@ -301,6 +301,13 @@ like "$HTTP_BODY" $'^ok\nloop: seen [0-9.]+ s ago\ndatabase: ok\nrunning: -$' \
      "/health says ok, when the loop was seen, the database, what runs"
 http_get "http://$addr/health" -I
 is "$HTTP_CODE" "200" "HEAD /health: 200"
+http_get "http://$addr/" -D "$T/headers"
+is "$HTTP_CODE" "200" "/: 200"
+like "$(cat "$T/headers")" $'Content-Type: text/html; charset=utf-8\r' "/ is HTML"
+like "$HTTP_BODY" "<title>ewc-etl status</title>" "/ is the status page"
+like "$HTTP_BODY" "$(q "select max(id) from ledger.run")</td>" "with the ledger's latest run"
+http_get "http://$addr/nosuch"
+is "$HTTP_CODE" "404" "an unknown path: 404"
 http_get "http://$addr/metrics" -D "$T/headers"
 is "$HTTP_CODE" "200" "/metrics: 200"
 like "$(cat "$T/headers")" $'Content-Type: text/plain; version=0.0.4; charset=utf-8\r' \
@@ -401,7 +408,7 @@ EWC_ETL_CLOCK_START=$((A + 30)) bg_etl_raw dW -c "$T/default.yaml" daemon --list
 pid=$BG_PID
 ok "--listen 0.0.0.0:0: the daemon listens" -- wait_until 20 listening dW 1
 like "$(listen_of "$pid")" '^0\.0\.0\.0:[0-9]+$' "ss: on 0.0.0.0"
-like "$(cat "$T/dW.err")" "WARNING: http: 0\.0\.0\.0:0 is not a loopback address: anyone who reaches it can read /metrics, /health \(no authentication\)" \
+like "$(cat "$T/dW.err")" "WARNING: http: 0\.0\.0\.0:0 is not a loopback address: anyone who reaches it can read /metrics, /health, / \(no authentication\)" \
      "with a warning in the log"
 bg_signal_wait TERM "$pid" 20
 is "$BG_RC" "0" "SIGTERM: exit 0"
