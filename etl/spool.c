@@ -185,7 +185,6 @@ etl_spool_commit(struct etl_spool_file *sf, const char *dir, char **path,
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
-    struct stat sb;
     char *final = NULL;
 
     *path = NULL;
@@ -209,12 +208,11 @@ etl_spool_commit(struct etl_spool_file *sf, const char *dir, char **path,
         etl_err_nomem(err);
         goto fail;
     }
-    if (stat(final, &sb) == 0) {
-        /* same hash, same content: keep the one already there, now as
-         * young as a new download (the spool's retention counts from it) */
-        unlink(sf->tmp_path);
-        (void)utimensat(AT_FDCWD, final, NULL, 0);
-    } else if (rename(sf->tmp_path, final) < 0) {
+    /* over a file of the same hash too: the same content, under a new
+     * inode as young as this download, in one step -- a prune reading the
+     * old file's age never deletes the new one, and a reader of the old
+     * one keeps its descriptor */
+    if (rename(sf->tmp_path, final) < 0) {
         etl_err_errno(err, ETL_E_IO, "could not rename spool file \"%s\" to \"%s\"",
                       sf->tmp_path, final);
         goto fail;
