@@ -23,7 +23,6 @@ unit_seconds(char u)
 {
     switch (u) {
     case 's': return 1;
-    case 'm': return 60;
     case 'h': return 3600;
     case 'd': return 86400;
     case 'w': return 7 * 86400;
@@ -60,15 +59,22 @@ etl_duration_parse(const char *s, int64_t *seconds, struct etl_err *err)
             }
         }
         if (*p == '\0') {
-            return etl_err_set(err, ETL_E_CONFIG, "duration \"%s\" needs a unit (s, m, h, d "
+            return etl_err_set(err, ETL_E_CONFIG, "duration \"%s\" needs a unit (s, min, h, d "
                                "or w), e.g. \"90d\"", s);
         }
-        unit = unit_seconds(*p);
-        if (unit == 0) {
+        if (strncmp(p, "min", 3) == 0) {
+            unit = 60;
+            p += 3;
+        } else if (*p == 'm') {
+            /* "6m": six months or six minutes?  Neither is guessed */
+            return etl_err_set(err, ETL_E_CONFIG, "ambiguous unit 'm' in duration \"%s\": "
+                               "write min for minutes; for months, days (180d)", s);
+        } else if ((unit = unit_seconds(*p)) != 0) {
+            p++;
+        } else {
             return etl_err_set(err, ETL_E_CONFIG, "invalid unit '%c' in duration \"%s\" "
-                               "(s, m, h, d or w)", *p, s);
+                               "(s, min, h, d or w)", *p, s);
         }
-        p++;
         total += n * unit;
         if (total > ETL_DURATION_MAX) {
             return etl_err_set(err, ETL_E_CONFIG, "duration \"%s\" is too long (at most "
@@ -87,8 +93,8 @@ etl_duration_parse(const char *s, int64_t *seconds, struct etl_err *err)
 void
 etl_duration_format(int64_t seconds, char *out, size_t size)
 {
-    static const struct { char u; int64_t s; } units[] = {
-        { 'w', 7 * 86400 }, { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 }
+    static const struct { const char *u; int64_t s; } units[] = {
+        { "w", 7 * 86400 }, { "d", 86400 }, { "h", 3600 }, { "min", 60 }, { "s", 1 }
     };
 
     if (seconds <= 0) {
@@ -98,7 +104,7 @@ etl_duration_format(int64_t seconds, char *out, size_t size)
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         /* days read better than weeks: 90d, not 12w6d; whole weeks stay weeks */
         if (seconds % units[i].s == 0) {
-            snprintf(out, size, "%lld%c", (long long)(seconds / units[i].s), units[i].u);
+            snprintf(out, size, "%lld%s", (long long)(seconds / units[i].s), units[i].u);
             return;
         }
     }

@@ -37,7 +37,8 @@ extern const struct etl_key etl_retention_keys[];
 
 /*
  * Parse a duration: one or more terms of a positive integer and a unit
- * (s, m, h, d, w: seconds, minutes, hours, days, weeks), as "90d" or
+ * (s, min, h, d, w: seconds, minutes, hours, days, weeks; a bare "m"
+ * is refused, months or minutes), as "90d" or
  * "1d12h", or the word "off" (*seconds = 0).  A bare number, an unknown
  * unit, zero, or more than ETL_DURATION_MAX: -1 with ETL_E_CONFIG.
  */

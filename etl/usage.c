@@ -229,7 +229,7 @@ const char etl_usage_prune[] =
     "Usage: ewc-etl prune [--dry-run]\n"
     "\n"
     "Apply the YAML's retention (default: retention: { ledger: 90d, spool: 30d };\n"
-    "units s, m, h, d, w; \"off\" keeps everything).  Deletes the runs that ended\n"
+    "units s, min, h, d, w; \"off\" keeps everything).  Deletes the runs that ended\n"
     "longer ago than the ledger's age, with their files, rejects, reconciliations\n"
     "and tasks, except every file the warehouse needs: a source's current or\n"
     "refused version, a file a revision names, and every loaded version of a\n"

@@ -262,7 +262,7 @@ is "$(q "select count(*) from ledger.run")" "4" "all four runs are still there"
 sed -i 's/^retention: .*/retention: { ledger: 90 }/' "$T/pipeline.yaml"
 etl prune
 is_rc 2 "a duration without a unit: exit 2"
-is "$ETL_ERR" "ewc-etl: $T/pipeline.yaml:13:22: retention \"ledger\": duration \"90\" needs a unit (s, m, h, d or w), e.g. \"90d\"" \
+is "$ETL_ERR" "ewc-etl: $T/pipeline.yaml:13:22: retention \"ledger\": duration \"90\" needs a unit (s, min, h, d or w), e.g. \"90d\"" \
    "the error names file:line:col and the duration"
 
 done_testing

@@ -29,7 +29,7 @@ test_units(void **state)
     (void)state;
     assert_int_equal(parse("45s", &v, &err), 0);
     assert_int_equal(v, 45);
-    assert_int_equal(parse("30m", &v, &err), 0);
+    assert_int_equal(parse("30min", &v, &err), 0);
     assert_int_equal(v, 1800);
     assert_int_equal(parse("12h", &v, &err), 0);
     assert_int_equal(v, 43200);
@@ -39,7 +39,7 @@ test_units(void **state)
     assert_int_equal(v, 14 * 86400);
     assert_int_equal(parse("1d12h", &v, &err), 0);
     assert_int_equal(v, 86400 + 43200);
-    assert_int_equal(parse("1w2d3h4m5s", &v, &err), 0);
+    assert_int_equal(parse("1w2d3h4min5s", &v, &err), 0);
     assert_int_equal(v, 9 * 86400 + 3 * 3600 + 4 * 60 + 5);
     assert_int_equal(parse("off", &v, &err), 0);
     assert_int_equal(v, 0);
@@ -57,10 +57,14 @@ test_errors(void **state)
     (void)state;
     assert_int_equal(parse("90", &v, &err), -1);
     assert_int_equal(err.code, ETL_E_CONFIG);
-    assert_string_equal(err.msg, "duration \"90\" needs a unit (s, m, h, d or w), e.g. \"90d\"");
+    assert_string_equal(err.msg, "duration \"90\" needs a unit (s, min, h, d or w), e.g. \"90d\"");
     assert_int_equal(v, 0);
     assert_int_equal(parse("90y", &v, &err), -1);
-    assert_string_equal(err.msg, "invalid unit 'y' in duration \"90y\" (s, m, h, d or w)");
+    assert_string_equal(err.msg, "invalid unit 'y' in duration \"90y\" (s, min, h, d or w)");
+    /* six months or six minutes: neither is guessed */
+    assert_int_equal(parse("6m", &v, &err), -1);
+    assert_string_equal(err.msg, "ambiguous unit 'm' in duration \"6m\": write min for minutes; "
+                        "for months, days (180d)");
     assert_int_equal(parse("d", &v, &err), -1);
     assert_string_equal(err.msg, "invalid duration \"d\": expected a number at \"d\"");
     assert_int_equal(parse("1d 2h", &v, &err), -1);
@@ -135,7 +139,7 @@ test_configure(void **state)
     assert_int_equal(configure("retention:\n  ledger: 90\n", &r, &err), -1);
     assert_string_equal(err.where, "t.yaml:2:11");
     assert_string_equal(err.msg, "retention \"ledger\": duration \"90\" needs a unit "
-                        "(s, m, h, d or w), e.g. \"90d\"");
+                        "(s, min, h, d or w), e.g. \"90d\"");
     assert_int_equal(configure("retention: { spool: [1d] }\n", &r, &err), -1);
     assert_string_equal(err.where, "t.yaml:1:21");
     assert_string_equal(err.msg, "\"spool\" must be a string");
