@@ -93,8 +93,8 @@ wall_seconds(void)
 }
 
 /*
- * The --metrics-file of a command: one entry per pipeline, its latest run
- * (of a backfill of several years: the last year's), written at the end.
+ * The --metrics-file of a command: one entry per pipeline, its run (of a
+ * backfill of several years: the worst year's), written at the end.
  */
 struct run_metrics {
     const char *file;               /* NULL: none asked for */
@@ -102,20 +102,42 @@ struct run_metrics {
     bool *seen;
 };
 
-/* What one pipeline's run did, into its entry of 'rm'. */
+/* How bad a run's status is, for keeping the worst of a backfill's years. */
+static int
+status_rank(const char *status)
+{
+    static const char *const order[] = { "ok", "ok_with_rejects", "partial", "failed",
+                                         "not_started" };
+
+    for (int k = 0; k < 5; k++) {
+        if (strcmp(status, order[k]) == 0) {
+            return k;
+        }
+    }
+    return 0;
+}
+
+/*
+ * What one pipeline's run did, into its entry of 'rm'; of several runs (a
+ * backfill's years) the entry keeps the worst, the latest of equals, so a
+ * failed year is not hidden by a good one after it.
+ */
 static void
 metrics_note(struct run_metrics *rm, size_t i, const struct etl_pipeline *p, bool took_place,
              const struct etl_run_summary *sum, double t0, uint64_t retries)
 {
     struct etl_metrics_run *m = &rm->runs[i];
+    const char *status = took_place ? etl_run_status_names[sum->status]
+                       : sum->run_id != 0 ? "failed" : "not_started";
 
+    if (rm->seen[i] && status_rank(m->status) > status_rank(status)) {
+        return;
+    }
     memset(m, 0, sizeof(*m));
     rm->seen[i] = true;
     m->pipeline = p->name;
     m->run_id = sum->run_id;
-    snprintf(m->status, sizeof(m->status), "%s",
-             took_place ? etl_run_status_names[sum->status]
-                        : sum->run_id != 0 ? "failed" : "not_started");
+    snprintf(m->status, sizeof(m->status), "%s", status);
     m->started_at = t0;
     m->finished_at = wall_seconds();
     m->files_loaded = (int64_t)sum->files_loaded;
