@@ -25,6 +25,12 @@
 #include "spool.h"
 #include "suggest.h"
 
+#ifdef ETL_VERSION
+#define CONFIG_VERSION ETL_VERSION
+#else
+#define CONFIG_VERSION "dev"
+#endif
+
 #define CONFIG_MAX_DEPTH 64         /* nesting deeper than this is not a config */
 #define CONFIG_MAX_SCALAR (1 << 20) /* one scalar after interpolation */
 
@@ -495,8 +501,16 @@ etl_doc_load(const char *path, struct etl_err *err)
     fclose(fp);
     doc = etl_doc_parse(path, text.data != NULL ? text.data : "", text.len, err);
     if (doc != NULL) {
-        /* what the YAML said: a refusal is remembered under it (ledger.source) */
-        etl_sha256_hex(text.data != NULL ? text.data : "", text.len, doc->sha256);
+        /* what the YAML said, read by this version of the program: a
+         * refusal is remembered under it (ledger.source), so that a new
+         * version or a changed YAML tries a refused file again */
+        struct etl_err ignore;
+
+        etl_err_clear(&ignore);
+        if (etl_buf_add(&text, "\n# ewc-etl " CONFIG_VERSION "\n",
+                        sizeof("\n# ewc-etl " CONFIG_VERSION "\n") - 1, &ignore) == 0) {
+            etl_sha256_hex(text.data, text.len, doc->sha256);
+        }
     }
     etl_buf_free(&text);
     return doc;

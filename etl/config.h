@@ -33,7 +33,8 @@ struct etl_node {
 struct etl_doc {
     char *file;                 /* path as given */
     struct etl_node *root;      /* NULL for an empty document */
-    char sha256[65];            /* hex SHA-256 of the file's bytes ("" from memory) */
+    char sha256[65];            /* hex SHA-256 of the file's bytes and the program's
+                                   version ("" from memory): a refusal's key */
 };
 
 /*

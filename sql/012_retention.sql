@@ -27,7 +27,8 @@ COMMENT ON COLUMN ledger.source.refused_etag IS
 COMMENT ON COLUMN ledger.source.refused_last_modified IS
     'Last-Modified of the refused version, for the next conditional GET';
 COMMENT ON COLUMN ledger.source.refused_config IS
-    'SHA-256 of the YAML the version was refused under; another YAML tries it again';
+    'SHA-256 of the YAML the version was refused under, with the program''s version; '
+    'another YAML or another version of ewc-etl tries it again';
 
 CREATE INDEX run_finished ON ledger.run (finished_at);
 CREATE INDEX task_run ON ledger.task (run_id);
