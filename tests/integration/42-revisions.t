@@ -165,6 +165,11 @@ is "$(q "select distinct file_id from ewc.observation_asof('$t3') where source =
 is "$(q "select count(*) from ewc.observation_asof('$t3') where source = '$b'")" "1" \
    "with its one row"
 
+# before revisions were kept, nothing is known: an error, not today's value
+is "$(psql -XAtq -c "select count(*) from ewc.observation_asof('2000-01-01')" 2>&1 |
+      grep -c 'revisions are kept since .*: what the warehouse said at 2000-01-01 .* is not known')" \
+   "1" "as of a time before revisions were kept: an error saying since when"
+
 # --- an analyst reads them without any right on the ledger ---------------
 is "$(psql -XAtq -v ON_ERROR_STOP=1 -c "set role ewc_analyst" \
       -c "select count(*) from ewc.revision" \
