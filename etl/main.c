@@ -110,12 +110,14 @@ take_globals(int *argc, char **argv, struct globals *g)
         const char **slot = NULL;
         const char *val = NULL;
 
-        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            g->verbosity++;
+        if (strcmp(a, "--verbose") == 0 || strcmp(a, "--quiet") == 0) {
+            g->verbosity += a[2] == 'v' ? 1 : -1;
             continue;
         }
-        if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            g->verbosity--;
+        if (a[0] == '-' && (a[1] == 'v' || a[1] == 'q') && strspn(a + 1, "vq") == strlen(a + 1)) {
+            for (const char *f = a + 1; *f != '\0'; f++) {     /* -v, -vv, -q */
+                g->verbosity += *f == 'v' ? 1 : -1;
+            }
             continue;
         }
         if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
