@@ -100,11 +100,12 @@ etl run
 is "$(q "select string_agg(status, ',' order by url) from ledger.file where run_id = 6")" \
    "unchanged,unchanged,failed" "run 6: a and b unchanged, c missing"
 
-# --- backdate runs 1..5 by 60 days ----------------------------------------
+# --- backdate runs 1..5 by 60 days (and the start of revisions with them) -
 q "update ledger.run set started_at = started_at - interval '60 days',
                          finished_at = finished_at - interval '60 days' where id <= 5;
    update ledger.file set started_at = started_at - interval '60 days',
-                          finished_at = finished_at - interval '60 days' where run_id <= 5"
+                          finished_at = finished_at - interval '60 days' where run_id <= 5;
+   update warehouse.history_start set started_at = started_at - interval '60 days'"
 t_between=$(q "select finished_at + interval '1 second' from ledger.file where url = '$a' and run_id = 1")
 t_v2=$(q "select finished_at + interval '1 second' from ledger.file where url = '$a' and run_id = 4")
 asof_all() {
