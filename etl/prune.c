@@ -67,8 +67,8 @@ static const char *const prune_delete_sql[] = {
     "DELETE FROM ledger.reject j USING etl_prune_file p WHERE j.file_id = p.id",
     "DELETE FROM ledger.reconcile c USING etl_prune_file p WHERE c.file_id = p.id",
     "DELETE FROM ledger.file f USING etl_prune_file p WHERE f.id = p.id",
-    "DELETE FROM ledger.run r USING etl_prune_run p WHERE r.id = p.id "
-    "AND NOT EXISTS (SELECT 1 FROM ledger.file f WHERE f.run_id = r.id)",
+    ("DELETE FROM ledger.run r USING etl_prune_run p WHERE r.id = p.id "
+     "AND NOT EXISTS (SELECT 1 FROM ledger.file f WHERE f.run_id = r.id)"),
 };
 
 /* Every SHA-256 the ledger still names: spool files to keep.  Sorted as strcmp. */
