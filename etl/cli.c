@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "diag.h"
 #include "log.h"
+#include "pg.h"
 #include "runner.h"
 #include "usage.h"
 
@@ -152,4 +153,30 @@ cli_parse_count(const char *opt, const char *s, long max, long *out)
     }
     *out = n;
     return 0;
+}
+
+/* The database of a command that reads the ledger only; see cli.h. */
+int
+cli_connect_reader(const struct globals *g, const char *who, struct etl_config **cfg,
+                   struct pg_conn **db)
+{
+    struct etl_err err;
+
+    etl_err_clear(&err);
+    *cfg = NULL;
+    *db = NULL;
+    /* the YAML is optional: given, it names the database and the spool */
+    if (g->config != NULL || getenv("EWC_CONFIG") != NULL) {
+        if ((*cfg = cli_load_config(g, &err)) == NULL) {
+            cli_print_err(&err);
+            return EXIT_USAGE;
+        }
+    }
+    if ((*db = etl_pg_connect(etl_run_conninfo(*cfg, g->db), who, &err)) == NULL) {
+        cli_print_err(&err);
+        etl_config_free(*cfg);
+        *cfg = NULL;
+        return EXIT_NOSTART;
+    }
+    return EXIT_OK;
 }

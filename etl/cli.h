@@ -52,6 +52,14 @@ void cli_install_signals(void);
 /* Exit status of a run's outcome; the worse of two exit statuses. */
 int cli_exit_of(enum etl_run_status st);
 int cli_worse(int rc, int prc);
+/*
+ * For a command that reads the ledger only: the YAML if one is given
+ * (-c or $EWC_CONFIG; *cfg NULL otherwise) and a connection named 'who'.
+ * EXIT_OK, or the exit status after a message (nothing left open).
+ */
+struct pg_conn;
+int cli_connect_reader(const struct globals *g, const char *who, struct etl_config **cfg,
+                       struct pg_conn **db);
 /* A count option from 1 to 'max' into *out; -1 after a message. */
 int cli_parse_count(const char *opt, const char *s, long max, long *out);
 

@@ -223,7 +223,6 @@ cli_status(const struct globals *g, int argc, char **argv)
     struct etl_config *cfg = NULL;
     struct pg_conn *db;
     struct etl_err err;
-    const char *conninfo;
     int c, rc = EXIT_OK;
 
     optind = 1;
@@ -246,19 +245,12 @@ cli_status(const struct globals *g, int argc, char **argv)
         default: fputs(etl_usage_status, stderr); return EXIT_USAGE;
         }
     }
-    etl_err_clear(&err);
-    /* the YAML is optional here: status only needs the database */
-    if (g->config != NULL || getenv("EWC_CONFIG") != NULL) {
-        cfg = cli_load_config(g, &err);
-        if (cfg == NULL) {
-            cli_print_err(&err);
-            return EXIT_USAGE;
-        }
+    if ((rc = cli_connect_reader(g, "ewc-etl status", &cfg, &db)) != EXIT_OK) {
+        return rc;
     }
     so.spool_dir = cfg != NULL ? cfg->spool_dir : NULL;
-    conninfo = etl_run_conninfo(cfg, g->db);
-    db = etl_pg_connect(conninfo, "ewc-etl status", &err);
-    if (db == NULL || etl_status_print(db, &so, stdout, &err) < 0) {
+    etl_err_clear(&err);
+    if (etl_status_print(db, &so, stdout, &err) < 0) {
         cli_print_err(&err);
         rc = EXIT_NOSTART;
     }
@@ -327,16 +319,11 @@ cli_unmatched(const struct globals *g, int argc, char **argv)
 
     (void)argc;
     (void)argv;
-    etl_err_clear(&err);
-    if (g->config != NULL || getenv("EWC_CONFIG") != NULL) {
-        cfg = cli_load_config(g, &err);
-        if (cfg == NULL) {
-            cli_print_err(&err);
-            return EXIT_USAGE;
-        }
+    if ((rc = cli_connect_reader(g, "ewc-etl unmatched", &cfg, &db)) != EXIT_OK) {
+        return rc;
     }
-    db = etl_pg_connect(etl_run_conninfo(cfg, g->db), "ewc-etl unmatched", &err);
-    if (db == NULL || etl_status_unmatched(db, stdout, &err) < 0) {
+    etl_err_clear(&err);
+    if (etl_status_unmatched(db, stdout, &err) < 0) {
         cli_print_err(&err);
         rc = EXIT_NOSTART;
     }
@@ -372,16 +359,11 @@ cli_page(const struct globals *g, int argc, char **argv)
         fputs(etl_usage_page, stderr);
         return EXIT_USAGE;
     }
-    etl_err_clear(&err);
-    if (g->config != NULL || getenv("EWC_CONFIG") != NULL) {
-        cfg = cli_load_config(g, &err);
-        if (cfg == NULL) {
-            cli_print_err(&err);
-            return EXIT_USAGE;
-        }
+    if ((rc = cli_connect_reader(g, "ewc-etl page", &cfg, &db)) != EXIT_OK) {
+        return rc;
     }
-    db = etl_pg_connect(etl_run_conninfo(cfg, g->db), "ewc-etl page", &err);
-    if (db == NULL || etl_page_write(db, path, stdout, &err) < 0) {
+    etl_err_clear(&err);
+    if (etl_page_write(db, path, stdout, &err) < 0) {
         cli_print_err(&err);
         rc = EXIT_NOSTART;
     }
