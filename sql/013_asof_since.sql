@@ -15,7 +15,15 @@ COMMENT ON TABLE warehouse.history_start IS
     'for no earlier time';
 GRANT SELECT ON warehouse.history_start TO ewc_analyst, ewc_loader;
 
-CREATE OR REPLACE FUNCTION ewc.observation_asof(at timestamptz)
+-- The rows of 011's function, moved out of the analysts' schema; the
+-- function analysts call checks the time, then returns them.
+ALTER FUNCTION ewc.observation_asof(timestamptz) RENAME TO observation_asof_rows;
+ALTER FUNCTION ewc.observation_asof_rows(timestamptz) SET SCHEMA warehouse;
+REVOKE ALL ON FUNCTION warehouse.observation_asof_rows(timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION warehouse.observation_asof_rows(timestamptz) IS
+    'the rows of ewc.observation_asof(), without its check of the time';
+
+CREATE FUNCTION ewc.observation_asof(at timestamptz)
 RETURNS TABLE (indicator text, region char(6), partner char(6), period_kind text,
                period_start date, period_end date, of_which boolean, value numeric,
                unit text, qualifier text, source text, file_id bigint,
@@ -23,7 +31,6 @@ RETURNS TABLE (indicator text, region char(6), partner char(6), period_kind text
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-#variable_conflict use_column
 DECLARE
     since timestamptz := (SELECT h.started_at FROM warehouse.history_start h);
 BEGIN
@@ -33,39 +40,7 @@ BEGIN
             USING ERRCODE = 'data_exception',
                   HINT = 'ask ewc.observation_asof() for a time since then';
     END IF;
-    RETURN QUERY
-    WITH version AS (
-        SELECT DISTINCT ON (f.source_id) f.source_id, f.id, f.finished_at
-        FROM ledger.file f
-        WHERE f.status = 'loaded' AND f.finished_at <= at
-        ORDER BY f.source_id, f.finished_at DESC, f.id DESC
-    ),
-    later AS (
-        SELECT DISTINCT ON (r.source_id, r.indicator, r.region, r.partner, r.period_start,
-                            r.period_end, r.of_which) r.*
-        FROM warehouse.revision r
-        JOIN ledger.file f ON f.id = r.file_id
-        WHERE f.finished_at > at
-        ORDER BY r.source_id, r.indicator, r.region, r.partner, r.period_start, r.period_end,
-                 r.of_which, f.finished_at, r.id
-    )
-    SELECT l.indicator, l.region, l.partner, l.period_kind, l.period_start, l.period_end,
-           l.of_which, l.old_value, l.unit, l.old_qualifier, s.url, v.id, v.finished_at
-    FROM later l
-    JOIN version v ON v.source_id = l.source_id
-    JOIN ledger.source s ON s.id = l.source_id
-    WHERE l.change <> 'added'
-    UNION ALL
-    SELECT o.indicator, o.region, o.partner, o.period_kind, o.period_start, o.period_end,
-           o.of_which, o.value, o.unit, o.qualifier, s.url, v.id, v.finished_at
-    FROM warehouse.observation o
-    JOIN version v ON v.source_id = o.source_id
-    JOIN ledger.source s ON s.id = o.source_id
-    WHERE NOT EXISTS (SELECT 1 FROM later l
-                      WHERE l.source_id = o.source_id AND l.indicator = o.indicator
-                        AND l.region = o.region AND l.partner IS NOT DISTINCT FROM o.partner
-                        AND l.period_start = o.period_start AND l.period_end = o.period_end
-                        AND l.of_which = o.of_which);
+    RETURN QUERY SELECT * FROM warehouse.observation_asof_rows(at);
 END
 $$;
 
