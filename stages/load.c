@@ -25,11 +25,12 @@
  *    "duplicate of line 3 with another value"), and the rest is inserted.
  *    Clean files never pay for that.
  *
- *    Reconciliation (key "reconcile"): after the rows are in, each national
- *    row of an additive indicator is compared with the sum of the same
- *    file's province rows for that indicator and period; a difference above
- *    the tolerance is written to ledger.reconcile, and with "fail" the file
- *    is refused.
+ *    Reconciliation (key "reconcile"): each national row of an additive
+ *    indicator is compared with the sum of the same file's province rows
+ *    for that indicator and period, added up as the rows stream past
+ *    (reconcile.h: no query, no second pass); a difference above the
+ *    tolerance is written to ledger.reconcile, and with "fail" the file is
+ *    refused.
  *
  *    Magnitudes (key "magnitude_check", default true): the rows loaded are
  *    weighed against the catalog's plausible figures (plausible.h); a file
@@ -37,6 +38,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,7 @@
 #include "etl/pipeline.h"
 #include "etl/stage.h"
 #include "plausible.h"
+#include "reconcile.h"
 #include "revise.h"
 
 /* Send COPY data in pieces of about this size: big enough to amortise the
@@ -66,6 +69,8 @@ struct load {
     bool magnitude;             /* refuse files of implausible magnitude */
     struct plausible *pl;       /* its counts, made for the first file */
     char tolerance[32];         /* relative, as text for the query */
+    int64_t tolerance_ppm;      /* the same in millionths, for reconcile.h */
+    struct reconcile *rc;       /* the sums of the file's rows */
     struct etl_buf out;         /* COPY lines for the observations */
     struct etl_buf rej;         /* one reject line at a time */
     FILE *rejects;              /* spooled reject lines, COPY text format */
@@ -123,10 +128,8 @@ static const char load_dedupe_insert_sql[] =
 /*
  * National rows of this source against the sum of its province rows, per
  * additive indicator and period, where they differ by more than the
- * tolerance (relative, at least 1 unit).  One pass over the file's rows
- * with a hash aggregate: no join of the fact table with itself, whose plan
- * the fresh rows' missing statistics would spoil.  $1 = source_id,
- * $2 = tolerance.
+ * tolerance (relative, at least 1 unit).  Only for what the streamed sums
+ * cannot do (load_reconcile).  $1 = source_id, $2 = tolerance.
  */
 static const char load_reconcile_sql[] =
     "SELECT indicator, period_kind, period_start, period_end, national, total, regions "
@@ -190,6 +193,7 @@ load_configure(struct etl_stage *st, const struct etl_node *node, struct etl_err
                              "\"reconcile\" must be off, warn or fail, not \"%s\"", mode);
     }
     snprintf(ld->tolerance, sizeof(ld->tolerance), "%.6f", tol);
+    ld->tolerance_ppm = llround(tol * 1e6);
     return 0;
 }
 
@@ -205,6 +209,7 @@ load_destroy(struct etl_stage *st)
     etl_buf_free(&ld->rej);
     load_close_spools(ld);
     plausible_free(ld->pl);
+    reconcile_free(ld->rc);
     free(ld);
     st->ctx = NULL;
 }
@@ -224,6 +229,14 @@ load_begin(struct etl_stage *st, struct etl_err *err)
     }
     if (ld->pl != NULL) {
         plausible_reset(ld->pl);
+    }
+    if (ld->reconcile != LOAD_RECONCILE_OFF && ld->rc == NULL &&
+        etl_stage_catalog(st) != NULL &&
+        (ld->rc = reconcile_new(etl_stage_catalog(st), err)) == NULL) {
+        return -1;
+    }
+    if (ld->rc != NULL) {
+        reconcile_reset(ld->rc);
     }
     etl_buf_reset(&ld->out);
     snprintf(ld->ids[0], sizeof(ld->ids[0]), "%" PRId64, job->source_id);
@@ -360,6 +373,9 @@ load_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
         if (r->partner[0] == '\0' && strcmp(r->region, "000000") == 0) {
             ld->national_rows++;
         }
+        if (ld->rc != NULL && reconcile_add(ld->rc, r, err) < 0) {
+            return -1;
+        }
         if (load_row(ld, r, st->job->dedupe, err) < 0) {
             etl_err_context(err, "line %lu", r->line);
             return -1;
@@ -438,40 +454,36 @@ load_dedupe(struct load *ld, struct etl_job *job, struct etl_err *err)
 /* Rows of the reconciliation fetched from its cursor at a time. */
 #define LOAD_RECONCILE_FETCH 1000
 
-/* Log the first differences of a file; the first refuses it under "fail". */
-static void
-load_reconcile_note(struct load *ld, struct etl_stage *st, struct etl_verdict *v,
-                    PGresult *res, int i)
+/*
+ * One difference found: logged (the first few), its COPY line for
+ * ledger.reconcile appended to ld->diffs, and under "fail" the first one
+ * refuses the file.  'f' = indicator, period kind, start, end, national,
+ * sum of the provinces, provinces counted (the columns of ledger.reconcile
+ * after file_id).
+ */
+static int
+load_reconcile_found(struct load *ld, struct etl_stage *st, struct etl_verdict *v,
+                     const char *const f[7], struct etl_err *err)
 {
+    const char *outcome = ld->reconcile == LOAD_RECONCILE_FAIL ? "failed" : "warned";
     struct etl_job *job = st->job;
 
     if (ld->differences < LOAD_RECONCILE_LOG_MAX) {
         etl_log(ETL_LOG_WARNING, "[%s/%s] %s: national %s of %s %s..%s differs from the sum "
                 "of %s province rows, %s", st->pipeline->name, st->name, job->file->url,
-                PQgetvalue(res, i, 4), PQgetvalue(res, i, 0), PQgetvalue(res, i, 2),
-                PQgetvalue(res, i, 3), PQgetvalue(res, i, 6), PQgetvalue(res, i, 5));
+                f[4], f[0], f[2], f[3], f[6], f[5]);
     }
     if (ld->differences == 0 && ld->reconcile == LOAD_RECONCILE_FAIL) {
         etl_verdict_refuse(v, "national %s of %s %s..%s differs from the sum of %s province "
-                           "rows, %s (reconcile: fail)", PQgetvalue(res, i, 4),
-                           PQgetvalue(res, i, 0), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-                           PQgetvalue(res, i, 6), PQgetvalue(res, i, 5));
+                           "rows, %s (reconcile: fail)", f[4], f[0], f[2], f[3], f[6], f[5]);
     }
     ld->differences++;
-}
-
-/* One difference as a COPY line for ledger.reconcile, appended to ld->diffs. */
-static int
-load_reconcile_spool(struct load *ld, PGresult *res, int i, struct etl_err *err)
-{
-    const char *outcome = ld->reconcile == LOAD_RECONCILE_FAIL ? "failed" : "warned";
-
     etl_buf_reset(&ld->rej);
     if (etl_copy_field(&ld->rej, ld->ids[1], false, err) < 0) {
         return -1;
     }
     for (int c = 0; c < 7; c++) {
-        if (etl_copy_field(&ld->rej, PQgetvalue(res, i, c), false, err) < 0) {
+        if (etl_copy_field(&ld->rej, f[c], false, err) < 0) {
             return -1;
         }
     }
@@ -485,14 +497,45 @@ load_reconcile_spool(struct load *ld, PGresult *res, int i, struct etl_err *err)
 }
 
 /*
- * Compare national rows with the sum of province rows.  The differences
- * are read through a cursor and spooled as COPY lines for ledger.reconcile
- * to a temporary file, written after any rollback so that they stay;
- * memory stays flat however many there are.  With reconcile: fail, the
- * first difference refuses the file (in 'v').
+ * The differences of the sums added up while the rows streamed
+ * (reconcile.h).  1 when they are not exact: the caller asks the database.
  */
 static int
-load_reconcile(struct load *ld, struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
+load_reconcile_streamed(struct load *ld, struct etl_stage *st, struct etl_verdict *v,
+                        struct etl_err *err)
+{
+    struct reconcile_diff *d;
+    struct etl_err inexact;
+    size_t n;
+    int rc = 0;
+
+    etl_err_clear(&inexact);
+    if (reconcile_differences(ld->rc, ld->tolerance_ppm, &d, &n, &inexact) < 0) {
+        if (inexact.code != ETL_E_INTERNAL) {
+            *err = inexact;
+            return -1;
+        }
+        return 1;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char start[11], end[11], regions[24];
+        const char *f[7] = { d[i].indicator, etl_period_kind_names[d[i].kind], start, end,
+                             d[i].national, d[i].total, regions };
+
+        etl_date_format(start, d[i].start);
+        etl_date_format(end, d[i].end);
+        snprintf(regions, sizeof(regions), "%" PRId64, d[i].regions);
+        rc = load_reconcile_found(ld, st, v, f, err);
+    }
+    free(d);
+    return rc;
+}
+
+/* The differences from the database: the rows of a deduplicated file, or
+ * sums too long for the streamed ones. */
+static int
+load_reconcile_query(struct load *ld, struct etl_stage *st, struct etl_verdict *v,
+                     struct etl_err *err)
 {
     static const char declare[] = "DECLARE etl_reconcile NO SCROLL CURSOR FOR ";
     const char *params[2] = { ld->ids[0], ld->tolerance };
@@ -500,6 +543,48 @@ load_reconcile(struct load *ld, struct etl_stage *st, struct etl_verdict *v, str
     char sql[sizeof(declare) + sizeof(load_reconcile_sql)];
     char fetch[64];
     int n;
+
+    snprintf(sql, sizeof(sql), "%s%s", declare, load_reconcile_sql);
+    snprintf(fetch, sizeof(fetch), "FETCH %d FROM etl_reconcile", LOAD_RECONCILE_FETCH);
+    if (etl_pg_query(job->db, sql, 2, params, NULL, err) < 0) {
+        return -1;
+    }
+    do {
+        PGresult *res;
+
+        if (etl_pg_query(job->db, fetch, 0, NULL, &res, err) < 0) {
+            return -1;
+        }
+        n = PQntuples(res);
+        for (int i = 0; i < n; i++) {
+            const char *f[7];
+
+            for (int c = 0; c < 7; c++) {
+                f[c] = PQgetvalue(res, i, c);
+            }
+            if (load_reconcile_found(ld, st, v, f, err) < 0) {
+                PQclear(res);
+                return -1;
+            }
+        }
+        PQclear(res);
+    } while (n == LOAD_RECONCILE_FETCH);
+    return etl_pg_exec(job->db, "CLOSE etl_reconcile", err);
+}
+
+/*
+ * Compare national rows with the sum of province rows: the sums added up
+ * while the rows streamed, or, for a deduplicated file (its repeats left
+ * the database, not the stream) or sums too long to be exact, a query.
+ * The differences are spooled as COPY lines for ledger.reconcile to a
+ * temporary file, written after any rollback so that they stay.  With
+ * reconcile: fail, the first difference refuses the file (in 'v').
+ */
+static int
+load_reconcile(struct load *ld, struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
+{
+    struct etl_job *job = st->job;
+    int rc = 1;
 
     ld->differences = 0;
     if (ld->reconcile == LOAD_RECONCILE_OFF || ld->national_rows == 0 ||
@@ -514,33 +599,22 @@ load_reconcile(struct load *ld, struct etl_stage *st, struct etl_verdict *v, str
     if ((ld->diffs = tmpfile()) == NULL) {
         return etl_err_errno(err, ETL_E_IO, "could not create a temporary file");
     }
-    snprintf(sql, sizeof(sql), "%s%s", declare, load_reconcile_sql);
-    snprintf(fetch, sizeof(fetch), "FETCH %d FROM etl_reconcile", LOAD_RECONCILE_FETCH);
-    if (etl_pg_query(job->db, sql, 2, params, NULL, err) < 0) {
+    if (ld->rc != NULL && !job->dedupe) {
+        rc = load_reconcile_streamed(ld, st, v, err);
+    }
+    if (rc == 1) {
+        ld->differences = 0;
+        rc = load_reconcile_query(ld, st, v, err);
+    }
+    if (rc < 0) {
         return -1;
     }
-    do {
-        PGresult *res;
-
-        if (etl_pg_query(job->db, fetch, 0, NULL, &res, err) < 0) {
-            return -1;
-        }
-        n = PQntuples(res);
-        for (int i = 0; i < n; i++) {
-            load_reconcile_note(ld, st, v, res, i);
-            if (load_reconcile_spool(ld, res, i, err) < 0) {
-                PQclear(res);
-                return -1;
-            }
-        }
-        PQclear(res);
-    } while (n == LOAD_RECONCILE_FETCH);
     if (ld->differences > LOAD_RECONCILE_LOG_MAX) {
         etl_log(ETL_LOG_WARNING, "[%s/%s] %s: %ld more national figures differ from their "
                 "provinces (see ledger.reconcile)", st->pipeline->name, st->name,
                 job->file->url, ld->differences - LOAD_RECONCILE_LOG_MAX);
     }
-    return etl_pg_exec(job->db, "CLOSE etl_reconcile", err);
+    return 0;
 }
 
 /*

@@ -67,6 +67,32 @@ is_rc 0 "within the tolerance: loaded, exit 0"
 is "$(q "select count(*) from ledger.reconcile
           where file_id = (select max(id) from ledger.file)")" "0" "and nothing recorded"
 
+# The sums are made as the rows stream past; a file that repeats a key is
+# loaded again with the repeats rejected, and its sums are the database's.
+# Both ways give the same digits, at the scale of sum(numeric).
+pipeline warn
+cat >"$T/www/r.csv" <<'CSV'
+地区,指标,时期,数值,单位
+全国,新增引导企业,2022,2193.5,家
+广东,新增引导企业,2022,1000.25,家
+江苏,新增引导企业,2022,1150.125,家
+CSV
+etl run
+is_rc 0 "decimal figures: loaded"
+last_diff() {
+    q "select indicator, period_start, national, sum_of_regions, regions, outcome
+         from ledger.reconcile where file_id = (select max(id) from ledger.file)"
+}
+is "$(last_diff)" "enterprises_guided|2022-01-01|2193.5|2150.375|2|warned" \
+   "streamed: the exact sum at the largest scale"
+echo "江苏,新增引导企业,2022,1150.125,家" >>"$T/www/r.csv"
+etl run
+is_rc 3 "the same rows with one repeated: loaded, exit 3 (a row rejected)"
+is "$(q "select rows_loaded, rows_rejected from ledger.file order by id desc limit 1")" "3|1" \
+   "the repeat is rejected (the dedupe path)"
+is "$(last_diff)" "enterprises_guided|2022-01-01|2193.5|2150.375|2|warned" \
+   "the database's sums say the same"
+
 pipeline nonsense
 etl check
 is_rc 2 "an unknown reconcile mode is a config error"

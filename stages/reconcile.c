@@ -1,0 +1,427 @@
+/*
+ * reconcile.c
+ *    National rows against the sum of their province rows, while the rows
+ *    stream; see reconcile.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcile.h"
+
+typedef __int128 rc_int;
+
+/* Largest scale (digits after the point) and digit count kept exactly. */
+#define RC_MAX_DIGITS 38
+
+struct rc_group {
+    const char *indicator;
+    enum etl_period_kind kind;
+    int32_t start, end;
+    uint32_t hash;
+    bool has_national;
+    int national_scale, total_scale;
+    rc_int national, total;
+    int64_t regions;
+};
+
+struct reconcile {
+    const struct etl_catalog *cat;
+    struct rc_group *groups;
+    size_t ngroups, cap;
+    uint32_t *slots;            /* group index + 1; 0 = empty */
+    size_t nslots;              /* a power of two */
+    bool inexact;
+    /* the last lookups, for runs of rows of one indicator or region */
+    const char *last_indicator;
+    bool last_additive;
+    char last_region[8];
+    bool last_province;
+};
+
+struct reconcile *
+reconcile_new(const struct etl_catalog *cat, struct etl_err *err)
+{
+    struct reconcile *rc = calloc(1, sizeof(*rc));
+
+    if (rc == NULL) {
+        etl_err_nomem(err);
+        return NULL;
+    }
+    rc->cat = cat;
+    return rc;
+}
+
+void
+reconcile_free(struct reconcile *rc)
+{
+    if (rc == NULL) {
+        return;
+    }
+    free(rc->groups);
+    free(rc->slots);
+    free(rc);
+}
+
+void
+reconcile_reset(struct reconcile *rc)
+{
+    rc->ngroups = 0;
+    rc->inexact = false;
+    if (rc->slots != NULL) {
+        memset(rc->slots, 0, rc->nslots * sizeof(*rc->slots));
+    }
+}
+
+bool
+reconcile_exact(const struct reconcile *rc)
+{
+    return !rc->inexact;
+}
+
+bool
+reconcile_any(const struct reconcile *rc)
+{
+    for (size_t i = 0; i < rc->ngroups; i++) {
+        if (rc->groups[i].has_national) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * "-123.450" into *m = -123450, *scale = 3.  false for anything else than
+ * an optional '-', digits, and an optional '.' with digits, or more digits
+ * than a 128-bit integer holds.
+ */
+static bool
+rc_parse(const char *s, rc_int *m, int *scale)
+{
+    bool neg = false, point = false, digits = false;
+    int n = 0, sc = 0;
+    rc_int v = 0;
+
+    if (*s == '-') {
+        neg = true;
+        s++;
+    }
+    for (; *s != '\0'; s++) {
+        if (*s == '.' && !point) {
+            point = true;
+            continue;
+        }
+        if (*s < '0' || *s > '9') {
+            return false;
+        }
+        digits = true;
+        if (v != 0 || *s != '0') {
+            n++;
+        }
+        if (n > RC_MAX_DIGITS || (point && sc >= RC_MAX_DIGITS)) {
+            return false;
+        }
+        v = v * 10 + (*s - '0');
+        sc += point;
+    }
+    if (!digits) {
+        return false;
+    }
+    *m = neg ? -v : v;
+    *scale = sc;
+    return true;
+}
+
+/* *m times 10^k; false on overflow. */
+static bool
+rc_shift(rc_int *m, int k)
+{
+    rc_int v = *m;
+
+    while (k-- > 0) {
+        if (__builtin_mul_overflow(v, (rc_int)10, &v)) {
+            return false;
+        }
+    }
+    *m = v;
+    return true;
+}
+
+/* a (scale *sa) += b (scale sb), at the larger scale; false on overflow. */
+static bool
+rc_add(rc_int *a, int *sa, rc_int b, int sb)
+{
+    if (sb > *sa) {
+        if (!rc_shift(a, sb - *sa)) {
+            return false;
+        }
+        *sa = sb;
+    } else if (!rc_shift(&b, *sa - sb)) {
+        return false;
+    }
+    return !__builtin_add_overflow(*a, b, a);
+}
+
+static uint32_t
+rc_hash(const char *indicator, enum etl_period_kind kind, int32_t start, int32_t end)
+{
+    uint32_t h = 2166136261u;
+
+    for (const char *p = indicator; *p != '\0'; p++) {
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    }
+    h = (h ^ (uint32_t)kind) * 16777619u;
+    h = (h ^ (uint32_t)start) * 16777619u;
+    h = (h ^ (uint32_t)end) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+/* Double the slots (64 at first) and put the groups back. */
+static bool
+rc_grow(struct reconcile *rc)
+{
+    size_t n = rc->nslots != 0 ? rc->nslots * 2 : 64;
+    uint32_t *slots = calloc(n, sizeof(*slots));
+
+    if (slots == NULL) {
+        return false;
+    }
+    for (size_t g = 0; g < rc->ngroups; g++) {
+        size_t i = rc->groups[g].hash & (n - 1);
+
+        while (slots[i] != 0) {
+            i = (i + 1) & (n - 1);
+        }
+        slots[i] = (uint32_t)(g + 1);
+    }
+    free(rc->slots);
+    rc->slots = slots;
+    rc->nslots = n;
+    return true;
+}
+
+/* The row's group, made when new; NULL when out of memory. */
+static struct rc_group *
+rc_group(struct reconcile *rc, const struct etl_row *r)
+{
+    uint32_t h = rc_hash(r->indicator, r->period.kind, r->period.start, r->period.end);
+    struct rc_group *g;
+    size_t i;
+
+    if ((rc->ngroups + 1) * 2 > rc->nslots && !rc_grow(rc)) {
+        return NULL;
+    }
+    for (i = h & (rc->nslots - 1); rc->slots[i] != 0; i = (i + 1) & (rc->nslots - 1)) {
+        g = &rc->groups[rc->slots[i] - 1];
+        if (g->hash == h && g->kind == r->period.kind && g->start == r->period.start &&
+            g->end == r->period.end &&
+            (g->indicator == r->indicator || strcmp(g->indicator, r->indicator) == 0)) {
+            return g;
+        }
+    }
+    if (rc->ngroups == rc->cap) {
+        size_t cap = rc->cap != 0 ? rc->cap * 2 : 256;
+        struct rc_group *groups = realloc(rc->groups, cap * sizeof(*groups));
+
+        if (groups == NULL) {
+            return NULL;
+        }
+        rc->groups = groups;
+        rc->cap = cap;
+    }
+    g = &rc->groups[rc->ngroups];
+    memset(g, 0, sizeof(*g));
+    g->indicator = r->indicator;
+    g->kind = r->period.kind;
+    g->start = r->period.start;
+    g->end = r->period.end;
+    g->hash = h;
+    rc->slots[i] = (uint32_t)++rc->ngroups;
+    return g;
+}
+
+/* Whether the row's indicator adds up over regions (the catalog's flag). */
+static bool
+rc_additive(struct reconcile *rc, const char *indicator)
+{
+    if (indicator != rc->last_indicator) {
+        const struct etl_indicator *ind =
+            etl_catalog_indicator_find(rc->cat, indicator, strlen(indicator));
+
+        rc->last_indicator = indicator;
+        rc->last_additive = ind != NULL && ind->additive;
+    }
+    return rc->last_additive;
+}
+
+/* Whether the region code is a province's. */
+static bool
+rc_province(struct reconcile *rc, const char *code)
+{
+    if (strcmp(code, rc->last_region) != 0) {
+        const struct etl_region *reg = etl_catalog_region_code(rc->cat, code);
+
+        snprintf(rc->last_region, sizeof(rc->last_region), "%s", code);
+        rc->last_province = reg != NULL && strcmp(reg->level, "province") == 0;
+    }
+    return rc->last_province;
+}
+
+int
+reconcile_add(struct reconcile *rc, const struct etl_row *r, struct etl_err *err)
+{
+    bool national;
+    struct rc_group *g;
+    rc_int v;
+    int scale;
+
+    if (rc->inexact || r->partner[0] != '\0' || r->of_which || r->value[0] == '\0' ||
+        r->indicator == NULL) {
+        return 0;
+    }
+    national = strcmp(r->region, "000000") == 0;
+    if ((!national && !rc_province(rc, r->region)) || !rc_additive(rc, r->indicator)) {
+        return 0;
+    }
+    if (!rc_parse(r->value, &v, &scale)) {
+        rc->inexact = true;
+        return 0;
+    }
+    if ((g = rc_group(rc, r)) == NULL) {
+        return etl_err_nomem(err);
+    }
+    if (national) {
+        /* one per group in a clean file; the smallest, as min() would */
+        rc_int a = g->national, b = v;
+
+        if (g->has_national && (!rc_shift(&a, scale > g->national_scale ? scale - g->national_scale
+                                                                          : 0) ||
+                                !rc_shift(&b, g->national_scale > scale ? g->national_scale - scale
+                                                                          : 0))) {
+            rc->inexact = true;
+        } else if (!g->has_national || b < a) {
+            g->national = v;
+            g->national_scale = scale;
+            g->has_national = true;
+        }
+        return 0;
+    }
+    if (!rc_add(&g->total, &g->total_scale, v, scale)) {
+        rc->inexact = true;
+    }
+    g->regions++;
+    return 0;
+}
+
+/* m at 'scale' as numeric prints it: "-12.50", "0.000". */
+static void
+rc_format(char *out, size_t size, rc_int m, int scale)
+{
+    char digits[64];
+    size_t n = 0, o = 0;
+    unsigned __int128 u = m < 0 ? (unsigned __int128)0 - (unsigned __int128)m
+                                : (unsigned __int128)m;
+
+    do {
+        digits[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u != 0);
+    while (n < (size_t)scale + 1) {
+        digits[n++] = '0';
+    }
+    if (m < 0 && o + 1 < size) {
+        out[o++] = '-';
+    }
+    while (n > 0 && o + 2 < size) {
+        out[o++] = digits[--n];
+        if (n == (size_t)scale && n > 0) {
+            out[o++] = '.';
+        }
+    }
+    out[o] = '\0';
+}
+
+static int
+rc_cmp(const void *a, const void *b)
+{
+    const struct reconcile_diff *x = a, *y = b;
+    int c = strcmp(x->indicator, y->indicator);
+
+    if (c != 0) {
+        return c;
+    }
+    if (x->start != y->start) {
+        return x->start < y->start ? -1 : 1;
+    }
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/*
+ * Whether the group's national value and total differ beyond the
+ * tolerance: |T - N| > greatest(|N| * ppm / 10^6, 1), all in integers.
+ * -1 when the arithmetic would overflow.
+ */
+static int
+rc_differs(const struct rc_group *g, int64_t ppm)
+{
+    rc_int n = g->national, t = g->total, d, lhs, tol, one = 1000000;
+    int s = g->national_scale > g->total_scale ? g->national_scale : g->total_scale;
+
+    if (!rc_shift(&n, s - g->national_scale) || !rc_shift(&t, s - g->total_scale) ||
+        __builtin_sub_overflow(t, n, &d) || !rc_shift(&one, s)) {
+        return -1;
+    }
+    d = d < 0 ? -d : d;
+    n = n < 0 ? -n : n;
+    if (__builtin_mul_overflow(d, (rc_int)1000000, &lhs) ||
+        __builtin_mul_overflow(n, (rc_int)ppm, &tol)) {
+        return -1;
+    }
+    return lhs > (tol > one ? tol : one);
+}
+
+int
+reconcile_differences(const struct reconcile *rc, int64_t tolerance_ppm,
+                      struct reconcile_diff **out, size_t *n, struct etl_err *err)
+{
+    struct reconcile_diff *d = NULL;
+    size_t k = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (rc->inexact) {
+        return etl_err_set(err, ETL_E_INTERNAL, "reconciliation sums are not exact");
+    }
+    for (size_t i = 0; i < rc->ngroups; i++) {
+        const struct rc_group *g = &rc->groups[i];
+        int differs;
+
+        if (!g->has_national || g->regions == 0) {
+            continue;
+        }
+        if ((differs = rc_differs(g, tolerance_ppm)) < 0) {
+            free(d);
+            return etl_err_set(err, ETL_E_INTERNAL, "reconciliation sums are not exact");
+        }
+        if (!differs) {
+            continue;
+        }
+        if (d == NULL && (d = calloc(rc->ngroups, sizeof(*d))) == NULL) {
+            return etl_err_nomem(err);
+        }
+        d[k].indicator = g->indicator;
+        d[k].kind = g->kind;
+        d[k].start = g->start;
+        d[k].end = g->end;
+        d[k].regions = g->regions;
+        rc_format(d[k].national, sizeof(d[k].national), g->national, g->national_scale);
+        rc_format(d[k].total, sizeof(d[k].total), g->total, g->total_scale);
+        k++;
+    }
+    if (k > 1) {
+        qsort(d, k, sizeof(*d), rc_cmp);
+    }
+    *out = d;
+    *n = k;
+    return 0;
+}
