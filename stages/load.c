@@ -496,6 +496,27 @@ load_reconcile_found(struct load *ld, struct etl_stage *st, struct etl_verdict *
     return 0;
 }
 
+/* What load_reconcile_one needs. */
+struct load_found {
+    struct load *ld;
+    struct etl_stage *st;
+    struct etl_verdict *v;
+};
+
+static int
+load_reconcile_one(void *ctx, const struct reconcile_diff *d, struct etl_err *err)
+{
+    struct load_found *c = ctx;
+    char start[11], end[11], regions[24];
+    const char *f[7] = { d->indicator, etl_period_kind_names[d->kind], start, end,
+                         d->national, d->total, regions };
+
+    etl_date_format(start, d->start);
+    etl_date_format(end, d->end);
+    snprintf(regions, sizeof(regions), "%" PRId64, d->regions);
+    return load_reconcile_found(c->ld, c->st, c->v, f, err);
+}
+
 /*
  * The differences of the sums added up while the rows streamed
  * (reconcile.h).  1 when they are not exact: the caller asks the database.
@@ -504,31 +525,18 @@ static int
 load_reconcile_streamed(struct load *ld, struct etl_stage *st, struct etl_verdict *v,
                         struct etl_err *err)
 {
-    struct reconcile_diff *d;
-    struct etl_err inexact;
-    size_t n;
-    int rc = 0;
+    struct load_found ctx = { ld, st, v };
+    struct etl_err e;
 
-    etl_err_clear(&inexact);
-    if (reconcile_differences(ld->rc, ld->tolerance_ppm, &d, &n, &inexact) < 0) {
-        if (inexact.code != ETL_E_INTERNAL) {
-            *err = inexact;
-            return -1;
-        }
+    etl_err_clear(&e);
+    if (reconcile_each_difference(ld->rc, ld->tolerance_ppm, load_reconcile_one, &ctx, &e) == 0) {
+        return 0;
+    }
+    if (e.code == ETL_E_INTERNAL && ld->differences == 0) {
         return 1;
     }
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char start[11], end[11], regions[24];
-        const char *f[7] = { d[i].indicator, etl_period_kind_names[d[i].kind], start, end,
-                             d[i].national, d[i].total, regions };
-
-        etl_date_format(start, d[i].start);
-        etl_date_format(end, d[i].end);
-        snprintf(regions, sizeof(regions), "%" PRId64, d[i].regions);
-        rc = load_reconcile_found(ld, st, v, f, err);
-    }
-    free(d);
-    return rc;
+    *err = e;
+    return -1;
 }
 
 /* The differences from the database: the rows of a deduplicated file, or

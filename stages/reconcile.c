@@ -341,10 +341,12 @@ rc_format(char *out, size_t size, rc_int m, int scale)
     out[o] = '\0';
 }
 
+/* qsort_r's order of group indices: indicator, start, end. */
 static int
-rc_cmp(const void *a, const void *b)
+rc_cmp(const void *a, const void *b, void *ctx)
 {
-    const struct reconcile_diff *x = a, *y = b;
+    const struct rc_group *groups = ctx;
+    const struct rc_group *x = &groups[*(const uint32_t *)a], *y = &groups[*(const uint32_t *)b];
     int c = strcmp(x->indicator, y->indicator);
 
     if (c != 0) {
@@ -381,14 +383,14 @@ rc_differs(const struct rc_group *g, int64_t ppm)
 }
 
 int
-reconcile_differences(const struct reconcile *rc, int64_t tolerance_ppm,
-                      struct reconcile_diff **out, size_t *n, struct etl_err *err)
+reconcile_each_difference(const struct reconcile *rc, int64_t tolerance_ppm,
+                           int (*fn)(void *ctx, const struct reconcile_diff *d, struct etl_err *err),
+                           void *ctx, struct etl_err *err)
 {
-    struct reconcile_diff *d = NULL;
+    uint32_t *order = NULL;
     size_t k = 0;
+    int ret = 0;
 
-    *out = NULL;
-    *n = 0;
     if (rc->inexact) {
         return etl_err_set(err, ETL_E_INTERNAL, "reconciliation sums are not exact");
     }
@@ -400,28 +402,31 @@ reconcile_differences(const struct reconcile *rc, int64_t tolerance_ppm,
             continue;
         }
         if ((differs = rc_differs(g, tolerance_ppm)) < 0) {
-            free(d);
+            free(order);
             return etl_err_set(err, ETL_E_INTERNAL, "reconciliation sums are not exact");
         }
         if (!differs) {
             continue;
         }
-        if (d == NULL && (d = calloc(rc->ngroups, sizeof(*d))) == NULL) {
+        if (order == NULL && (order = malloc(rc->ngroups * sizeof(*order))) == NULL) {
             return etl_err_nomem(err);
         }
-        d[k].indicator = g->indicator;
-        d[k].kind = g->kind;
-        d[k].start = g->start;
-        d[k].end = g->end;
-        d[k].regions = g->regions;
-        rc_format(d[k].national, sizeof(d[k].national), g->national, g->national_scale);
-        rc_format(d[k].total, sizeof(d[k].total), g->total, g->total_scale);
-        k++;
+        order[k++] = (uint32_t)i;
     }
     if (k > 1) {
-        qsort(d, k, sizeof(*d), rc_cmp);
+        qsort_r(order, k, sizeof(*order), rc_cmp, rc->groups);
     }
-    *out = d;
-    *n = k;
-    return 0;
+    for (size_t i = 0; i < k && ret == 0; i++) {
+        const struct rc_group *g = &rc->groups[order[i]];
+        struct reconcile_diff d = {
+            .indicator = g->indicator, .kind = g->kind, .start = g->start, .end = g->end,
+            .regions = g->regions,
+        };
+
+        rc_format(d.national, sizeof(d.national), g->national, g->national_scale);
+        rc_format(d.total, sizeof(d.total), g->total, g->total_scale);
+        ret = fn(ctx, &d, err);
+    }
+    free(order);
+    return ret;
 }

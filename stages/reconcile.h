@@ -61,13 +61,16 @@ bool reconcile_exact(const struct reconcile *rc);
 bool reconcile_any(const struct reconcile *rc);
 
 /*
- * The groups whose national value and province sum (of at least one
- * province) differ by more than greatest(|national| * tolerance, 1), in
- * order of indicator, start, end, into *out (the caller frees it) and
- * their count into *n.  'tolerance' is in millionths (0.005 = 5000).
- * -1 with ETL_E_NOMEM, or ETL_E_INTERNAL when the sums are not exact.
+ * Call 'fn' for each group whose national value and province sum (of at
+ * least one province) differ by more than greatest(|national| * tolerance,
+ * 1), in order of indicator, start, end; 'tolerance' is in millionths
+ * (0.005 = 5000).  Stops at the first 'fn' that does not return 0 and
+ * returns that.  -1 with ETL_E_NOMEM, or with ETL_E_INTERNAL when the sums
+ * are not exact (before any call).  Memory: 4 bytes per group.
  */
-int reconcile_differences(const struct reconcile *rc, int64_t tolerance_ppm,
-                          struct reconcile_diff **out, size_t *n, struct etl_err *err);
+int reconcile_each_difference(const struct reconcile *rc, int64_t tolerance_ppm,
+                              int (*fn)(void *ctx, const struct reconcile_diff *d,
+                                        struct etl_err *err),
+                              void *ctx, struct etl_err *err);
 
 #endif
