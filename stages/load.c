@@ -6,11 +6,12 @@
  *    observation COPY has ended (one connection carries one COPY at a time).
  *
  *    All of it happens inside the file's transaction, opened by the runner,
- *    after a SAVEPOINT: begin() deletes the rows the previous version of the
- *    same source loaded, so a re-published file replaces them, and finish()
- *    records what it changed (revise.h); when the file
- *    is refused (reject ratio), finish() rolls back to the savepoint and
- *    keeps only the rejects.  The worker writes the ledger row and commits.
+ *    after a SAVEPOINT.  A source's first version is COPY'd straight into
+ *    the warehouse; a re-published one into a temporary table, and finish()
+ *    applies only the keys it changes and records them (revise.h); when the
+ *    file is refused (reject ratio), finish() rolls back to the savepoint
+ *    and keeps only the rejects.  The worker writes the ledger row and
+ *    commits.
  *
  *    Per row: one COPY line is encoded into a buffer reused for the whole
  *    file; the buffer is sent when it passes LOAD_SEND_BYTES.  libpq queues
@@ -79,14 +80,15 @@ struct load {
     int64_t national_rows;      /* loaded rows of the nation, not of a pair */
     int64_t repeats;            /* dedupe: repeated keys rejected in the database */
     char ids[3][24];            /* source_id, file_id, run_id as text */
+    const char *target;         /* the table the rows go to (revise_begin) */
     int64_t rows_in, rows_loaded, rows_rejected, rows_deleted;
 };
 
 #define LOAD_COLUMNS "indicator, region, partner, period_kind, period_start, period_end, " \
     "value, unit, qualifier, raw_value, note, source_id, file_id, run_id, line, col, of_which"
 
-static const char load_copy_sql[] =
-    "COPY warehouse.observation (" LOAD_COLUMNS ") FROM STDIN";
+/* %s = where the rows go: warehouse.observation, or etl_new (revise.h) */
+static const char load_copy_sql[] = "COPY %s (" LOAD_COLUMNS ") FROM STDIN";
 
 /* dedupe mode: the same columns plus the raw record, into a temp table */
 static const char load_stage_sql[] =
@@ -122,14 +124,14 @@ static const char load_dedupe_sql[] =
     "  FROM gone RETURNING 1)"
     "SELECT count(*) FROM rej";
 static const char load_dedupe_insert_sql[] =
-    "INSERT INTO warehouse.observation (" LOAD_COLUMNS ") "
-    "SELECT " LOAD_COLUMNS " FROM etl_dedupe";
+    "INSERT INTO %s (" LOAD_COLUMNS ") SELECT " LOAD_COLUMNS " FROM etl_dedupe";
 
 /*
  * National rows of this source against the sum of its province rows, per
  * additive indicator and period, where they differ by more than the
  * tolerance (relative, at least 1 unit).  Only for what the streamed sums
- * cannot do (load_reconcile).  $1 = source_id, $2 = tolerance.
+ * cannot do (load_reconcile).  %s = the table the rows went to,
+ * $1 = source_id, $2 = tolerance.
  */
 static const char load_reconcile_sql[] =
     "SELECT indicator, period_kind, period_start, period_end, national, total, regions "
@@ -137,7 +139,7 @@ static const char load_reconcile_sql[] =
     "             min(o.value) FILTER (WHERE o.region = '000000') AS national,"
     "             sum(o.value) FILTER (WHERE r.level = 'province') AS total,"
     "             count(*) FILTER (WHERE r.level = 'province') AS regions"
-    "      FROM warehouse.observation o"
+    "      FROM %s o"
     "      JOIN warehouse.indicator i ON i.code = o.indicator AND i.additive"
     "      LEFT JOIN warehouse.region r ON r.code = o.region"
     "      WHERE o.source_id = $1 AND o.partner IS NULL AND NOT o.of_which"
@@ -219,6 +221,7 @@ load_begin(struct etl_stage *st, struct etl_err *err)
 {
     struct load *ld = st->ctx;
     struct etl_job *job = st->job;
+    char sql[sizeof(load_copy_sql) + 32];
 
     ld->rows_in = ld->rows_loaded = ld->rows_rejected = ld->rows_deleted = 0;
     ld->national_rows = 0;
@@ -248,7 +251,7 @@ load_begin(struct etl_stage *st, struct etl_err *err)
         return etl_err_errno(err, ETL_E_IO, "could not create a temporary file for rejects");
     }
     if (etl_pg_exec(job->db, "SAVEPOINT etl_load", err) < 0 ||
-        revise_set_aside(job, ld->ids[0], err) < 0) {
+        revise_begin(job, &ld->target, err) < 0) {
         return -1;
     }
     if (job->dedupe) {
@@ -259,7 +262,8 @@ load_begin(struct etl_stage *st, struct etl_err *err)
         }
         return 0;
     }
-    return etl_pg_copy_begin(job->db, load_copy_sql, err);
+    snprintf(sql, sizeof(sql), load_copy_sql, ld->target);
+    return etl_pg_copy_begin(job->db, sql, err);
 }
 
 static int
@@ -434,6 +438,7 @@ static int
 load_dedupe(struct load *ld, struct etl_job *job, struct etl_err *err)
 {
     const char *params[1] = { ld->ids[1] };
+    char sql[sizeof(load_dedupe_insert_sql) + 32];
     PGresult *res;
     int64_t repeats;
 
@@ -442,7 +447,8 @@ load_dedupe(struct load *ld, struct etl_job *job, struct etl_err *err)
     }
     repeats = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
-    if (etl_pg_exec(job->db, load_dedupe_insert_sql, err) < 0) {
+    snprintf(sql, sizeof(sql), load_dedupe_insert_sql, ld->target);
+    if (etl_pg_exec(job->db, sql, err) < 0) {
         return -1;
     }
     ld->rows_loaded -= repeats;
@@ -548,11 +554,12 @@ load_reconcile_query(struct load *ld, struct etl_stage *st, struct etl_verdict *
     static const char declare[] = "DECLARE etl_reconcile NO SCROLL CURSOR FOR ";
     const char *params[2] = { ld->ids[0], ld->tolerance };
     struct etl_job *job = st->job;
-    char sql[sizeof(declare) + sizeof(load_reconcile_sql)];
+    char sql[sizeof(declare) + sizeof(load_reconcile_sql) + 32];
     char fetch[64];
     int n;
 
-    snprintf(sql, sizeof(sql), "%s%s", declare, load_reconcile_sql);
+    snprintf(sql, sizeof(sql), "%s", declare);
+    snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), load_reconcile_sql, ld->target);
     snprintf(fetch, sizeof(fetch), "FETCH %d FROM etl_reconcile", LOAD_RECONCILE_FETCH);
     if (etl_pg_query(job->db, sql, 2, params, NULL, err) < 0) {
         return -1;

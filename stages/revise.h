@@ -2,20 +2,27 @@
  * revise.h
  *    Revisions: what a re-published file changes in its source's rows.
  *
- *    The load replaces a source's rows with the new version's.  When the
- *    source had a version (job->replaces), revise_set_aside() deletes the
- *    old rows into a temporary table instead of plain deleting them, and
- *    after the new rows are in, revise_record() compares the two by key
- *    (indicator, region, partner, period, of-which) and writes each key
- *    added, changed (value or qualifier) or removed to warehouse.revision,
- *    in the file's transaction: a refused file, rolled back, records
- *    nothing.  The counts and the largest relative change go to the file
- *    (etl_file.rows_added ...), hence to ledger.file and the run summary.
+ *    A source's first version is COPY'd straight into the warehouse and
+ *    records no revision (ewc.observation_asof() takes its time from
+ *    ledger.file).  When the source has a version (job->replaces), the new
+ *    rows go to a temporary table instead (revise_begin), and
+ *    revise_record() compares them with the source's current rows by key
+ *    (indicator, region, partner, period, of-which), in one hash full join:
  *
- *    A first version records no revision: ewc.observation_asof() takes its
- *    time from ledger.file.  Cost, for a re-publication only: the old rows
- *    written once more to an unlogged temporary table, and one hash join of
- *    old against new; two statements.
+ *      added, removed, changed (value or qualifier): the current row goes,
+ *          the new one comes, and the change is written to
+ *          warehouse.revision with both sides;
+ *      restated (the same figure, another note): the row is replaced, no
+ *          revision;
+ *      the same figure and note: the row stays as it is, with the file_id,
+ *          line and raw text of the version that brought it.
+ *
+ *    So a re-publication that changes 1% of a file writes 1% of it: no
+ *    delete and re-insert of every row, no index entries for rows that did
+ *    not change.  All in the file's transaction: a refused file, rolled
+ *    back, changes and records nothing.  The counts and the largest
+ *    relative change go to the file (etl_file.rows_added ...), hence to
+ *    ledger.file and the run summary.
  *
  *    Next door: load.c calls both; sql/011_history.sql has the table and
  *    the views (ewc.revision, ewc.observation_asof).
@@ -27,16 +34,18 @@
 #include "etl/pipeline.h"
 
 /*
- * Delete the rows of the source's current version ('source_id', decimal
- * text), keeping them for revise_record() when job->replaces.  Inside the
- * load's savepoint.  0, or -1 with 'err'.
+ * The table the file's rows are COPY'd to, into *target:
+ * "warehouse.observation" for a source's first version, else the
+ * temporary "etl_new" (made here).  Inside the load's savepoint.  0, or -1
+ * with 'err'.
  */
-int revise_set_aside(struct etl_job *job, const char *source_id, struct etl_err *err);
+int revise_begin(struct etl_job *job, const char **target, struct etl_err *err);
 
 /*
- * Record what the new rows (now in warehouse.observation) change against
- * those set aside, as file 'file_id''s revisions, and fill the file's
- * counts.  Without a previous version: counts of -1, nothing written.
+ * Apply the keys the new rows (in etl_new) change to the source's rows,
+ * record them as file 'file_id''s revisions, and fill the file's counts.
+ * Without a previous version: counts of -1, nothing done.  Both ids are
+ * decimal text.
  */
 int revise_record(struct etl_job *job, const char *source_id, const char *file_id,
                   struct etl_err *err);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # 07-republish: a file republished with one value changed replaces what its
 # previous version loaded: same count, new value present, old one gone;
-# the other files' rows are untouched.
+# the other files' rows are untouched.  Only the keys it changes are
+# written: a row it repeats as it was stays, with the file that brought it.
 . "$(dirname "$0")/../lib/env.sh"
 
 DATA=$REPO/tests/data/http
@@ -49,8 +50,12 @@ is "$(q "select count(*) from warehouse.observation where indicator = 'cadres_ex
 is "$(q "select trim_scale(value) from warehouse.observation
           where indicator = 'technicians_exchanged'")" "8520" \
    "the row added to the file is there"
-is "$(q "select count(*) from warehouse.observation where file_id = $old_file")" "0" \
-   "no observation of the old version is left"
+new_file=$(q "select file_id from ledger.source where url = '$a'")
+is "$(q "select count(*) filter (where file_id = $new_file),
+                count(*) filter (where file_id = $old_file)
+           from warehouse.observation where source_id = (select source_id from ledger.file
+                                                          where id = $new_file)")" "2|8" \
+   "the changed and the added row carry the new version; the 8 unchanged keep the version that brought them"
 is "$(q "select s.sha256 = f.sha256 and f.run_id = (select max(id) from ledger.run)
            from ledger.source s join ledger.file f on f.id = s.file_id
           where s.url = '$a'")" "t" "ledger.source points at the new version"

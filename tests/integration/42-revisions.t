@@ -133,9 +133,9 @@ is "$(q "select change, indicator, coalesce(partner, '-'), coalesce(trim_scale(o
 changed|enterprises_guided|-|2193|2200|exact|exact|$f1|$f2|0.32
 added|technicians_exchanged|-|-|8520|-|exact|-|$f2|-
 added|cadres_exchanged|-|-|2448|-|exact|-|$f3|-
-changed|industrial_parks_cobuilt|-|482|480|exact|approximate|$f2|$f3|-0.41
-changed|poverty_labour_employed|450000|12345|12000|exact|exact|$f2|$f3|-2.79" \
-   "ewc.revision: exactly the six changes of versions 2 and 3"
+changed|industrial_parks_cobuilt|-|482|480|exact|approximate|$f1|$f3|-0.41
+changed|poverty_labour_employed|450000|12345|12000|exact|exact|$f1|$f3|-2.79" \
+   "ewc.revision: exactly the six changes of versions 2 and 3 (an old value's file: the version that brought it)"
 is "$(q "select count(*) from ewc.revision
           where url = '$a' and revised_at in ('$t2', '$t3')
             and new_sha256 is not null and (change = 'added' or old_sha256 is not null)")" "6" \

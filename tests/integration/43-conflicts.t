@@ -128,6 +128,22 @@ is "$(q "select trim_scale(national), trim_scale(sum_of_regions) from ewc.reconc
           where indicator = 'enterprises_guided' and basis = 'regions'")" "2193|2300" \
    "ewc.reconciliation compares the chosen national figure (priority) with the provinces"
 
+# "loaded last" is the source's current version: press re-published with
+# its figure unchanged (a row added) keeps the row of the version that
+# brought 2193, and still is the source loaded last
+conflict_pipelines 0 0
+cat >>"$T/www/press.csv" <<CSV
+全国,,互派干部,2021,2448,人,
+CSV
+touch -d '2024-06-01 00:00:00 UTC' "$T/www/press.csv"
+etl run --pipeline press
+is "$(q "select o.file_id = $f_press, s.file_id > $f_press
+           from warehouse.observation o join ledger.source s on s.id = o.source_id
+          where s.url = '$press' and o.indicator = 'enterprises_guided'")" "t|t" \
+   "the unchanged figure keeps the file that brought it; the source has a newer version"
+is "$(national enterprises_guided)" "2193|reported|$press|1" \
+   "equal priority: the source whose current version is the latest wins"
+
 # a bad priority is a config error at its line and column
 conflict_pipelines high 0
 etl check
