@@ -668,7 +668,7 @@ load_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
         /* the repeats' reject rows went with it: count what ledger.reject keeps */
         ld->rows_rejected -= ld->repeats;
         ld->rows_loaded = 0;
-    } else if (revise_record(job, ld->ids[0], ld->ids[1], err) < 0) {
+    } else if (revise_record(job, ld->ids[0], ld->ids[1], ld->rows_loaded, err) < 0) {
         return -1;
     }
     if (etl_pg_exec(job->db, "RELEASE SAVEPOINT etl_load", err) < 0 ||

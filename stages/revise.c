@@ -33,18 +33,18 @@ static const char revise_table_sql[] =
     "SELECT ''::text AS change, " REVISE_NEW ", value AS old_value, qualifier AS old_qualifier,"
     "       raw_value AS old_raw, file_id AS old_file_id, line AS old_line, note AS old_note"
     " FROM warehouse.observation WITH NO DATA; "
-    /* a key repeated in the file fails the COPY, as the warehouse's key would */
-    "CREATE UNIQUE INDEX IF NOT EXISTS etl_new_key ON etl_new"
-    " (indicator, region, partner, period_start, period_end, of_which) NULLS NOT DISTINCT; "
     "TRUNCATE etl_new, etl_diff";
 
 /*
  * The keys of the new version that differ from the current rows: added,
  * removed, changed (value or qualifier), or restated (the same figure with
  * another note: the row is replaced, no revision).  One hash full join of
- * the new rows with the source's current ones.  %1$s = source_id.
+ * the new rows with the source's current ones (the fresh partitions' lack
+ * of statistics must not make it a sort or a loop).  Then the counts that
+ * tell whether the file repeats a key (revise_record).  %1$s = source_id.
  */
 static const char revise_diff_sql[] =
+    "SET LOCAL enable_mergejoin = off; SET LOCAL enable_nestloop = off; "
     "INSERT INTO etl_diff "
     "SELECT CASE WHEN c.indicator IS NULL THEN 'added' WHEN n.indicator IS NULL THEN 'removed'"
     "            WHEN n.value IS DISTINCT FROM c.value OR n.qualifier <> c.qualifier"
@@ -67,7 +67,13 @@ static const char revise_diff_sql[] =
     "WHERE c.indicator IS NULL OR n.indicator IS NULL"
     "   OR n.value IS DISTINCT FROM c.value OR n.qualifier <> c.qualifier"
     "   OR n.note IS DISTINCT FROM c.note; "
-    /* the current rows of those keys go, the new ones come */
+    "SET LOCAL enable_mergejoin = on; SET LOCAL enable_nestloop = on; "
+    "SELECT (SELECT count(*) FROM warehouse.observation WHERE source_id = %1$s),"
+    "       count(*) FILTER (WHERE change = 'added'), count(*) FILTER (WHERE change = 'removed')"
+    " FROM etl_diff";
+
+/* The current rows of those keys go, the new ones come.  %1$s = source_id. */
+static const char revise_apply_sql[] =
     "DELETE FROM warehouse.observation o USING etl_diff d "
     "WHERE d.change <> 'added' AND o.source_id = %1$s AND o.indicator = d.indicator"
     "  AND o.region = d.region AND coalesce(o.partner, '') = coalesce(d.partner, '')"
@@ -113,31 +119,63 @@ revise_begin(struct etl_job *job, const char **target, struct etl_err *err)
     return etl_pg_exec(job->db, revise_table_sql, err);
 }
 
+/* Run 'sql' (several statements); the last one's single row into *res. */
+static int
+revise_exec(struct etl_job *job, const char *sql, const char *what, PGresult **res,
+            struct etl_err *err)
+{
+    *res = PQexec(job->db->conn, sql);
+    if (PQresultStatus(*res) != PGRES_TUPLES_OK || PQntuples(*res) != 1) {
+        etl_pg_fail(job->db, *res, what, err);
+        PQclear(*res);
+        *res = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 /* Apply and record the differences; see revise.h. */
 int
-revise_record(struct etl_job *job, const char *source_id, const char *file_id,
+revise_record(struct etl_job *job, const char *source_id, const char *file_id, int64_t rows,
               struct etl_err *err)
 {
     struct etl_file *f = job->file;
-    char sql[sizeof(revise_diff_sql) + sizeof(revise_record_sql) + 128];
+    char sql[sizeof(revise_apply_sql) + sizeof(revise_record_sql) + sizeof(revise_diff_sql) + 128];
+    int64_t current, added, removed;
     PGresult *res;
-    ExecStatusType st;
 
     f->rows_added = f->rows_changed = f->rows_removed = -1;
     f->max_change_pct[0] = '\0';
     if (!job->replaces) {
         return 0;
     }
-    /* ids are decimal numbers the load made: written in, so that the three
-     * statements and the last one's counts are one round trip */
+    /* ids are decimal numbers the load made: written in, so that several
+     * statements go in one round trip */
     snprintf(sql, sizeof(sql), revise_diff_sql, source_id);
+    if (revise_exec(job, sql, "the comparison with the previous version failed", &res, err) < 0) {
+        return -1;
+    }
+    current = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    added = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    removed = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+    PQclear(res);
+    /*
+     * Each current row has its own key, so each is met by at most one new
+     * row unless the file repeats a key: the new rows met (all but the
+     * added) then outnumber the current rows met (all but the removed).
+     * A repeated added key breaks the warehouse's key below.  Either way
+     * the worker loads the file again with the repeats rejected.
+     */
+    if (rows - added != current - removed) {
+        etl_err_set(err, ETL_E_DATA, "the file repeats a key (%" PRId64 " rows meet %" PRId64
+                    " current ones)", rows - added, current - removed);
+        snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", ETL_SQLSTATE_UNIQUE_VIOLATION);
+        return -1;
+    }
+    snprintf(sql, sizeof(sql), revise_apply_sql, source_id);
     snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "; ");
     snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), revise_record_sql, source_id, file_id);
-    res = PQexec(job->db->conn, sql);
-    st = PQresultStatus(res);
-    if (st != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        etl_pg_fail(job->db, res, "the revisions failed", err);
-        PQclear(res);
+    if (revise_exec(job, sql, "the revisions failed", &res, err) < 0) {
         return -1;
     }
     f->rows_added = strtoll(PQgetvalue(res, 0, 0), NULL, 10);

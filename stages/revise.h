@@ -30,6 +30,8 @@
 #ifndef STAGES_REVISE_H
 #define STAGES_REVISE_H
 
+#include <stdint.h>
+
 #include "etl/err.h"
 #include "etl/pipeline.h"
 
@@ -45,9 +47,11 @@ int revise_begin(struct etl_job *job, const char **target, struct etl_err *err);
  * Apply the keys the new rows (in etl_new) change to the source's rows,
  * record them as file 'file_id''s revisions, and fill the file's counts.
  * Without a previous version: counts of -1, nothing done.  Both ids are
- * decimal text.
+ * decimal text; 'rows' is how many rows the file put in etl_new.  A file
+ * that repeats a key fails with SQLSTATE 23505, as the warehouse's key
+ * would fail it (the worker loads it again, repeats rejected).
  */
-int revise_record(struct etl_job *job, const char *source_id, const char *file_id,
+int revise_record(struct etl_job *job, const char *source_id, const char *file_id, int64_t rows,
                   struct etl_err *err);
 
 #endif
