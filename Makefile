@@ -137,7 +137,7 @@ FUZZ_SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 FUZZ_CFLAGS = $(FINAL_CFLAGS) $(FUZZ_SANFLAGS) -fsanitize=fuzzer-no-link
 FUZZ_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/migrations.o
 FUZZ_TARGETS = num:256 period:256 unit_word:64 yaml:4096 json:8192 csv:8192 \
-	decode:65536 parse_csv:8192
+	decode:65536 parse_csv:8192 copybin:1100
 FUZZ_BIN = $(foreach t,$(FUZZ_TARGETS),$(FUZZ_BUILD)/fuzz_$(firstword $(subst :, ,$(t))))
 
 $(FUZZ_BUILD)/%.o: %.c
