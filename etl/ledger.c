@@ -676,29 +676,82 @@ etl_ledger_file_record(struct pg_conn *db, int64_t run_id, const char *pipeline,
                                   msg[0] != '\0' ? msg : NULL, file_id, err);
 }
 
+static void
+task_add_stmt(struct ledger_stmt *st, int64_t run_id, const char *stage,
+              const struct etl_file *f)
+{
+    const char **params = st->params;
+
+    params[0] = num_param(st->num[0], sizeof(st->num[0]), run_id, true);
+    params[1] = stage;
+    params[2] = f->url;
+    params[3] = num_param(st->num[1], sizeof(st->num[1]), f->year, true);
+    params[4] = f->spool_path;
+    params[5] = f->sha256;
+    params[6] = num_param(st->num[2], sizeof(st->num[2]), f->bytes, true);
+    params[7] = f->etag;
+    params[8] = f->last_modified;
+    params[9] = num_param(st->num[3], sizeof(st->num[3]), f->http_status, f->http_status > 0);
+    st->s = (struct etl_pg_stmt){
+        "INSERT INTO ledger.task (run_id, stage, url, year, spool_path, "
+        "sha256, bytes, etag, last_modified, http_status) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, st->params, NULL };
+}
+
 /* Register a task; see ledger.h. */
 int
 etl_ledger_task_add(struct pg_conn *db, int64_t run_id, const char *stage,
                     const struct etl_file *f, struct etl_err *err)
 {
-    char id[24], year[24], bytes[24], status[24];
-    const char *params[10];
+    struct ledger_stmt st;
 
-    params[0] = num_param(id, sizeof(id), run_id, true);
-    params[1] = stage;
-    params[2] = f->url;
-    params[3] = num_param(year, sizeof(year), f->year, true);
-    params[4] = f->spool_path;
-    params[5] = f->sha256;
-    params[6] = num_param(bytes, sizeof(bytes), f->bytes, true);
-    params[7] = f->etag;
-    params[8] = f->last_modified;
-    params[9] = num_param(status, sizeof(status), f->http_status, f->http_status > 0);
-    return etl_pg_query(db,
-                        "INSERT INTO ledger.task (run_id, stage, url, year, spool_path, "
-                        "sha256, bytes, etag, last_modified, http_status) "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, params,
-                        NULL, err);
+    task_add_stmt(&st, run_id, stage, f);
+    return stmt_query(db, &st, err);
+}
+
+/* Statements of etl_ledger_tasks_add per round trip. */
+#define LEDGER_TASKS_BATCH 256
+
+/* Register many tasks in one transaction, batched; see ledger.h. */
+int
+etl_ledger_tasks_add(struct pg_conn *db, int64_t run_id, const char *stage,
+                     const struct etl_file *const *files, size_t n, struct etl_err *err)
+{
+    struct ledger_stmt *st;
+    struct etl_pg_stmt *batch;
+    int rc = 0;
+
+    if (n == 0) {
+        return 0;
+    }
+    st = calloc(LEDGER_TASKS_BATCH, sizeof(*st));
+    batch = calloc(LEDGER_TASKS_BATCH + 2, sizeof(*batch));
+    if (st == NULL || batch == NULL) {
+        free(st);
+        free(batch);
+        return etl_err_nomem(err);
+    }
+    for (size_t i = 0; i < n && rc == 0;) {
+        size_t k = 0;
+
+        if (i == 0) {
+            batch[k++] = (struct etl_pg_stmt){ "BEGIN", 0, NULL, NULL };
+        }
+        for (size_t j = 0; j < LEDGER_TASKS_BATCH && i < n; j++, i++) {
+            task_add_stmt(&st[j], run_id, stage, files[i]);
+            batch[k++] = st[j].s;
+        }
+        if (i == n) {
+            batch[k++] = (struct etl_pg_stmt){ "COMMIT", 0, NULL, NULL };
+        }
+        rc = etl_pg_batch(db, batch, k, err);
+    }
+    if (rc < 0) {
+        rollback(db);
+    }
+    free(st);
+    free(batch);
+    return rc;
 }
 
 /* Claim the next task; see ledger.h. */

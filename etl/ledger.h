@@ -264,6 +264,16 @@ int etl_ledger_task_add(struct pg_conn *db, int64_t run_id, const char *stage,
                         const struct etl_file *f, struct etl_err *err) ETL_MUSTCHECK;
 
 /*
+ * Register pending files 'files[0..n-1]' of fetch stage 'stage' as tasks of
+ * the run, in that order, all in one transaction of their own (none may be
+ * open) with a few hundred per round trip: all of them or, on an error
+ * (rolled back), none.
+ */
+int etl_ledger_tasks_add(struct pg_conn *db, int64_t run_id, const char *stage,
+                         const struct etl_file *const *files, size_t n,
+                         struct etl_err *err) ETL_MUSTCHECK;
+
+/*
  * Claim the run's next pending task in the open transaction (FOR UPDATE
  * SKIP LOCKED: other workers skip it until the transaction ends).  *got is
  * false when none is left.  Otherwise *task_id, its fetch stage's name in
