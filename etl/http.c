@@ -20,12 +20,15 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,9 +65,24 @@ etl_http_retry_count(void)
 
 enum xfer_state { XFER_QUEUED, XFER_RUNNING, XFER_DONE };
 
+/* Most sockets of one etl_http_fetch() call tracked for http_ack_now(). */
+#define HTTP_SOCKS_MAX 64
+
+/*
+ * The TCP sockets of one etl_http_fetch() call's connections, as curl opens
+ * and closes them (CURLOPT_SOCKOPTFUNCTION, CURLOPT_CLOSESOCKETFUNCTION): a
+ * kept-alive connection serves many easy handles, and an easy handle
+ * cannot name its socket while its transfer runs.
+ */
+struct http_socks {
+    curl_socket_t fd[HTTP_SOCKS_MAX];
+    size_t n;
+};
+
 struct http_xfer {
     struct etl_http_req *req;
     const struct etl_http_opts *opts;
+    struct http_socks *socks;       /* the call's connections */
     enum xfer_state state;
     int64_t due_ms;                 /* QUEUED: not before this (monotonic) */
     CURL *easy;
@@ -255,6 +273,59 @@ xfer_reset_response(struct http_xfer *x)
 }
 
 /*
+ * The header block of a response has been read: acknowledge it now, not
+ * after the kernel's delayed-ACK timer (40 ms on Linux).  On a kept-alive
+ * connection the kernel delays the ACKs of a request's answer; a server
+ * that writes the headers and the body in two sends with Nagle's algorithm
+ * on (Python's http.server, many small servers) holds the body back until
+ * that ACK comes, and every small file then costs 40 ms.  TCP_QUICKACK
+ * sends a pending ACK at once.  The transfer's own socket is not known
+ * here: all of the call's connections (at most 'parallel', plus a redirect's)
+ * are asked, which costs one system call each and nothing else.  Best
+ * effort: nothing fails without it.
+ */
+static void
+http_ack_now(const struct http_socks *socks)
+{
+#ifdef TCP_QUICKACK
+    int one = 1;
+
+    for (size_t i = 0; i < socks->n; i++) {
+        (void)setsockopt(socks->fd[i], IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+    }
+#else
+    (void)socks;
+#endif
+}
+
+/* CURLOPT_SOCKOPTFUNCTION: a new connection's socket, tracked for http_ack_now(). */
+static int
+http_sock_opened(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+    struct http_socks *socks = ud;
+
+    if (purpose == CURLSOCKTYPE_IPCXN && socks->n < HTTP_SOCKS_MAX) {
+        socks->fd[socks->n++] = fd;
+    }
+    return CURL_SOCKOPT_OK;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: forget a socket, then close it. */
+static int
+http_sock_close(void *ud, curl_socket_t fd)
+{
+    struct http_socks *socks = ud;
+
+    for (size_t i = 0; i < socks->n; i++) {
+        if (socks->fd[i] == fd) {
+            socks->fd[i] = socks->fd[--socks->n];
+            break;
+        }
+    }
+    return close(fd);
+}
+
+/*
  * CURLOPT_HEADERFUNCTION: one header line at a time (with its CRLF).  A
  * status line starts a new response (redirects, 1xx).  Returning less than
  * the size aborts the transfer (only on ENOMEM).
@@ -296,7 +367,9 @@ http_header_cb(char *p, size_t size, size_t nmemb, void *ud)
     }
     colon = memchr(p, ':', len);
     if (colon == NULL) {
-        return len;                 /* the empty line at the end */
+        /* the empty line at the end: the body follows */
+        http_ack_now(x->socks);
+        return len;
     }
     name_end = colon;
     while (name_end > p && (name_end[-1] == ' ' || name_end[-1] == '\t')) {
@@ -475,6 +548,10 @@ xfer_start(struct http_xfer *x, CURLM *multi, struct etl_err *err)
     SETOPT(CURLOPT_HEADERDATA, (void *)x);
     SETOPT(CURLOPT_WRITEFUNCTION, http_write_cb);
     SETOPT(CURLOPT_WRITEDATA, (void *)x);
+    SETOPT(CURLOPT_SOCKOPTFUNCTION, http_sock_opened);
+    SETOPT(CURLOPT_SOCKOPTDATA, (void *)x->socks);
+    SETOPT(CURLOPT_CLOSESOCKETFUNCTION, http_sock_close);
+    SETOPT(CURLOPT_CLOSESOCKETDATA, (void *)x->socks);
     if (x->hdrs != NULL) {
         SETOPT(CURLOPT_HTTPHEADER, x->hdrs);
     }
@@ -667,7 +744,7 @@ fetch_cancel(struct http_xfer *xs, size_t n, size_t ndone, struct etl_err *err)
  */
 static size_t
 fetch_queue(struct http_xfer *xs, struct etl_http_req *reqs, size_t n,
-            const struct etl_http_opts *opts)
+            const struct etl_http_opts *opts, struct http_socks *socks)
 {
     size_t ndone = 0;
 
@@ -676,6 +753,7 @@ fetch_queue(struct http_xfer *xs, struct etl_http_req *reqs, size_t n,
 
         x->req = &reqs[i];
         x->opts = opts;
+        x->socks = socks;
         x->retry_after = -1;
         etl_spool_init(&x->spool);
         if (reqs[i].shown != NULL) {
@@ -751,6 +829,7 @@ int
 etl_http_fetch(struct etl_http_req *reqs, size_t n, const struct etl_http_opts *opts,
                struct etl_err *err)
 {
+    struct http_socks socks = { .n = 0 };     /* outlives the multi: it closes them */
     struct http_xfer *xs;
     CURLM *multi;
     size_t ndone = 0;
@@ -772,7 +851,7 @@ etl_http_fetch(struct etl_http_req *reqs, size_t n, const struct etl_http_opts *
         return etl_err_nomem(err);
     }
     seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)xs;
-    ndone = fetch_queue(xs, reqs, n, opts);
+    ndone = fetch_queue(xs, reqs, n, opts, &socks);
 
     while (ndone < n) {
         int64_t now = now_ms();

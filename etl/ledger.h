@@ -205,6 +205,16 @@ int etl_ledger_file_insert(struct pg_conn *db, int64_t run_id, int64_t source_id
                            int64_t *file_id, struct etl_err *err) ETL_MUSTCHECK;
 
 /*
+ * A load's ledger.source row (as etl_ledger_source_upsert, with 'priority')
+ * and its ledger.file row (as etl_ledger_file_insert) in one statement:
+ * *source_id, *replaces (unless NULL), *file_id.
+ */
+int etl_ledger_file_open(struct pg_conn *db, int64_t run_id, const char *pipeline,
+                         const char *priority, const struct etl_file *f, const char *status,
+                         const char *error, int64_t *source_id, bool *replaces,
+                         int64_t *file_id, struct etl_err *err) ETL_MUSTCHECK;
+
+/*
  * End the load 'file_id': f->status, 'error' (NULL: none), f's row counts
  * and finished_at.
  */
@@ -222,11 +232,46 @@ int etl_ledger_file_record(struct pg_conn *db, int64_t run_id, const char *pipel
                            const struct etl_file *f, int64_t *file_id,
                            struct etl_err *err) ETL_MUSTCHECK;
 
+/* What etl_ledger_file_end writes. */
+struct etl_ledger_end {
+    int64_t file_id, source_id;
+    const struct etl_file *file;
+    const char *error;          /* the file row's error, NULL: none */
+    bool refused;               /* etl_ledger_source_refused, else _loaded */
+    const char *config;         /* refused: the YAML's SHA-256 */
+    int64_t task_id;            /* > 0: etl_ledger_task_finish of it too */
+    const char *task_state;
+};
+
+/* Most statements etl_ledger_file_end sends after the file's. */
+#define LEDGER_TAIL_MAX 4
+
+/*
+ * The end of a load in one round trip (etl_pg_batch): etl_ledger_file_finish,
+ * etl_ledger_source_loaded or _refused, etl_ledger_task_finish when
+ * e->task_id > 0, then the 'ntail' statements of 'tail' without parameters
+ * (RELEASE SAVEPOINT, COMMIT).  The first error stops the rest: a COMMIT
+ * after a failed statement is not run.
+ */
+int etl_ledger_file_end(struct pg_conn *db, const struct etl_ledger_end *e,
+                        const char *const *tail, size_t ntail,
+                        struct etl_err *err) ETL_MUSTCHECK;
+
 /* --- tasks --- */
 
 /* Register pending file 'f' of fetch stage 'stage' as a task of the run. */
 int etl_ledger_task_add(struct pg_conn *db, int64_t run_id, const char *stage,
                         const struct etl_file *f, struct etl_err *err) ETL_MUSTCHECK;
+
+/*
+ * Register pending files 'files[0..n-1]' of fetch stage 'stage' as tasks of
+ * the run, in that order, all in one transaction of their own (none may be
+ * open) with a few hundred per round trip: all of them or, on an error
+ * (rolled back), none.
+ */
+int etl_ledger_tasks_add(struct pg_conn *db, int64_t run_id, const char *stage,
+                         const struct etl_file *const *files, size_t n,
+                         struct etl_err *err) ETL_MUSTCHECK;
 
 /*
  * Claim the run's next pending task in the open transaction (FOR UPDATE
@@ -238,6 +283,15 @@ int etl_ledger_task_add(struct pg_conn *db, int64_t run_id, const char *stage,
 int etl_ledger_task_claim(struct pg_conn *db, int64_t run_id, int64_t *task_id, char *stage,
                           size_t stage_size, struct etl_file *f, bool *got,
                           struct etl_err *err) ETL_MUSTCHECK;
+
+/*
+ * etl_ledger_task_claim with statement 'before' (BEGIN) and 'after'
+ * (SAVEPOINT), either NULL for none, in the same round trip: 'after' runs
+ * whether a task was got or not.
+ */
+int etl_ledger_task_claim_tx(struct pg_conn *db, const char *before, const char *after,
+                             int64_t run_id, int64_t *task_id, char *stage, size_t stage_size,
+                             struct etl_file *f, bool *got, struct etl_err *err) ETL_MUSTCHECK;
 
 /* Close task 'task_id' as 'state' ("done", "failed") by this process, with its file. */
 int etl_ledger_task_finish(struct pg_conn *db, int64_t task_id, const char *state,

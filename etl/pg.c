@@ -6,9 +6,11 @@
  */
 #include "pg.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /*
  * Connect 'db' (allocated by the caller: valgrind's suppression of a worker
@@ -184,6 +186,123 @@ etl_pg_query(struct pg_conn *db, const char *sql, int nparams,
         PQclear(res);
     }
     return 0;
+}
+
+/*
+ * Read the results of a batch: per statement its result and the NULL that
+ * ends it, then the sync's.  A lost connection ends the reading (PQgetResult
+ * returns NULL early); -1 then, and on the first failed statement.
+ */
+static int
+pg_batch_read(struct pg_conn *db, const struct etl_pg_stmt *stmts, size_t n,
+              struct etl_err *err)
+{
+    PGresult *res;
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        ExecStatusType st;
+
+        res = PQgetResult(db->conn);
+        if (res == NULL) {
+            return etl_pg_fail(db, NULL, "query failed", err);
+        }
+        st = PQresultStatus(res);
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            if (stmts[i].res != NULL) {
+                *stmts[i].res = res;
+                res = NULL;
+            }
+        } else if (st != PGRES_PIPELINE_ABORTED || rc == 0) {
+            rc = etl_pg_fail(db, res, "query failed", err);
+        }
+        PQclear(res);
+        /* the NULL after each statement's result */
+        while ((res = PQgetResult(db->conn)) != NULL) {
+            if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+                PQclear(res);
+                return etl_pg_fail(db, NULL, "query failed: batch out of step", err);
+            }
+            PQclear(res);
+        }
+    }
+    res = PQgetResult(db->conn);
+    if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+        rc = etl_pg_fail(db, res, "query failed", err);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Several statements in one round trip; see pg.h. */
+int
+etl_pg_batch(struct pg_conn *db, const struct etl_pg_stmt *stmts, size_t n,
+             struct etl_err *err)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (stmts[i].res != NULL) {
+            *stmts[i].res = NULL;
+        }
+    }
+    if (n == 0) {
+        return 0;
+    }
+    if (PQenterPipelineMode(db->conn) != 1) {
+        return etl_pg_fail(db, NULL, "could not start a batch", err);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (PQsendQueryParams(db->conn, stmts[i].sql, stmts[i].nparams, NULL, stmts[i].params,
+                              NULL, NULL, 0) != 1) {
+            rc = etl_pg_fail(db, NULL, "query failed", err);
+        }
+    }
+    if (rc == 0 && PQpipelineSync(db->conn) != 1) {
+        rc = etl_pg_fail(db, NULL, "query failed", err);
+    }
+    if (rc == 0) {
+        rc = pg_batch_read(db, stmts, n, err);
+    }
+    /* results left unread (a send failed half-way, a batch out of step) */
+    for (size_t i = 0; PQexitPipelineMode(db->conn) != 1 && i < 4 * n + 8; i++) {
+        PQclear(PQgetResult(db->conn));
+    }
+    if (PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF) {
+        /* out of step for good: end the session (its transaction rolls
+         * back) rather than read a stale result later */
+        rc = etl_pg_fail(db, NULL, "could not end a batch", err);
+        shutdown(PQsocket(db->conn), SHUT_RDWR);
+    }
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (stmts[i].res != NULL) {
+                PQclear(*stmts[i].res);
+                *stmts[i].res = NULL;
+            }
+        }
+    }
+    return rc;
+}
+
+/* Is the session still there; see pg.h. */
+int
+etl_pg_check(struct pg_conn *db, bool probe, struct etl_err *err)
+{
+    struct pollfd pfd;
+
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        return etl_pg_fail(db, NULL, "connection lost", err);
+    }
+    pfd.fd = PQsocket(db->conn);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    /* readable while idle: a message (a FATAL before the end) or the end */
+    if (pfd.fd >= 0 && poll(&pfd, 1, 0) > 0 &&
+        (PQconsumeInput(db->conn) != 1 || PQstatus(db->conn) != CONNECTION_OK)) {
+        return etl_pg_fail(db, NULL, "connection lost", err);
+    }
+    return probe ? etl_pg_exec(db, "SELECT 1", err) : 0;
 }
 
 int

@@ -52,6 +52,33 @@ int etl_pg_exec(struct pg_conn *db, const char *sql, struct etl_err *err) ETL_MU
 int etl_pg_query(struct pg_conn *db, const char *sql, int nparams,
                  const char *const *params, PGresult **res, struct etl_err *err) ETL_MUSTCHECK;
 
+/* One statement of a batch (etl_pg_batch): text parameters as etl_pg_query's. */
+struct etl_pg_stmt {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+    PGresult **res;             /* NULL: the result is cleared; else the caller's to PQclear */
+};
+
+/*
+ * Run 'n' statements in one round trip (libpq's pipeline mode, one sync at
+ * the end), in order, inside whatever transaction is open; as etl_pg_query
+ * each.  The first error stops the batch: the statements after it are not
+ * run (the server skips them up to the sync), and 'err' says which failed.
+ * Each stmts[i].res is set (NULL for those not run or failed).  Without an
+ * open transaction the batch is one implicit transaction.  Not with COPY.
+ */
+int etl_pg_batch(struct pg_conn *db, const struct etl_pg_stmt *stmts, size_t n,
+                 struct etl_err *err) ETL_MUSTCHECK;
+
+/*
+ * Whether the session is still there, without a round trip when it can
+ * be: fails when libpq knows the connection broken or the server closed
+ * it (read at once: a terminated backend, a restart); a statement goes to
+ * the server only when 'probe' is true.  0, or -1 with 'err' set.
+ */
+int etl_pg_check(struct pg_conn *db, bool probe, struct etl_err *err) ETL_MUSTCHECK;
+
 /* Start COPY ... FROM STDIN (the statement given). */
 int etl_pg_copy_begin(struct pg_conn *db, const char *copy_sql, struct etl_err *err) ETL_MUSTCHECK;
 /* Send bytes of COPY data (any split). */

@@ -200,7 +200,14 @@ run_register(struct etl_run *run, const struct etl_stage *st, size_t first,
              struct etl_err *err)
 {
     const struct etl_file *missing = NULL;
+    const struct etl_file **pending;
+    size_t npending = 0;
+    int rc;
 
+    pending = calloc(run->nfiles - first + 1, sizeof(*pending));
+    if (pending == NULL) {
+        return etl_err_nomem(err);
+    }
     for (size_t k = first; k < run->nfiles; k++) {
         struct etl_file *f = &run->files[k];
 
@@ -214,6 +221,7 @@ run_register(struct etl_run *run, const struct etl_stage *st, size_t first,
         if (f->status != ETL_FILE_PENDING) {
             if (etl_ledger_file_record(run->db, run->id, run->pipeline->name, f, NULL,
                                        err) < 0) {
+                free(pending);
                 return -1;
             }
             if (f->status == ETL_FILE_FAILED) {
@@ -224,12 +232,16 @@ run_register(struct etl_run *run, const struct etl_stage *st, size_t first,
             }
             continue;
         }
-        if (etl_ledger_task_add(run->db, run->id, st->name, f, err) < 0) {
-            return -1;
-        }
-        run->tasks++;
-        run->counts.files_total++;
+        pending[npending++] = f;
     }
+    /* the tasks in one transaction, a few hundred per round trip */
+    rc = etl_ledger_tasks_add(run->db, run->id, st->name, pending, npending, err);
+    free(pending);
+    if (rc < 0) {
+        return -1;
+    }
+    run->tasks += npending;
+    run->counts.files_total += npending;
     if (missing != NULL) {
         /* one file missing fails the year: the old data stays whole */
         *err = missing->err;

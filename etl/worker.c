@@ -22,6 +22,9 @@
 #include "log.h"
 #include "runner.h"
 
+/* Seconds between round trips that check the run's lock session (worker_task). */
+#define WORKER_LOCK_PROBE_S 1.0
+
 /* The cancel handle of the connection loading a file in this process. */
 static PGcancel *volatile worker_cancel_handle;
 
@@ -104,16 +107,35 @@ worker_config_sha(const struct etl_run *run)
 }
 
 /*
- * Load 'f' once inside the open transaction: its ledger.source upsert,
- * ledger.file row, the chain, the ledger updates of its outcome.  The
- * chain's verdict decides the status: loaded, or failed (refused: the
- * reason becomes f->err only after the ledger writes, so that an error of
- * theirs is not hidden behind it).  -1: the caller rolls back.
+ * How a claimed task's transaction ends after its ledger writes, in their
+ * round trip: the task closed, then RELEASE SAVEPOINT etl_file (one
+ * transaction for the whole run: a backfill) or COMMIT.
+ */
+struct worker_tail {
+    int64_t task_id;
+    bool one_tx;
+};
+
+/* worker_file failed after the chain, in its ledger writes or the COMMIT. */
+#define WORKER_END_FAILED (-2)
+
+/*
+ * Load 'f' once inside the open transaction: its ledger.source upsert and
+ * ledger.file row (one statement), the chain, the ledger updates of its
+ * outcome with 'tail' (NULL: none) in one round trip.  The chain's verdict
+ * decides the status: loaded, or failed (refused: the reason becomes
+ * f->err only after the ledger writes, so that an error of theirs is not
+ * hidden behind it).  -1: the caller rolls back; WORKER_END_FAILED: the
+ * same, failed in the writes after the chain (a COMMIT's error ended the
+ * transaction).
  */
 static int
 worker_file(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, struct etl_file *f,
-            bool dedupe, int64_t *file_id, struct etl_err *err)
+            bool dedupe, const struct worker_tail *tail, int64_t *file_id, struct etl_err *err)
 {
+    static const char *const tail_commit[] = { "COMMIT" };
+    static const char *const tail_release[] = { "RELEASE SAVEPOINT etl_file" };
+    struct etl_ledger_end end;
     struct etl_verdict v;
     struct etl_job job;
     char priority[24];
@@ -129,10 +151,9 @@ worker_file(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, str
     f->max_change_pct[0] = '\0';
     f->notes = NULL;
     snprintf(priority, sizeof(priority), "%ld", run->pipeline->priority);
-    if (etl_ledger_source_upsert(db, run->pipeline->name, f->url, priority, &job.source_id,
-                                 &job.replaces, err) < 0 ||
-        etl_ledger_file_insert(db, run->id, job.source_id, f, "failed", "incomplete",
-                               &job.file_id, err) < 0) {
+    if (etl_ledger_file_open(db, run->id, run->pipeline->name, priority, f, "failed",
+                             "incomplete", &job.source_id, &job.replaces, &job.file_id,
+                             err) < 0) {
         return -1;
     }
     *file_id = job.file_id;
@@ -141,11 +162,21 @@ worker_file(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, str
     }
     refused = v.kind == ETL_VERDICT_REFUSED;
     f->status = refused ? ETL_FILE_FAILED : ETL_FILE_LOADED;
-    if (etl_ledger_file_finish(db, job.file_id, f, refused ? v.reason : NULL, err) < 0 ||
-        (!refused && etl_ledger_source_loaded(db, job.source_id, f, job.file_id, err) < 0) ||
-        (refused && etl_ledger_source_refused(db, job.source_id, f, job.file_id,
-                                              worker_config_sha(run), err) < 0)) {
-        return -1;
+    memset(&end, 0, sizeof(end));
+    end.file_id = job.file_id;
+    end.source_id = job.source_id;
+    end.file = f;
+    end.error = refused ? v.reason : NULL;
+    end.refused = refused;
+    end.config = worker_config_sha(run);
+    if (tail != NULL) {
+        end.task_id = tail->task_id;
+        end.task_state = refused ? "failed" : "done";
+    }
+    if (etl_ledger_file_end(db, &end, tail == NULL ? NULL
+                            : tail->one_tx ? tail_release : tail_commit,
+                            tail == NULL ? 0 : 1, err) < 0) {
+        return WORKER_END_FAILED;
     }
     if (refused) {
         etl_err_set(&f->err, ETL_E_DATA, "%s", v.reason);
@@ -154,22 +185,28 @@ worker_file(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, str
 }
 
 /*
- * The load of a claimed file, in savepoint etl_file: once, and once more
- * with dedupe when the chain's policy turns its failure into
- * ETL_VERDICT_RETRY_DEDUPE.  The outcome is in f->status and f->err.
+ * The load of a claimed file, in savepoint etl_file (taken here unless
+ * 'in_savepoint'): once, and once more with dedupe when the chain's policy
+ * turns its failure into ETL_VERDICT_RETRY_DEDUPE; the end of the
+ * transaction as 'tail' says (see worker_file).  The outcome is in
+ * f->status and f->err.
  */
 static int
 worker_load(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, struct etl_file *f,
-            int64_t *file_id)
+            const struct worker_tail *tail, bool in_savepoint, int64_t *file_id)
 {
+    int rc;
+
     etl_err_clear(&f->err);
-    if (etl_pg_exec(db, "SAVEPOINT etl_file", &f->err) < 0) {
+    if (!in_savepoint && etl_pg_exec(db, "SAVEPOINT etl_file", &f->err) < 0) {
         return -1;
     }
-    if (worker_file(run, db, head, f, false, file_id, &f->err) == 0) {
+    rc = worker_file(run, db, head, f, false, tail, file_id, &f->err);
+    if (rc == 0) {
         return 0;
     }
-    if (etl_chain_policy(head, &f->err) != ETL_VERDICT_RETRY_DEDUPE || !conn_ok(db) ||
+    if (rc == WORKER_END_FAILED ||
+        etl_chain_policy(head, &f->err) != ETL_VERDICT_RETRY_DEDUPE || !conn_ok(db) ||
         etl_stop_requested) {
         return -1;
     }
@@ -178,7 +215,7 @@ worker_load(struct etl_run *run, struct pg_conn *db, struct etl_stage *head, str
             "repeats rejected", run->pipeline->name, head->name, f->url);
     etl_err_clear(&f->err);
     rollback(db, "ROLLBACK TO SAVEPOINT etl_file");
-    return worker_file(run, db, head, f, true, file_id, &f->err);
+    return worker_file(run, db, head, f, true, tail, file_id, &f->err) == 0 ? 0 : -1;
 }
 
 /* The file is done (loaded or refused): log it and count it. */
@@ -264,6 +301,8 @@ static int
 worker_task(struct etl_run *run, struct pg_conn *db, bool one_tx, bool *more,
             struct etl_err *err)
 {
+    static double probed;       /* when the lock's session last answered */
+    struct worker_tail tail;
     struct etl_stage *head;
     struct etl_file f;
     char stage[256];
@@ -275,19 +314,29 @@ worker_task(struct etl_run *run, struct pg_conn *db, bool one_tx, bool *more,
     memset(&f, 0, sizeof(f));
     *more = false;
     /* claim */
-    if (run->db != NULL && etl_pg_exec(run->db, "SELECT 1", err) < 0) {
-        /* the session holding the pipeline's lock is gone: so is the lock */
-        etl_err_context(err, "the run's lock connection");
-        goto out;
+    if (run->db != NULL) {
+        /* a session the server ended is seen at once; a round trip once a
+         * second, not per file, for the rest */
+        bool probe = t0 - probed >= WORKER_LOCK_PROBE_S;
+
+        if (etl_pg_check(run->db, probe, err) < 0) {
+            /* the session holding the pipeline's lock is gone: so is the lock */
+            etl_err_context(err, "the run's lock connection");
+            goto out;
+        }
+        if (probe) {
+            probed = t0;
+        }
     }
     tx = !one_tx;
-    if ((tx && etl_pg_exec(db, "BEGIN", err) < 0) ||
-        etl_ledger_task_claim(db, run->id, &task_id, stage, sizeof(stage), &f, &got, err) < 0) {
+    /* BEGIN, the claim, the savepoint a failed load rolls back to: one round trip */
+    if (etl_ledger_task_claim_tx(db, tx ? "BEGIN" : NULL, "SAVEPOINT etl_file", run->id,
+                                 &task_id, stage, sizeof(stage), &f, &got, err) < 0) {
         goto out;
     }
     if (!got) {
         tx = false;
-        rc = one_tx ? 0 : etl_pg_exec(db, "COMMIT", err);
+        rc = etl_pg_exec(db, one_tx ? "RELEASE SAVEPOINT etl_file" : "COMMIT", err);
         goto out;
     }
     head = etl_chain_head(run->pipeline, stage);
@@ -297,12 +346,10 @@ worker_task(struct etl_run *run, struct pg_conn *db, bool one_tx, bool *more,
         goto out;
     }
     tx = false;         /* from here on, the outcome decides how the transaction ends */
-    /* load, record, end */
-    if (worker_load(run, db, head, &f, &file_id) == 0 &&
-        etl_ledger_task_finish(db, task_id, f.status == ETL_FILE_LOADED ? "done" : "failed",
-                               file_id, &f.err) == 0 &&
-        etl_pg_exec(db, "RELEASE SAVEPOINT etl_file", &f.err) == 0 &&
-        (one_tx || etl_pg_exec(db, "COMMIT", &f.err) == 0)) {
+    /* load, record, end: the task closed and the COMMIT with the file's ledger writes */
+    tail.task_id = task_id;
+    tail.one_tx = one_tx;
+    if (worker_load(run, db, head, &f, &tail, true, &file_id) == 0) {
         worker_done(run, head, &f, t0);
         if (one_tx && f.status == ETL_FILE_FAILED) {
             *err = f.err;
@@ -337,7 +384,7 @@ etl_worker_trial(struct etl_run *run, struct pg_conn *db, struct etl_file *f,
     if (etl_pg_exec(db, "SAVEPOINT etl_trial", err) < 0) {
         return -1;
     }
-    if (worker_load(run, db, head, f, &file_id) < 0) {
+    if (worker_load(run, db, head, f, NULL, false, &file_id) < 0) {
         f->status = ETL_FILE_FAILED;
         etl_err_context(&f->err, "%s", f->url);
     }

@@ -357,6 +357,92 @@ test_tasks(void **state)
     etl_pg_close(other);
 }
 
+/*
+ * A file's ledger writes in one round trip (etl_ledger_file_open,
+ * etl_ledger_file_end): all of them commit, or, when one fails, none: the
+ * COMMIT batched after a failed statement is not run, and the transaction
+ * rolls back whole.
+ */
+static void
+test_file_batches(void **state)
+{
+    static const char *const commit[] = { "COMMIT" };
+    struct etl_ledger_end end;
+    struct etl_err err;
+    struct etl_file f, g;
+    char sql[256], stage[64];
+    int64_t run, source_id, file_id, task_id;
+    bool replaces = true, got = false;
+
+    (void)state;
+    etl_err_clear(&err);
+    assert_int_equal(etl_ledger_run_insert(db, "batch", "manual", "{}", &run, &err), 0);
+    memset(&f, 0, sizeof(f));
+    f.url = (char *)"http://x/batch.csv";
+    f.spool_path = (char *)"/spool/b1";
+    strcpy(f.sha256, "b1");
+    f.bytes = 2;
+    f.year = 2021;
+    assert_int_equal(etl_ledger_task_add(db, run, "fetch", &f, &err), 0);
+
+    /* the claim between BEGIN and a savepoint, one round trip */
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(etl_ledger_task_claim_tx(db, "BEGIN", "SAVEPOINT etl_file", run, &task_id,
+                                              stage, sizeof(stage), &g, &got, &err), 0);
+    assert_true(got);
+    assert_string_equal(g.url, "http://x/batch.csv");
+    assert_int_equal(PQtransactionStatus(db->conn), PQTRANS_INTRANS);
+    assert_int_equal(etl_ledger_file_open(db, run, "batch", "4", &g, "failed", "incomplete",
+                                          &source_id, &replaces, &file_id, &err), 0);
+    assert_false(replaces);
+    snprintf(sql, sizeof(sql), "SELECT concat_ws(',', f.source_id = s.id, s.priority, f.status) "
+             "FROM ledger.file f JOIN ledger.source s ON s.url = f.url WHERE f.id = %lld",
+             (long long)file_id);
+    expect1(sql, "t,4,failed");
+
+    /* a failing statement (no such task state) stops the batch before COMMIT */
+    g.status = ETL_FILE_LOADED;
+    memset(&end, 0, sizeof(end));
+    end.file_id = file_id;
+    end.source_id = source_id;
+    end.file = &g;
+    end.task_id = task_id;
+    end.task_state = "no such state";
+    assert_int_equal(etl_ledger_file_end(db, &end, commit, 1, &err), -1);
+    assert_int_equal(err.code, ETL_E_DB);
+    assert_int_equal(PQtransactionStatus(db->conn), PQTRANS_INERROR);
+    assert_int_equal(etl_pg_exec(db, "ROLLBACK", &err), 0);
+    etl_err_clear(&err);
+    expect1("SELECT count(*) FROM ledger.source WHERE url = 'http://x/batch.csv'", "0");
+    expect1("SELECT state FROM ledger.task WHERE url = 'http://x/batch.csv'", "pending");
+
+    /* again, to the end: everything commits together */
+    assert_int_equal(etl_ledger_task_claim_tx(db, "BEGIN", "SAVEPOINT etl_file", run, &task_id,
+                                              stage, sizeof(stage), &f, &got, &err), 0);
+    assert_true(got);
+    etl_file_clear(&f);
+    assert_int_equal(etl_ledger_file_open(db, run, "batch", NULL, &g, "failed", "incomplete",
+                                          &source_id, &replaces, &file_id, &err), 0);
+    end.file_id = file_id;
+    end.source_id = source_id;
+    end.task_id = task_id;
+    end.task_state = "done";
+    assert_int_equal(etl_ledger_file_end(db, &end, commit, 1, &err), 0);
+    assert_int_equal(PQtransactionStatus(db->conn), PQTRANS_IDLE);
+    snprintf(sql, sizeof(sql), "SELECT concat_ws(',', t.state, f.status, s.sha256, "
+             "s.file_id = f.id) FROM ledger.task t JOIN ledger.file f ON f.id = t.file_id "
+             "JOIN ledger.source s ON s.id = f.source_id WHERE t.id = %lld",
+             (long long)task_id);
+    expect1(sql, "done,loaded,b1,t");
+
+    /* nothing left: the claim still ends in its savepoint, the caller commits */
+    assert_int_equal(etl_ledger_task_claim_tx(db, "BEGIN", "SAVEPOINT etl_file", run, &task_id,
+                                              stage, sizeof(stage), &f, &got, &err), 0);
+    assert_false(got);
+    assert_int_equal(etl_pg_exec(db, "COMMIT", &err), 0);
+    etl_file_clear(&g);
+}
+
 static void
 test_status_reads(void **state)
 {
@@ -496,6 +582,7 @@ main(void)
         cmocka_unit_test(test_last_scheduled),
         cmocka_unit_test(test_sources_and_files),
         cmocka_unit_test(test_tasks),
+        cmocka_unit_test(test_file_batches),
         cmocka_unit_test(test_status_reads),
         cmocka_unit_test(test_unique_violation),
         cmocka_unit_test(test_no_schema),
