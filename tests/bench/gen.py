@@ -2,7 +2,7 @@
 """gen.py -- generate an N-row indicator CSV for the benchmark.
 
     gen.py N OUT.csv [--clean CLEAN.csv] [--wide WIDE.csv] [--sum SUM.txt]
-           [--seed S] [--catalog indicators.yaml]
+           [--revised] [--seed S] [--catalog indicators.yaml]
 
 OUT.csv is in the default layout, UTF-8, as a statistics office would
 publish it:
@@ -10,11 +10,22 @@ publish it:
     地区,结对地区,指标,时期,数值,单位,备注
     广东,广西,吸纳脱贫劳动力就业,2021,926.3万,人,
 
-Every row has its own (region, partner, indicator, period) key: periods run
-over years, half-years, quarters, months and year ranges from 1990 to 2039,
-regions over the 31 provinces and the nation, pair figures over the
-east-west pairs of the period (2016-2020 and 2021- stages).  One million
-rows have no duplicate key.  Values are random but plausible for their
+Every row has its own (region, partner, indicator, period) key.  The keys
+come in blocks, each used up before the next, so that a smaller N is a
+prefix of a larger one:
+
+  1. periods over years, half-years, quarters, months and year ranges from
+     1990 to 2039; regions over the 31 provinces and the nation, pair
+     figures over the east-west pairs of the period (2016-2020 and 2021-
+     stages): 1,373,256 keys;
+  2. the same periods for the prefecture-level divisions of
+     config/catalog/regions.yaml (those without valid_from / valid_to);
+  3. cumulative months (2021年1-7月: the ones that are not a quarter,
+     half or year) of 1990 to 2039, for every region and pair;
+  4. every kind of period that ends in 2040 to 2100 (validate's default
+     max_year), ranges from 1990 on, for every region and pair.
+
+That is 12,215,088 keys (36 prefectures).  Values are random but plausible for their
 unit, written with 万/亿 multipliers, thousands separators and the odd
 lower-bound qualifier (多).  Their order of magnitude is the catalog's
 (magnitude: of config/catalog/indicators.yaml, read here), scaled as
@@ -43,6 +54,12 @@ tests/bench/xlsx_gen.c makes the .xlsx of the bench from this file.
 
 --sum writes "N SUM": the number of observations and the sum of their
 canonical values, exact, which a load must reproduce in the database.
+
+--revised writes the file as re-published with corrections (and the --clean
+and --sum of that version): the same rows, but 1% of the values changed
+(rows i with i % 100 == 37), rows i with i % 10007 == 5001 dropped, and
+max(5, N / 10000) rows of the next keys added at the end.  The other rows
+are byte for byte those of the first version.
 """
 
 import argparse
@@ -54,6 +71,7 @@ import sys
 
 CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "..", "..", "config", "catalog", "indicators.yaml")
+REGIONS_YAML = os.path.join(os.path.dirname(CATALOG), "regions.yaml")
 
 # name -> GB/T 2260 code
 REGIONS = [
@@ -104,29 +122,84 @@ INDICATORS = [
 ]
 
 
+def year_periods(y):
+    """(text, kind, start, end, first year, last year) of the year,
+    half-years, quarters and months of year y."""
+    out = [("%d" % y, "year", "%d-01-01" % y, "%d-01-01" % (y + 1), y, y),
+           ("%dH1" % y, "half", "%d-01-01" % y, "%d-07-01" % y, y, y),
+           ("%dH2" % y, "half", "%d-07-01" % y, "%d-01-01" % (y + 1), y, y)]
+    for q in range(1, 5):
+        m = 3 * q - 2
+        end = "%d-%02d-01" % (y, m + 3) if q < 4 else "%d-01-01" % (y + 1)
+        out.append(("%dQ%d" % (y, q), "quarter", "%d-%02d-01" % (y, m),
+                    end, y, y))
+    for m in range(1, 13):
+        end = "%d-%02d-01" % (y, m + 1) if m < 12 else "%d-01-01" % (y + 1)
+        out.append(("%d-%02d" % (y, m), "month", "%d-%02d-01" % (y, m),
+                    end, y, y))
+    return out
+
+
+def cumulative_months(y):
+    """2021年1-7月: January to month m, for the m that are not also a
+    quarter, a half or the year (those would repeat a key)."""
+    return [("%d年1-%d月" % (y, m), "months", "%d-01-01" % y,
+             "%d-%02d-01" % (y, m + 1), y, y)
+            for m in (2, 4, 5, 7, 8, 9, 10, 11)]
+
+
+def year_range(a, b):
+    return ("%d-%d" % (a, b), "range", "%d-01-01" % a, "%d-01-01" % (b + 1),
+            a, b)
+
+
 def periods():
-    """(text, kind, start, end, first year, last year), years 1990-2039."""
+    """Block 1: years 1990-2039 and their parts, then ranges within them."""
     out = []
     for y in range(1990, 2040):
-        out.append(("%d" % y, "year", "%d-01-01" % y, "%d-01-01" % (y + 1),
-                    y, y))
-        out.append(("%dH1" % y, "half", "%d-01-01" % y, "%d-07-01" % y, y, y))
-        out.append(("%dH2" % y, "half", "%d-07-01" % y, "%d-01-01" % (y + 1),
-                    y, y))
-        for q in range(1, 5):
-            m = 3 * q - 2
-            end = "%d-%02d-01" % (y, m + 3) if q < 4 else "%d-01-01" % (y + 1)
-            out.append(("%dQ%d" % (y, q), "quarter", "%d-%02d-01" % (y, m),
-                        end, y, y))
-        for m in range(1, 13):
-            end = "%d-%02d-01" % (y, m + 1) if m < 12 else "%d-01-01" % (y + 1)
-            out.append(("%d-%02d" % (y, m), "month", "%d-%02d-01" % (y, m),
-                        end, y, y))
+        out += year_periods(y)
     for a in range(1990, 2040):
         for b in range(a + 1, 2040):
-            out.append(("%d-%d" % (a, b), "range", "%d-01-01" % a,
-                        "%d-01-01" % (b + 1), a, b))
+            out.append(year_range(a, b))
     return out
+
+
+def prefectures(path):
+    """Short names of the prefecture-level divisions of regions.yaml that
+    are valid at every date (no valid_from, no valid_to), with their
+    codes."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if "level: prefecture" not in line or "valid_" in line:
+                continue
+            code = re.search(r'code:\s*"(\d{6})"', line).group(1)
+            name = re.search(r"short_zh:\s*([^,}\s]+)", line).group(1)
+            out.append((name, code))
+    return out
+
+
+def keys(prefs):
+    """(period, [(region, partner)]) in the order of the blocks of the
+    module's doc."""
+    provinces = [(r, "") for r, _ in REGIONS]
+    cities = [(r, "") for r, _ in prefs]
+    block1 = periods()
+    for p in block1:
+        yield p, provinces + pairs_for(p[4], p[5])
+    for p in block1:
+        yield p, cities
+    everyone = provinces + cities
+    for y in range(1990, 2040):
+        for p in cumulative_months(y):
+            yield p, everyone + pairs_for(p[4], p[5])
+    for y in range(2040, 2101):
+        for p in year_periods(y) + cumulative_months(y):
+            yield p, everyone + pairs_for(p[4], p[5])
+    for b in range(2040, 2101):
+        for a in range(1990, b):
+            p = year_range(a, b)
+            yield p, everyone + pairs_for(a, b)
 
 
 def pairs_for(first, last):
@@ -155,15 +228,16 @@ def magnitudes(path):
     return out
 
 
-def middle(mag, months, province):
+def middle(mag, months, level):
     """The middle of a figure's plausible range, as stages/plausible.c
     has it: the low end lowered for a shorter period, the high end raised
-    for a longer one, a province's a thirtieth of the nation's."""
+    for a longer one, a province's a thirtieth of the nation's, a
+    prefecture's a thousandth."""
     years = months / 12.0
     lo = mag[0] * min(years, 1.0)
     hi = mag[1] * max(years, 1.0)
     mid = math.sqrt(lo * hi)
-    return mid / 30 if province else mid
+    return mid / {"nation": 1, "province": 30, "prefecture": 1000}[level]
 
 
 def value(rng, kind, mid):
@@ -195,13 +269,31 @@ def main():
     ap.add_argument("--clean")
     ap.add_argument("--wide")
     ap.add_argument("--sum")
+    ap.add_argument("--revised", action="store_true",
+                    help="the re-published version: 1%% of the values "
+                         "changed, a few rows dropped and added")
     ap.add_argument("--seed", type=int, default=2021)
     ap.add_argument("--catalog", default=CATALOG,
                     help="indicators.yaml, for the magnitudes")
     args = ap.parse_args()
+    if args.revised and args.wide:
+        sys.exit("gen.py: --wide and --revised do not go together")
 
     rng = random.Random(args.seed)
+    # the changed values of --revised: their own stream, so that every
+    # other row draws what it draws in the first version
+    rng2 = random.Random(args.seed + 1)
     mags = magnitudes(args.catalog)
+    prefs = prefectures(os.path.join(os.path.dirname(args.catalog),
+                                     "regions.yaml"))
+    code = dict(CODE)
+    code.update(prefs)
+    level = {r: "province" for r, _ in REGIONS}
+    level["全国"] = "nation"
+    level.update((r, "prefecture") for r, _ in prefs)
+    added = max(5, args.rows // 10000) if args.revised else 0
+    last = args.rows + added        # key index to stop at
+
     out = open(args.out, "w", encoding="utf-8", newline="")
     clean = open(args.clean, "w", encoding="utf-8", newline="") \
         if args.clean else None
@@ -212,23 +304,42 @@ def main():
         wide.write("地区,结对地区,时期,%s\n" % ",".join(
             "%s(%s)" % (iname, ucol) if ucol else iname
             for iname, _, ucol, _, _ in INDICATORS))
-    n = 0
+    n = 0           # key index
+    written = 0
     total = 0
     line = 1
-    regions = [(r, "") for r, _ in REGIONS]
-    for ptext, pkind, pstart, pend, first, last in periods():
-        keys = regions + pairs_for(first, last)
+    mids = {}       # (months, level) -> the middle of each indicator
+    for period, regions in keys(prefs):
+        ptext, pkind, pstart, pend, first, last_year = period
         y0, m0 = int(pstart[:4]), int(pstart[5:7])
         y1, m1 = int(pend[:4]), int(pend[5:7])
         months = (y1 * 12 + m1) - (y0 * 12 + m0)
-        for region, partner in keys:
+        for region, partner in regions:
+            lv = level[region]
+            mid_of = mids.get((months, lv))
+            if mid_of is None:
+                mid_of = [middle(mags[icode], months, lv)
+                          if icode in mags else None
+                          for _, icode, _, _, _ in INDICATORS]
+                mids[(months, lv)] = mid_of
+            rcode = code[region]
+            pcode = code[partner] if partner else ""
             cells = []
-            for iname, icode, ucol, unit, vkind in INDICATORS:
-                if n >= args.rows:
+            for k, (iname, icode, ucol, unit, vkind) in enumerate(INDICATORS):
+                if n >= last:
                     break
-                mag = mags.get(icode)
-                mid = middle(mag, months, region != "全国") if mag else None
-                vtext, vcanon, qual = value(rng, vkind, mid)
+                vtext, vcanon, qual = value(rng, vkind, mid_of[k])
+                if args.revised and n >= args.rows:
+                    pass                    # an added row
+                elif args.revised and n % 10007 == 5001:
+                    n += 1                  # a dropped row
+                    continue
+                elif args.revised and n % 100 == 37:
+                    while True:             # a changed value
+                        v2 = value(rng2, vkind, mid_of[k])
+                        if v2[1] != vcanon:
+                            break
+                    vtext, vcanon, qual = v2
                 raw = '"%s"' % vtext if "," in vtext else vtext
                 cells.append(raw)
                 total += int(vcanon)
@@ -236,20 +347,20 @@ def main():
                 out.write("%s,%s,%s,%s,%s,%s,%s\n" % (
                     region, partner, iname, ptext, raw, ucol, note))
                 n += 1
+                written += 1
                 line += 1
                 if clean:
                     clean.write("%s,%s,%s,%s,%s,%s,%s,%s,%s,\"%s\",%s,0,0,0,%d\n"
-                                % (icode, CODE[region],
-                                   CODE[partner] if partner else "",
+                                % (icode, rcode, pcode,
                                    pkind, pstart, pend, vcanon, unit, qual,
                                    vtext, note, line))
             if wide and cells:
                 cells += ["—"] * (len(INDICATORS) - len(cells))
                 wide.write("%s,%s,%s,%s\n" % (region, partner, ptext,
                                                ",".join(cells)))
-            if n >= args.rows:
+            if n >= last:
                 break
-        if n >= args.rows:
+        if n >= last:
             break
     out.close()
     if clean:
@@ -258,8 +369,8 @@ def main():
         wide.close()
     if args.sum:
         with open(args.sum, "w") as f:
-            f.write("%d %d\n" % (n, total))
-    if n < args.rows:
+            f.write("%d %d\n" % (written, total))
+    if n < last:
         sys.exit("gen.py: only %d distinct keys available" % n)
 
 
