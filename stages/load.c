@@ -1,7 +1,7 @@
 /*
  * load.c
  *    The pg_load stage: the end of a file's row chain.  Accepted rows go by
- *    COPY (text format) straight into warehouse.observation; rejected rows
+ *    binary COPY into warehouse.observation; rejected rows (text COPY)
  *    are spooled to a temporary file and COPY'd into ledger.reject once the
  *    observation COPY has ended (one connection carries one COPY at a time).
  *
@@ -13,8 +13,9 @@
  *    and keeps only the rejects.  The worker writes the ledger row and
  *    commits.
  *
- *    Per row: one COPY line is encoded into a buffer reused for the whole
- *    file; the buffer is sent when it passes LOAD_SEND_BYTES.  libpq queues
+ *    Per row: one binary COPY tuple (etl/copybin.h: the server parses no
+ *    numbers or dates) is encoded into a buffer reused for the whole file;
+ *    the buffer is sent when it passes LOAD_SEND_BYTES.  libpq queues
  *    the data and the server works while we parse the next chunk.
  *
  *    A file that repeats a key (indicator, region, partner, period) breaks
@@ -46,6 +47,7 @@
 #include <unistd.h>
 
 #include "etl/buf.h"
+#include "etl/copybin.h"
 #include "etl/date.h"
 #include "etl/ewc/ewc.h"
 #include "etl/ewc/row.h"
@@ -80,6 +82,7 @@ struct load {
     int64_t national_rows;      /* loaded rows of the nation, not of a pair */
     int64_t repeats;            /* dedupe: repeated keys rejected in the database */
     char ids[3][24];            /* source_id, file_id, run_id as text */
+    int64_t id[3];              /* the same as numbers */
     const char *target;         /* the table the rows go to (revise_begin) */
     int64_t rows_in, rows_loaded, rows_rejected, rows_deleted;
 };
@@ -87,8 +90,13 @@ struct load {
 #define LOAD_COLUMNS "indicator, region, partner, period_kind, period_start, period_end, " \
     "value, unit, qualifier, raw_value, note, source_id, file_id, run_id, line, col, of_which"
 
-/* %s = where the rows go: warehouse.observation, or etl_new (revise.h) */
-static const char load_copy_sql[] = "COPY %s (" LOAD_COLUMNS ") FROM STDIN";
+/* %s = where the rows go: warehouse.observation, or etl_new (revise.h).
+ * Binary: the server parses no numbers or dates (load_row). */
+static const char load_copy_sql[] =
+    "COPY %s (" LOAD_COLUMNS ") FROM STDIN WITH (FORMAT binary)";
+/* The fields of a row (LOAD_COLUMNS), and the raw record after them in
+ * dedupe mode. */
+#define LOAD_NFIELDS 17
 
 /* dedupe mode: the same columns plus the raw record, into a temp table */
 static const char load_stage_sql[] =
@@ -96,7 +104,7 @@ static const char load_stage_sql[] =
     "SELECT " LOAD_COLUMNS ", ''::text AS raw FROM warehouse.observation WITH NO DATA; "
     "TRUNCATE etl_dedupe";
 static const char load_stage_copy_sql[] =
-    "COPY etl_dedupe (" LOAD_COLUMNS ", raw) FROM STDIN";
+    "COPY etl_dedupe (" LOAD_COLUMNS ", raw) FROM STDIN WITH (FORMAT binary)";
 /*
  * Every repeat of a key after its first line becomes a reject, and the rest
  * goes into the warehouse.  $1 = file_id.  Returns the number of repeats.
@@ -242,9 +250,15 @@ load_begin(struct etl_stage *st, struct etl_err *err)
         reconcile_reset(ld->rc);
     }
     etl_buf_reset(&ld->out);
+    if (etl_copybin_header(&ld->out, err) < 0) {
+        return -1;
+    }
     snprintf(ld->ids[0], sizeof(ld->ids[0]), "%" PRId64, job->source_id);
     snprintf(ld->ids[1], sizeof(ld->ids[1]), "%" PRId64, job->file_id);
     snprintf(ld->ids[2], sizeof(ld->ids[2]), "%" PRId64, job->run->id);
+    ld->id[0] = job->source_id;
+    ld->id[1] = job->file_id;
+    ld->id[2] = job->run->id;
     load_close_spools(ld);
     ld->rejects = tmpfile();
     if (ld->rejects == NULL) {
@@ -266,39 +280,41 @@ load_begin(struct etl_stage *st, struct etl_err *err)
     return etl_pg_copy_begin(job->db, sql, err);
 }
 
+/*
+ * One row as a binary COPY tuple (etl/copybin.h): text as is, the value's
+ * exact decimal as numeric digits, dates as day numbers, ids as integers.
+ * Appended whole or not at all.
+ */
 static int
 load_row(struct load *ld, const struct etl_row *r, bool with_raw, struct etl_err *err)
 {
-    char start[11], end[11], line[24], col[12];
     struct etl_buf *b = &ld->out;
+    size_t mark = b->len;
+    const char *note = r->f[ETL_COL_NOTE] != NULL && r->f[ETL_COL_NOTE][0] != '\0'
+                       ? r->f[ETL_COL_NOTE] : NULL;
 
-    etl_date_format(start, r->period.start);
-    etl_date_format(end, r->period.end);
-    snprintf(line, sizeof(line), "%lu", r->line);
-    snprintf(col, sizeof(col), "%u", r->col);
-    if (etl_copy_field(b, r->indicator, false, err) < 0 ||
-        etl_copy_field(b, r->region, false, err) < 0 ||
-        etl_copy_field(b, r->partner[0] != '\0' ? r->partner : NULL, false, err) < 0 ||
-        etl_copy_field(b, etl_period_kind_names[r->period.kind], false, err) < 0 ||
-        etl_copy_field(b, start, false, err) < 0 ||
-        etl_copy_field(b, end, false, err) < 0 ||
-        etl_copy_field(b, r->value[0] != '\0' ? r->value : NULL, false, err) < 0 ||
-        etl_copy_field(b, r->unit, false, err) < 0 ||
-        etl_copy_field(b, etl_qualifier_names[r->qualifier], false, err) < 0 ||
-        etl_copy_field(b, r->f[ETL_COL_VALUE], false, err) < 0 ||
-        etl_copy_field(b, r->f[ETL_COL_NOTE] != NULL && r->f[ETL_COL_NOTE][0] != '\0'
-                          ? r->f[ETL_COL_NOTE] : NULL, false, err) < 0 ||
-        etl_copy_field(b, ld->ids[0], false, err) < 0 ||
-        etl_copy_field(b, ld->ids[1], false, err) < 0 ||
-        etl_copy_field(b, ld->ids[2], false, err) < 0 ||
-        etl_copy_field(b, line, false, err) < 0 ||
-        etl_copy_field(b, col, false, err) < 0 ||
-        etl_copy_field(b, r->of_which ? "t" : "f", !with_raw, err) < 0) {
+    if (etl_copybin_tuple(b, LOAD_NFIELDS + with_raw, err) < 0 ||
+        etl_copybin_text(b, r->indicator, err) < 0 ||
+        etl_copybin_text(b, r->region, err) < 0 ||
+        etl_copybin_text(b, r->partner[0] != '\0' ? r->partner : NULL, err) < 0 ||
+        etl_copybin_text(b, etl_period_kind_names[r->period.kind], err) < 0 ||
+        etl_copybin_date_ymd(b, r->period.start, err) < 0 ||
+        etl_copybin_date_ymd(b, r->period.end, err) < 0 ||
+        etl_copybin_numeric(b, r->value[0] != '\0' ? r->value : NULL, err) < 0 ||
+        etl_copybin_text(b, r->unit, err) < 0 ||
+        etl_copybin_text(b, etl_qualifier_names[r->qualifier], err) < 0 ||
+        etl_copybin_text(b, r->f[ETL_COL_VALUE], err) < 0 ||
+        etl_copybin_text(b, note, err) < 0 ||
+        etl_copybin_int8(b, ld->id[0], err) < 0 ||
+        etl_copybin_int8(b, ld->id[1], err) < 0 ||
+        etl_copybin_int8(b, ld->id[2], err) < 0 ||
+        etl_copybin_int8(b, (int64_t)r->line, err) < 0 ||
+        etl_copybin_int4(b, (int32_t)r->col, err) < 0 ||
+        etl_copybin_bool(b, r->of_which, err) < 0 ||
+        (with_raw && etl_copybin_text_n(b, r->raw != NULL ? r->raw : "",
+                                        r->raw != NULL ? r->raw_len : 0, err) < 0)) {
+        b->len = mark;
         return -1;
-    }
-    if (with_raw) {
-        return etl_copy_field_n(b, r->raw != NULL ? r->raw : "", r->raw != NULL ? r->raw_len : 0,
-                                true, err);
     }
     return 0;
 }
@@ -644,12 +660,11 @@ load_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
     struct etl_job *job = st->job;
     struct etl_file *f = job->file;
 
-    if (ld->out.len > 0) {
-        if (etl_pg_copy_put(job->db, ld->out.data, ld->out.len, err) < 0) {
-            return -1;
-        }
-        etl_buf_reset(&ld->out);
+    if (etl_copybin_trailer(&ld->out, err) < 0 ||
+        etl_pg_copy_put(job->db, ld->out.data, ld->out.len, err) < 0) {
+        return -1;
     }
+    etl_buf_reset(&ld->out);
     if (etl_pg_copy_end(job->db, NULL, err) < 0) {
         return -1;
     }
