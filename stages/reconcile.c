@@ -9,20 +9,23 @@
 
 #include "reconcile.h"
 
-typedef __int128 rc_int;
+/* Sums are kept as 64-bit integers (48 bytes a group); the comparison
+ * with the tolerance is done in 128 bits. */
+typedef int64_t rc_int;
+typedef __int128 rc_wide;
 
 /* Largest scale (digits after the point) and digit count kept exactly. */
-#define RC_MAX_DIGITS 38
+#define RC_MAX_DIGITS 18
 
 struct rc_group {
     const char *indicator;
-    enum etl_period_kind kind;
     int32_t start, end;
     uint32_t hash;
-    bool has_national;
-    int national_scale, total_scale;
+    uint32_t regions;
     rc_int national, total;
-    int64_t regions;
+    uint8_t kind;
+    uint8_t national_scale, total_scale;
+    bool has_national;
 };
 
 struct reconcile {
@@ -93,7 +96,7 @@ reconcile_any(const struct reconcile *rc)
 /*
  * "-123.450" into *m = -123450, *scale = 3.  false for anything else than
  * an optional '-', digits, and an optional '.' with digits, or more digits
- * than a 128-bit integer holds.
+ * than a 64-bit integer holds.
  */
 static bool
 rc_parse(const char *s, rc_int *m, int *scale)
@@ -232,7 +235,7 @@ rc_group(struct reconcile *rc, const struct etl_row *r)
     g = &rc->groups[rc->ngroups];
     memset(g, 0, sizeof(*g));
     g->indicator = r->indicator;
-    g->kind = r->period.kind;
+    g->kind = (uint8_t)r->period.kind;
     g->start = r->period.start;
     g->end = r->period.end;
     g->hash = h;
@@ -301,13 +304,18 @@ reconcile_add(struct reconcile *rc, const struct etl_row *r, struct etl_err *err
             rc->inexact = true;
         } else if (!g->has_national || b < a) {
             g->national = v;
-            g->national_scale = scale;
+            g->national_scale = (uint8_t)scale;
             g->has_national = true;
         }
         return 0;
     }
-    if (!rc_add(&g->total, &g->total_scale, v, scale)) {
-        rc->inexact = true;
+    {
+        int ts = g->total_scale;
+
+        if (!rc_add(&g->total, &ts, v, scale)) {
+            rc->inexact = true;
+        }
+        g->total_scale = (uint8_t)ts;
     }
     g->regions++;
     return 0;
@@ -319,8 +327,7 @@ rc_format(char *out, size_t size, rc_int m, int scale)
 {
     char digits[64];
     size_t n = 0, o = 0;
-    unsigned __int128 u = m < 0 ? (unsigned __int128)0 - (unsigned __int128)m
-                                : (unsigned __int128)m;
+    uint64_t u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
 
     do {
         digits[n++] = (char)('0' + (int)(u % 10));
@@ -366,17 +373,25 @@ rc_cmp(const void *a, const void *b, void *ctx)
 static int
 rc_differs(const struct rc_group *g, int64_t ppm)
 {
-    rc_int n = g->national, t = g->total, d, lhs, tol, one = 1000000;
+    rc_wide n = g->national, t = g->total, d, lhs, tol, one = 1000000;
     int s = g->national_scale > g->total_scale ? g->national_scale : g->total_scale;
+    bool over = false;
 
-    if (!rc_shift(&n, s - g->national_scale) || !rc_shift(&t, s - g->total_scale) ||
-        __builtin_sub_overflow(t, n, &d) || !rc_shift(&one, s)) {
-        return -1;
+    for (int k = g->national_scale; k < s; k++) {
+        over |= __builtin_mul_overflow(n, (rc_wide)10, &n);
     }
+    for (int k = g->total_scale; k < s; k++) {
+        over |= __builtin_mul_overflow(t, (rc_wide)10, &t);
+    }
+    for (int k = 0; k < s; k++) {
+        over |= __builtin_mul_overflow(one, (rc_wide)10, &one);
+    }
+    d = t - n;          /* both below 10^37: no overflow */
     d = d < 0 ? -d : d;
     n = n < 0 ? -n : n;
-    if (__builtin_mul_overflow(d, (rc_int)1000000, &lhs) ||
-        __builtin_mul_overflow(n, (rc_int)ppm, &tol)) {
+    over |= __builtin_mul_overflow(d, (rc_wide)1000000, &lhs);
+    over |= __builtin_mul_overflow(n, (rc_wide)ppm, &tol);
+    if (over) {
         return -1;
     }
     return lhs > (tol > one ? tol : one);
@@ -419,8 +434,8 @@ reconcile_each_difference(const struct reconcile *rc, int64_t tolerance_ppm,
     for (size_t i = 0; i < k && ret == 0; i++) {
         const struct rc_group *g = &rc->groups[order[i]];
         struct reconcile_diff d = {
-            .indicator = g->indicator, .kind = g->kind, .start = g->start, .end = g->end,
-            .regions = g->regions,
+            .indicator = g->indicator, .start = g->start, .end = g->end,
+            .kind = (enum etl_period_kind)g->kind, .regions = g->regions,
         };
 
         rc_format(d.national, sizeof(d.national), g->national, g->national_scale);

@@ -8,9 +8,9 @@
  *    of-which rows, and rows without a value, stay out, as in the view
  *    ewc.reconciliation).  Each group keeps its national value and the exact
  *    sum and count of its province rows: values are decimal strings, summed
- *    as 128-bit integers at the largest scale seen, so the totals written to
+ *    as 64-bit integers at the largest scale seen, so the totals written to
  *    ledger.reconcile are the same digits PostgreSQL's sum(numeric) gives.
- *    A value too long for that (more than 38 digits in all) makes the sums
+ *    A value or sum too long for that (about 18 digits in all) makes the sums
  *    inexact: reconcile_exact() then says so and the load stage asks the
  *    database instead, never a rounded answer.
  *
