@@ -31,7 +31,8 @@ static const char revise_table_sql[] =
     "SELECT " REVISE_NEW " FROM warehouse.observation WITH NO DATA; "
     "CREATE TEMP TABLE IF NOT EXISTS etl_diff ON COMMIT DELETE ROWS AS "
     "SELECT ''::text AS change, " REVISE_NEW ", value AS old_value, qualifier AS old_qualifier,"
-    "       raw_value AS old_raw, file_id AS old_file_id, line AS old_line, note AS old_note"
+    "       raw_value AS old_raw, file_id AS old_file_id, line AS old_line, note AS old_note,"
+    "       tableoid AS old_part, ctid AS old_tid"
     " FROM warehouse.observation WITH NO DATA; "
     "TRUNCATE etl_new, etl_diff";
 
@@ -45,6 +46,7 @@ static const char revise_table_sql[] =
  */
 static const char revise_diff_sql[] =
     "SET LOCAL enable_mergejoin = off; SET LOCAL enable_nestloop = off; "
+    "SET LOCAL work_mem = '64MB'; "
     "INSERT INTO etl_diff "
     "SELECT CASE WHEN c.indicator IS NULL THEN 'added' WHEN n.indicator IS NULL THEN 'removed'"
     "            WHEN n.value IS DISTINCT FROM c.value OR n.qualifier <> c.qualifier"
@@ -55,10 +57,11 @@ static const char revise_diff_sql[] =
     "       coalesce(n.period_end, c.period_end), n.value, coalesce(n.unit, c.unit),"
     "       n.qualifier, n.raw_value, n.note, n.source_id, n.file_id, n.run_id, n.line, n.col,"
     "       coalesce(n.of_which, c.of_which),"
-    "       c.value, c.qualifier, c.raw_value, c.file_id, c.line, c.note "
+    "       c.value, c.qualifier, c.raw_value, c.file_id, c.line, c.note, c.tableoid, c.ctid "
     "FROM etl_new n "
     "FULL JOIN (SELECT indicator, region, partner, period_kind, period_start, period_end,"
-    "                  of_which, unit, value, qualifier, raw_value, note, file_id, line"
+    "                  of_which, unit, value, qualifier, raw_value, note, file_id, line,"
+    "                  tableoid, ctid"
     "           FROM warehouse.observation WHERE source_id = %1$s) c"
     "  ON c.indicator = n.indicator AND c.region = n.region"
     " AND coalesce(c.partner, '') = coalesce(n.partner, '')"
@@ -67,18 +70,31 @@ static const char revise_diff_sql[] =
     "WHERE c.indicator IS NULL OR n.indicator IS NULL"
     "   OR n.value IS DISTINCT FROM c.value OR n.qualifier <> c.qualifier"
     "   OR n.note IS DISTINCT FROM c.note; "
-    "SET LOCAL enable_mergejoin = on; SET LOCAL enable_nestloop = on; "
+    "SET LOCAL enable_mergejoin = on; SET LOCAL enable_nestloop = on; RESET work_mem; "
     "SELECT (SELECT count(*) FROM warehouse.observation WHERE source_id = %1$s),"
     "       count(*) FILTER (WHERE change = 'added'), count(*) FILTER (WHERE change = 'removed')"
     " FROM etl_diff";
 
-/* The current rows of those keys go, the new ones come.  %1$s = source_id. */
+/*
+ * The current rows of those keys go, found by the partition and place the
+ * comparison saw them at (a TID scan of each partition touched, not a join
+ * of the keys again), and the new ones come.  The rows deleted must be
+ * exactly those: the source's rows are written by its own load only, in
+ * this transaction, so anything else is an error, never a row kept.
+ */
 static const char revise_apply_sql[] =
-    "DELETE FROM warehouse.observation o USING etl_diff d "
-    "WHERE d.change <> 'added' AND o.source_id = %1$s AND o.indicator = d.indicator"
-    "  AND o.region = d.region AND coalesce(o.partner, '') = coalesce(d.partner, '')"
-    "  AND o.period_start = d.period_start AND o.period_end = d.period_end"
-    "  AND o.of_which = d.of_which; "
+    "DO $etl$ DECLARE r record; n bigint; done bigint := 0; BEGIN"
+    "  FOR r IN SELECT old_part::regclass AS part, array_agg(old_tid) AS tids FROM etl_diff"
+    "           WHERE change <> 'added' GROUP BY old_part LOOP"
+    "    EXECUTE format('DELETE FROM %%s WHERE ctid = ANY ($1)', r.part) USING r.tids;"
+    "    GET DIAGNOSTICS n = ROW_COUNT;"
+    "    done := done + n;"
+    "  END LOOP;"
+    "  IF done <> (SELECT count(*) FROM etl_diff WHERE change <> 'added') THEN"
+    "    RAISE EXCEPTION 'the previous version''s rows changed during the load'"
+    "      USING ERRCODE = 'serialization_failure';"
+    "  END IF;"
+    " END $etl$; "
     "INSERT INTO warehouse.observation (" REVISE_NEW ") "
     "SELECT " REVISE_NEW " FROM etl_diff WHERE change <> 'removed'";
 
@@ -172,7 +188,7 @@ revise_record(struct etl_job *job, const char *source_id, const char *file_id, i
         snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", ETL_SQLSTATE_UNIQUE_VIOLATION);
         return -1;
     }
-    snprintf(sql, sizeof(sql), revise_apply_sql, source_id);
+    snprintf(sql, sizeof(sql), revise_apply_sql);
     snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "; ");
     snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), revise_record_sql, source_id, file_id);
     if (revise_exec(job, sql, "the revisions failed", &res, err) < 0) {

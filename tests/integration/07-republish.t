@@ -65,4 +65,25 @@ is "$(q "select trim_scale(value) from warehouse.observation o
            join ledger.source s on s.id = o.source_id where s.url = '$o'")" "2000" \
    "other.csv's row is untouched"
 
+# A third version repeats a key whose figure did not change, once with the
+# same figure and once with another: neither slips through as a change.
+# The repeats are rejected as in a first version, the first line counts.
+echo '全国,,引导企业投资,2021,9999,家,' >>"$T/www/a.csv"
+echo '全国,,共建产业园区,2021,483,个,' >>"$T/www/a.csv"
+touch -d '2024-03-01 00:00:00 UTC' "$T/www/a.csv"
+etl run
+is_rc 3 "a version with repeated keys loads, exit 3"
+is "$(q "select line, reason from ledger.reject
+          where file_id = (select file_id from ledger.source where url = '$a') order by line")" \
+"12|duplicate of line 2 with another value (9999, not 2193)
+13|same figure as line 3" "the repeats are rejected: another value, the same figure"
+is "$(q "select trim_scale(value) from warehouse.observation
+          where indicator = 'enterprises_guided' and region = '000000'
+            and period_start = '2021-01-01' and period_kind = 'year'
+            and source_id = (select id from ledger.source where url = '$a')")" "2193" \
+   "the figure of the first line stays"
+is "$(q "select rows_loaded, rows_rejected, rows_changed from ledger.file
+          where id = (select file_id from ledger.source where url = '$a')")" "10|2|0" \
+   "10 rows loaded, 2 rejected, nothing changed"
+
 done_testing
