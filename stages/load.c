@@ -100,6 +100,7 @@ static const char load_copy_sql[] =
 
 /* dedupe mode: the same columns plus the raw record, into a temp table */
 static const char load_stage_sql[] =
+    "SET LOCAL client_min_messages = warning; "
     "CREATE TEMP TABLE IF NOT EXISTS etl_dedupe ON COMMIT DELETE ROWS AS "
     "SELECT " LOAD_COLUMNS ", ''::text AS raw FROM warehouse.observation WITH NO DATA; "
     "TRUNCATE etl_dedupe";
@@ -229,7 +230,8 @@ load_begin(struct etl_stage *st, struct etl_err *err)
 {
     struct load *ld = st->ctx;
     struct etl_job *job = st->job;
-    char sql[sizeof(load_copy_sql) + 32];
+    char sql[4096];
+    const char *setup;
 
     ld->rows_in = ld->rows_loaded = ld->rows_rejected = ld->rows_deleted = 0;
     ld->national_rows = 0;
@@ -260,23 +262,16 @@ load_begin(struct etl_stage *st, struct etl_err *err)
     ld->id[1] = job->file_id;
     ld->id[2] = job->run->id;
     load_close_spools(ld);
-    ld->rejects = tmpfile();
-    if (ld->rejects == NULL) {
-        return etl_err_errno(err, ETL_E_IO, "could not create a temporary file for rejects");
-    }
-    if (etl_pg_exec(job->db, "SAVEPOINT etl_load", err) < 0 ||
-        revise_begin(job, &ld->target, err) < 0) {
-        return -1;
-    }
+    /* the savepoint, any temporary tables and the COPY: one round trip */
+    revise_begin(job, &ld->target, &setup);
     if (job->dedupe) {
-        if (etl_pg_exec(job->db, "SET LOCAL client_min_messages = warning", err) < 0 ||
-            etl_pg_exec(job->db, load_stage_sql, err) < 0 ||
-            etl_pg_copy_begin(job->db, load_stage_copy_sql, err) < 0) {
-            return -1;
-        }
-        return 0;
+        snprintf(sql, sizeof(sql), "SAVEPOINT etl_load; %s%s%s; %s", setup != NULL ? setup : "",
+                 setup != NULL ? "; " : "", load_stage_sql, load_stage_copy_sql);
+    } else {
+        snprintf(sql, sizeof(sql), "SAVEPOINT etl_load; %s%s", setup != NULL ? setup : "",
+                 setup != NULL ? "; " : "");
+        snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), load_copy_sql, ld->target);
     }
-    snprintf(sql, sizeof(sql), load_copy_sql, ld->target);
     return etl_pg_copy_begin(job->db, sql, err);
 }
 
@@ -346,6 +341,9 @@ load_reject(struct load *ld, const struct etl_row *r, struct etl_err *err)
 
     snprintf(line, sizeof(line), "%lu", r->line);
     snprintf(col, sizeof(col), "%u", r->col);
+    if (ld->rejects == NULL && (ld->rejects = tmpfile()) == NULL) {
+        return etl_err_errno(err, ETL_E_IO, "could not create a temporary file for rejects");
+    }
     etl_buf_reset(&ld->rej);
     if (etl_copy_field(&ld->rej, ld->ids[1], false, err) < 0 ||
         etl_copy_field(&ld->rej, line, false, err) < 0 ||
@@ -441,8 +439,8 @@ load_send_spooled(FILE *fp, struct pg_conn *db, const char *copy_sql, struct etl
 static int
 load_send_rejects(struct load *ld, struct pg_conn *db, struct etl_err *err)
 {
-    if (ld->rows_rejected == 0) {
-        return 0;
+    if (ld->rejects == NULL) {
+        return 0;       /* none spooled (a repeat's reject is written by the database) */
     }
     return load_send_spooled(ld->rejects, db,
                              "COPY ledger.reject (file_id, line, col, raw, reason, unmatched_column, "
@@ -686,8 +684,8 @@ load_finish(struct etl_stage *st, struct etl_verdict *v, struct etl_err *err)
     } else if (revise_record(job, ld->ids[0], ld->ids[1], ld->rows_loaded, err) < 0) {
         return -1;
     }
-    if (etl_pg_exec(job->db, "RELEASE SAVEPOINT etl_load", err) < 0 ||
-        load_send_rejects(ld, job->db, err) < 0 ||
+    /* etl_load ends with the worker's etl_file, released or committed */
+    if (load_send_rejects(ld, job->db, err) < 0 ||
         (ld->differences > 0 &&
          load_send_spooled(ld->diffs, job->db, "COPY ledger.reconcile (file_id, indicator, "
                            "period_kind, period_start, period_end, national, sum_of_regions, "

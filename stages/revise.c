@@ -124,15 +124,11 @@ static const char revise_record_sql[] =
     "FROM ins";
 
 /* Where the COPY goes; see revise.h. */
-int
-revise_begin(struct etl_job *job, const char **target, struct etl_err *err)
+void
+revise_begin(const struct etl_job *job, const char **target, const char **setup)
 {
-    *target = "warehouse.observation";
-    if (!job->replaces) {
-        return 0;       /* a first version: the source has no rows */
-    }
-    *target = "etl_new";
-    return etl_pg_exec(job->db, revise_table_sql, err);
+    *target = job->replaces ? "etl_new" : "warehouse.observation";
+    *setup = job->replaces ? revise_table_sql : NULL;
 }
 
 /* Run 'sql' (several statements); the last one's single row into *res. */

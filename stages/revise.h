@@ -38,10 +38,10 @@
 /*
  * The table the file's rows are COPY'd to, into *target:
  * "warehouse.observation" for a source's first version, else the
- * temporary "etl_new" (made here).  Inside the load's savepoint.  0, or -1
- * with 'err'.
+ * temporary "etl_new"; into *setup the statements that make it ready, to
+ * run inside the load's savepoint before the COPY (NULL: none).
  */
-int revise_begin(struct etl_job *job, const char **target, struct etl_err *err);
+void revise_begin(const struct etl_job *job, const char **target, const char **setup);
 
 /*
  * Apply the keys the new rows (in etl_new) change to the source's rows,
