@@ -69,6 +69,13 @@ buf_grow(struct etl_buf *b, size_t extra, struct etl_err *err)
 int
 etl_buf_add(struct etl_buf *b, const void *p, size_t n, struct etl_err *err)
 {
+    /* room already (cap is at most max + 1): no call */
+    if (b->len + n < b->cap && n < b->cap) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
     if (buf_grow(b, n, err) < 0) {
         return -1;
     }

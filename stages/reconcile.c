@@ -17,6 +17,9 @@ typedef __int128 rc_wide;
 /* Largest scale (digits after the point) and digit count kept exactly. */
 #define RC_MAX_DIGITS 18
 
+/* Slots of the region cache (a prime: codes are multiples of 100). */
+#define RC_REGION_CACHE 509
+
 struct rc_group {
     const char *indicator;
     int32_t start, end;
@@ -35,11 +38,11 @@ struct reconcile {
     uint32_t *slots;            /* group index + 1; 0 = empty */
     size_t nslots;              /* a power of two */
     bool inexact;
-    /* the last lookups, for runs of rows of one indicator or region */
-    const char *last_indicator;
+    /* the last indicator looked up, and the catalog's own code for it */
+    const char *last_indicator, *last_code;
     bool last_additive;
-    char last_region[8];
-    bool last_province;
+    /* regions looked up: a direct-mapped cache on the 6-digit code */
+    struct { int32_t code; bool province; } regions[RC_REGION_CACHE];
 };
 
 struct reconcile *
@@ -165,14 +168,15 @@ rc_add(rc_int *a, int *sa, rc_int b, int sb)
     return !__builtin_add_overflow(*a, b, a);
 }
 
+/* 'indicator' is the catalog's own code string: one pointer per indicator. */
 static uint32_t
 rc_hash(const char *indicator, enum etl_period_kind kind, int32_t start, int32_t end)
 {
+    uint64_t p = (uint64_t)(uintptr_t)indicator;
     uint32_t h = 2166136261u;
 
-    for (const char *p = indicator; *p != '\0'; p++) {
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    }
+    h = (h ^ (uint32_t)(p >> 4)) * 16777619u;
+    h = (h ^ (uint32_t)(p >> 36)) * 16777619u;
     h = (h ^ (uint32_t)kind) * 16777619u;
     h = (h ^ (uint32_t)start) * 16777619u;
     h = (h ^ (uint32_t)end) * 16777619u;
@@ -203,11 +207,12 @@ rc_grow(struct reconcile *rc)
     return true;
 }
 
-/* The row's group, made when new; NULL when out of memory. */
+/* The row's group ('code': the catalog's code of its indicator), made when
+ * new; NULL when out of memory. */
 static struct rc_group *
-rc_group(struct reconcile *rc, const struct etl_row *r)
+rc_group(struct reconcile *rc, const struct etl_row *r, const char *code)
 {
-    uint32_t h = rc_hash(r->indicator, r->period.kind, r->period.start, r->period.end);
+    uint32_t h = rc_hash(code, r->period.kind, r->period.start, r->period.end);
     struct rc_group *g;
     size_t i;
 
@@ -217,8 +222,7 @@ rc_group(struct reconcile *rc, const struct etl_row *r)
     for (i = h & (rc->nslots - 1); rc->slots[i] != 0; i = (i + 1) & (rc->nslots - 1)) {
         g = &rc->groups[rc->slots[i] - 1];
         if (g->hash == h && g->kind == r->period.kind && g->start == r->period.start &&
-            g->end == r->period.end &&
-            (g->indicator == r->indicator || strcmp(g->indicator, r->indicator) == 0)) {
+            g->end == r->period.end && g->indicator == code) {
             return g;
         }
     }
@@ -234,7 +238,7 @@ rc_group(struct reconcile *rc, const struct etl_row *r)
     }
     g = &rc->groups[rc->ngroups];
     memset(g, 0, sizeof(*g));
-    g->indicator = r->indicator;
+    g->indicator = code;
     g->kind = (uint8_t)r->period.kind;
     g->start = r->period.start;
     g->end = r->period.end;
@@ -243,37 +247,55 @@ rc_group(struct reconcile *rc, const struct etl_row *r)
     return g;
 }
 
-/* Whether the row's indicator adds up over regions (the catalog's flag). */
+/* Whether the row's indicator adds up over regions (the catalog's flag);
+ * *code: the catalog's own code string, the same pointer for every row. */
 static bool
-rc_additive(struct reconcile *rc, const char *indicator)
+rc_additive(struct reconcile *rc, const char *indicator, const char **code)
 {
     if (indicator != rc->last_indicator) {
         const struct etl_indicator *ind =
             etl_catalog_indicator_find(rc->cat, indicator, strlen(indicator));
 
         rc->last_indicator = indicator;
+        rc->last_code = ind != NULL ? ind->code : NULL;
         rc->last_additive = ind != NULL && ind->additive;
     }
+    *code = rc->last_code;
     return rc->last_additive;
 }
 
-/* Whether the region code is a province's. */
+/* Whether the region code is a province's (the catalog's level). */
 static bool
 rc_province(struct reconcile *rc, const char *code)
 {
-    if (strcmp(code, rc->last_region) != 0) {
-        const struct etl_region *reg = etl_catalog_region_code(rc->cat, code);
+    const struct etl_region *reg;
+    bool province;
+    int32_t n = 0;
+    size_t i, slot = RC_REGION_CACHE;
 
-        snprintf(rc->last_region, sizeof(rc->last_region), "%s", code);
-        rc->last_province = reg != NULL && strcmp(reg->level, "province") == 0;
+    for (i = 0; i < 6 && code[i] >= '0' && code[i] <= '9'; i++) {
+        n = n * 10 + (code[i] - '0');
     }
-    return rc->last_province;
+    if (i == 6 && code[6] == '\0') {
+        slot = (size_t)n % RC_REGION_CACHE;
+        if (rc->regions[slot].code == n + 1) {
+            return rc->regions[slot].province;
+        }
+    }
+    reg = etl_catalog_region_code(rc->cat, code);
+    province = reg != NULL && strcmp(reg->level, "province") == 0;
+    if (slot < RC_REGION_CACHE) {
+        rc->regions[slot].code = n + 1;     /* 0: an empty slot */
+        rc->regions[slot].province = province;
+    }
+    return province;
 }
 
 int
 reconcile_add(struct reconcile *rc, const struct etl_row *r, struct etl_err *err)
 {
     bool national;
+    const char *code;
     struct rc_group *g;
     rc_int v;
     int scale;
@@ -283,14 +305,14 @@ reconcile_add(struct reconcile *rc, const struct etl_row *r, struct etl_err *err
         return 0;
     }
     national = strcmp(r->region, "000000") == 0;
-    if ((!national && !rc_province(rc, r->region)) || !rc_additive(rc, r->indicator)) {
+    if ((!national && !rc_province(rc, r->region)) || !rc_additive(rc, r->indicator, &code)) {
         return 0;
     }
     if (!rc_parse(r->value, &v, &scale)) {
         rc->inexact = true;
         return 0;
     }
-    if ((g = rc_group(rc, r)) == NULL) {
+    if ((g = rc_group(rc, r, code)) == NULL) {
         return etl_err_nomem(err);
     }
     if (national) {
