@@ -171,6 +171,8 @@ revise_record(struct etl_job *job, const char *source_id, const char *file_id, i
     added = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
     removed = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
     PQclear(res);
+    etl_log(ETL_LOG_DEBUG, "%s: %" PRId64 " rows compared with the previous version's %" PRId64,
+            f->url, rows, current);
     /*
      * Each current row has its own key, so each is met by at most one new
      * row unless the file repeats a key: the new rows met (all but the

@@ -96,10 +96,10 @@ error=$(q "select error from ledger.file where url = '$slow'
             order by id desc limit 1")
 like "$error" "canceling statement due to statement timeout \(SQLSTATE 57014; context: " \
      "stored: the message, then SQLSTATE; context: with a separator"
-like "$error" "; context: [^;]*; PL/pgSQL function test_sleep\(\) line [0-9]+ at PERFORM; COPY observation, line 2: " \
+like "$error" "; context: [^;]*; PL/pgSQL function test_sleep\(\) line [0-9]+ at PERFORM; COPY observation, line 2\)" \
      "stored: the context's lines joined by '; ', innermost first, the COPY's line last"
 unlike "$error" "57014[^;]" "no part glued to the SQLSTATE"
-like "$(at_prio 3)" "$(re "$slow"): .*\(SQLSTATE 57014; context: .*; COPY observation, line 2: " \
+like "$(at_prio 3)" "$(re "$slow"): .*\(SQLSTATE 57014; context: .*; COPY observation, line 2\)" \
      "ERR: the log line says the same"
 
 done_testing

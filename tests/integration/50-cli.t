@@ -30,7 +30,7 @@ unlike "$(etl_raw run -c "$T/pipeline.yaml"; echo "$ETL_ERR")" "DEBUG" \
 touch -d '2024-06-01 00:00:00 UTC' "$T/www/a.csv"
 echo '全国,,互派干部,2022年上半年,2448,人,' >>"$T/www/a.csv"
 etl_raw run --verbose -c "$T/pipeline.yaml"
-like "$ETL_ERR" "DEBUG: $EWC_SOURCE_URL/a.csv: the previous version's 2 rows set aside" \
+like "$ETL_ERR" "DEBUG: $EWC_SOURCE_URL/a.csv: 3 rows compared with the previous version's 2" \
    "-v: the revision steps at debug"
 like "$ETL_ERR" "DEBUG: $EWC_SOURCE_URL/a.csv: [0-9]+ bytes through the chain from parse, verdict loaded" \
    "-v: the chain's outcome at debug"
