@@ -498,6 +498,9 @@ load_reconcile_found(struct load *ld, struct etl_stage *st, struct etl_verdict *
                            "rows, %s (reconcile: fail)", f[4], f[0], f[2], f[3], f[6], f[5]);
     }
     ld->differences++;
+    if (ld->diffs == NULL && (ld->diffs = tmpfile()) == NULL) {
+        return etl_err_errno(err, ETL_E_IO, "could not create a temporary file");
+    }
     etl_buf_reset(&ld->rej);
     if (etl_copy_field(&ld->rej, ld->ids[1], false, err) < 0) {
         return -1;
@@ -621,12 +624,10 @@ load_reconcile(struct load *ld, struct etl_stage *st, struct etl_verdict *v, str
         return 0;       /* nothing to reconcile, or rows about to be rolled back */
     }
     /* per file, like the rejects: nothing of another file (or of another
-     * process, after a fork) can be in it */
+     * process, after a fork) can be in it; made at the first difference */
     if (ld->diffs != NULL) {
         fclose(ld->diffs);
-    }
-    if ((ld->diffs = tmpfile()) == NULL) {
-        return etl_err_errno(err, ETL_E_IO, "could not create a temporary file");
+        ld->diffs = NULL;
     }
     if (ld->rc != NULL && !job->dedupe) {
         rc = load_reconcile_streamed(ld, st, v, err);
