@@ -20,26 +20,40 @@ typedef __int128 rc_wide;
 /* Slots of the region cache (a prime: codes are multiples of 100). */
 #define RC_REGION_CACHE 509
 
+/*
+ * Groups are kept in blocks that never move (no copy when they grow), at
+ * most RC_MAX_GROUPS of them: 2 MiB.  A file with more indicator-periods
+ * than that is reconciled by the database (as when inexact), so memory
+ * stays bounded whatever the file.
+ */
+#define RC_BLOCK 2048
+#define RC_MAX_GROUPS 65536
+
+/* 32 bytes */
 struct rc_group {
-    const char *indicator;
-    int32_t start, end;
-    uint32_t hash;
-    uint32_t regions;
     rc_int national, total;
+    int32_t start, end;
+    uint16_t indicator;         /* index in the catalog's indicators */
+    uint16_t regions;
     uint8_t kind;
     uint8_t national_scale, total_scale;
     bool has_national;
 };
 
+_Static_assert(sizeof(struct rc_group) == 32, "a group is 32 bytes");
+
+#define RC_G(rc, i) (&(rc)->blocks[(i) / RC_BLOCK][(i) % RC_BLOCK])
+
 struct reconcile {
     const struct etl_catalog *cat;
-    struct rc_group *groups;
-    size_t ngroups, cap;
+    struct rc_group *blocks[RC_MAX_GROUPS / RC_BLOCK];
+    size_t ngroups;
     uint32_t *slots;            /* group index + 1; 0 = empty */
     size_t nslots;              /* a power of two */
     bool inexact;
     /* the last indicator looked up, and the catalog's own code for it */
-    const char *last_indicator, *last_code;
+    const char *last_indicator;
+    int last_index;             /* -1: not the catalog's */
     bool last_additive;
     /* regions looked up: a direct-mapped cache on the 6-digit code */
     struct { int32_t code; bool province; } regions[RC_REGION_CACHE];
@@ -64,7 +78,9 @@ reconcile_free(struct reconcile *rc)
     if (rc == NULL) {
         return;
     }
-    free(rc->groups);
+    for (size_t b = 0; b < RC_MAX_GROUPS / RC_BLOCK; b++) {
+        free(rc->blocks[b]);
+    }
     free(rc->slots);
     free(rc);
 }
@@ -89,7 +105,7 @@ bool
 reconcile_any(const struct reconcile *rc)
 {
     for (size_t i = 0; i < rc->ngroups; i++) {
-        if (rc->groups[i].has_national) {
+        if (RC_G(rc, i)->has_national) {
             return true;
         }
     }
@@ -194,7 +210,9 @@ rc_grow(struct reconcile *rc)
         return false;
     }
     for (size_t g = 0; g < rc->ngroups; g++) {
-        size_t i = rc->groups[g].hash & (n - 1);
+        const struct rc_group *x = RC_G(rc, g);
+        size_t i = rc_hash(rc->cat->indicators[x->indicator].code, x->kind, x->start, x->end) &
+                   (n - 1);
 
         while (slots[i] != 0) {
             i = (i + 1) & (n - 1);
@@ -207,11 +225,15 @@ rc_grow(struct reconcile *rc)
     return true;
 }
 
-/* The row's group ('code': the catalog's code of its indicator), made when
- * new; NULL when out of memory. */
+/*
+ * The row's group (its indicator: 'index' in the catalog), made when new;
+ * NULL when out of memory, or when there are RC_MAX_GROUPS already (then
+ * the sums are marked inexact).
+ */
 static struct rc_group *
-rc_group(struct reconcile *rc, const struct etl_row *r, const char *code)
+rc_group(struct reconcile *rc, const struct etl_row *r, int index)
 {
+    const char *code = rc->cat->indicators[index].code;
     uint32_t h = rc_hash(code, r->period.kind, r->period.start, r->period.end);
     struct rc_group *g;
     size_t i;
@@ -220,47 +242,45 @@ rc_group(struct reconcile *rc, const struct etl_row *r, const char *code)
         return NULL;
     }
     for (i = h & (rc->nslots - 1); rc->slots[i] != 0; i = (i + 1) & (rc->nslots - 1)) {
-        g = &rc->groups[rc->slots[i] - 1];
-        if (g->hash == h && g->kind == r->period.kind && g->start == r->period.start &&
-            g->end == r->period.end && g->indicator == code) {
+        g = RC_G(rc, rc->slots[i] - 1);
+        if (g->kind == r->period.kind && g->start == r->period.start &&
+            g->end == r->period.end && g->indicator == index) {
             return g;
         }
     }
-    if (rc->ngroups == rc->cap) {
-        size_t cap = rc->cap != 0 ? rc->cap * 2 : 256;
-        struct rc_group *groups = realloc(rc->groups, cap * sizeof(*groups));
-
-        if (groups == NULL) {
-            return NULL;
-        }
-        rc->groups = groups;
-        rc->cap = cap;
+    if (rc->ngroups == RC_MAX_GROUPS) {
+        rc->inexact = true;
+        return NULL;
     }
-    g = &rc->groups[rc->ngroups];
+    if (rc->blocks[rc->ngroups / RC_BLOCK] == NULL &&
+        (rc->blocks[rc->ngroups / RC_BLOCK] = malloc(RC_BLOCK * sizeof(struct rc_group))) == NULL) {
+        return NULL;
+    }
+    g = RC_G(rc, rc->ngroups);
     memset(g, 0, sizeof(*g));
-    g->indicator = code;
+    g->indicator = (uint16_t)index;
     g->kind = (uint8_t)r->period.kind;
     g->start = r->period.start;
     g->end = r->period.end;
-    g->hash = h;
     rc->slots[i] = (uint32_t)++rc->ngroups;
     return g;
 }
 
 /* Whether the row's indicator adds up over regions (the catalog's flag);
- * *code: the catalog's own code string, the same pointer for every row. */
+ * *index: its place in the catalog's indicators. */
 static bool
-rc_additive(struct reconcile *rc, const char *indicator, const char **code)
+rc_additive(struct reconcile *rc, const char *indicator, int *index)
 {
     if (indicator != rc->last_indicator) {
         const struct etl_indicator *ind =
             etl_catalog_indicator_find(rc->cat, indicator, strlen(indicator));
 
         rc->last_indicator = indicator;
-        rc->last_code = ind != NULL ? ind->code : NULL;
-        rc->last_additive = ind != NULL && ind->additive;
+        rc->last_index = ind != NULL && ind - rc->cat->indicators <= UINT16_MAX
+                         ? (int)(ind - rc->cat->indicators) : -1;
+        rc->last_additive = rc->last_index >= 0 && ind->additive;
     }
-    *code = rc->last_code;
+    *index = rc->last_index;
     return rc->last_additive;
 }
 
@@ -295,7 +315,7 @@ int
 reconcile_add(struct reconcile *rc, const struct etl_row *r, struct etl_err *err)
 {
     bool national;
-    const char *code;
+    int index;
     struct rc_group *g;
     rc_int v;
     int scale;
@@ -305,15 +325,15 @@ reconcile_add(struct reconcile *rc, const struct etl_row *r, struct etl_err *err
         return 0;
     }
     national = strcmp(r->region, "000000") == 0;
-    if ((!national && !rc_province(rc, r->region)) || !rc_additive(rc, r->indicator, &code)) {
+    if ((!national && !rc_province(rc, r->region)) || !rc_additive(rc, r->indicator, &index)) {
         return 0;
     }
     if (!rc_parse(r->value, &v, &scale)) {
         rc->inexact = true;
         return 0;
     }
-    if ((g = rc_group(rc, r, code)) == NULL) {
-        return etl_err_nomem(err);
+    if ((g = rc_group(rc, r, index)) == NULL) {
+        return rc->inexact ? 0 : etl_err_nomem(err);
     }
     if (national) {
         /* one per group in a clean file; the smallest, as min() would */
@@ -338,6 +358,9 @@ reconcile_add(struct reconcile *rc, const struct etl_row *r, struct etl_err *err
             rc->inexact = true;
         }
         g->total_scale = (uint8_t)ts;
+    }
+    if (g->regions == UINT16_MAX) {
+        rc->inexact = true;
     }
     g->regions++;
     return 0;
@@ -374,9 +397,10 @@ rc_format(char *out, size_t size, rc_int m, int scale)
 static int
 rc_cmp(const void *a, const void *b, void *ctx)
 {
-    const struct rc_group *groups = ctx;
-    const struct rc_group *x = &groups[*(const uint32_t *)a], *y = &groups[*(const uint32_t *)b];
-    int c = strcmp(x->indicator, y->indicator);
+    const struct reconcile *rc = ctx;
+    const struct rc_group *x = RC_G(rc, *(const uint32_t *)a);
+    const struct rc_group *y = RC_G(rc, *(const uint32_t *)b);
+    int c = strcmp(rc->cat->indicators[x->indicator].code, rc->cat->indicators[y->indicator].code);
 
     if (c != 0) {
         return c;
@@ -432,7 +456,7 @@ reconcile_each_difference(const struct reconcile *rc, int64_t tolerance_ppm,
         return etl_err_set(err, ETL_E_INTERNAL, "reconciliation sums are not exact");
     }
     for (size_t i = 0; i < rc->ngroups; i++) {
-        const struct rc_group *g = &rc->groups[i];
+        const struct rc_group *g = RC_G(rc, i);
         int differs;
 
         if (!g->has_national || g->regions == 0) {
@@ -451,12 +475,13 @@ reconcile_each_difference(const struct reconcile *rc, int64_t tolerance_ppm,
         order[k++] = (uint32_t)i;
     }
     if (k > 1) {
-        qsort_r(order, k, sizeof(*order), rc_cmp, rc->groups);
+        qsort_r(order, k, sizeof(*order), rc_cmp, (void *)rc);
     }
     for (size_t i = 0; i < k && ret == 0; i++) {
-        const struct rc_group *g = &rc->groups[order[i]];
+        const struct rc_group *g = RC_G(rc, order[i]);
         struct reconcile_diff d = {
-            .indicator = g->indicator, .start = g->start, .end = g->end,
+            .indicator = rc->cat->indicators[g->indicator].code,
+            .start = g->start, .end = g->end,
             .kind = (enum etl_period_kind)g->kind, .regions = g->regions,
         };
 

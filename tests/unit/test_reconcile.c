@@ -281,6 +281,39 @@ test_many_groups(void **state)
     free(d);
 }
 
+/* More groups than the bound: the sums are left to the database. */
+static void
+test_bounded(void **state)
+{
+    const struct etl_indicator *ind = etl_catalog_indicator_find(cat, "enterprises_guided", 18);
+    struct etl_row r;
+    struct etl_err err;
+
+    (void)state;
+    assert_non_null(ind);
+    memset(&r, 0, sizeof(r));
+    etl_err_clear(&err);
+    r.indicator = ind->code;
+    strcpy(r.region, "000000");
+    strcpy(r.value, "1");
+    r.period.kind = ETL_PERIOD_MONTH;
+    for (int32_t i = 0; i < 65536; i++) {
+        r.period.start = 10000000 + i;
+        r.period.end = 10000001 + i;
+        assert_int_equal(reconcile_add(rc, &r, &err), 0);
+    }
+    assert_true(reconcile_exact(rc));
+    /* a group already there is no new one */
+    r.period.start = 10000000;
+    r.period.end = 10000001;
+    assert_int_equal(reconcile_add(rc, &r, &err), 0);
+    assert_true(reconcile_exact(rc));
+    r.period.start = 20000000;
+    r.period.end = 20000001;
+    assert_int_equal(reconcile_add(rc, &r, &err), 0);
+    assert_false(reconcile_exact(rc));
+}
+
 int
 main(void)
 {
@@ -291,6 +324,7 @@ main(void)
         cmocka_unit_test_setup(test_left_out, reset),
         cmocka_unit_test_setup(test_inexact, reset),
         cmocka_unit_test_setup(test_many_groups, reset),
+        cmocka_unit_test_setup(test_bounded, reset),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
