@@ -582,7 +582,10 @@ load_reconcile_query(struct load *ld, struct etl_stage *st, struct etl_verdict *
     snprintf(sql, sizeof(sql), "%s", declare);
     snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), load_reconcile_sql, ld->target);
     snprintf(fetch, sizeof(fetch), "FETCH %d FROM etl_reconcile", LOAD_RECONCILE_FETCH);
-    if (etl_pg_query(job->db, sql, 2, params, NULL, err) < 0) {
+    /* a plan over 51 partitions: LLVM would spend seconds compiling it
+     * where the database's jit = off (migration 009) is missing */
+    if (etl_pg_exec(job->db, "SET LOCAL jit = off", err) < 0 ||
+        etl_pg_query(job->db, sql, 2, params, NULL, err) < 0) {
         return -1;
     }
     do {

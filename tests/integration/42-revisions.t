@@ -143,6 +143,9 @@ is "$(q "select count(*) from ewc.revision
 is "$(q "select old_line, new_line, old_raw, new_raw from ewc.revision
           where indicator = 'industrial_parks_cobuilt'")" "3|3|482|约480" \
    "a revision keeps the lines and the values as written"
+is "$(q "select period_kind, unit, old_line, old_raw, coalesce(new_raw, '-') from ewc.revision
+          where change = 'removed'")" "half|person|4|2448|-" \
+   "a removed key's revision keeps its period kind, unit, line and value as written"
 
 # --- what the warehouse said, as of four times ---------------------------
 is "$(asof "$(q "select timestamptz '$t1' - interval '1 microsecond'")")" "" \
