@@ -22,12 +22,13 @@ typedef __int128 rc_wide;
 
 /*
  * Groups are kept in blocks that never move (no copy when they grow), at
- * most RC_MAX_GROUPS of them: 2 MiB.  A file with more indicator-periods
- * than that is reconciled by the database (as when inexact), so memory
- * stays bounded whatever the file.
+ * most RC_MAX_GROUPS of them: 1 MiB, and the index of slots at most twice
+ * as many entries (256 KiB).  A file with more indicator-periods than that
+ * is reconciled by the database (as when inexact), so memory stays bounded
+ * whatever the file.
  */
 #define RC_BLOCK 2048
-#define RC_MAX_GROUPS 65536
+#define RC_MAX_GROUPS RECONCILE_MAX_GROUPS
 
 /* 32 bytes */
 struct rc_group {
@@ -41,6 +42,7 @@ struct rc_group {
 };
 
 _Static_assert(sizeof(struct rc_group) == 32, "a group is 32 bytes");
+_Static_assert(RC_MAX_GROUPS % RC_BLOCK == 0, "the bound is whole blocks");
 
 #define RC_G(rc, i) (&(rc)->blocks[(i) / RC_BLOCK][(i) % RC_BLOCK])
 
@@ -238,7 +240,8 @@ rc_group(struct reconcile *rc, const struct etl_row *r, int index)
     struct rc_group *g;
     size_t i;
 
-    if ((rc->ngroups + 1) * 2 > rc->nslots && !rc_grow(rc)) {
+    /* at the bound the index has room for the probe, and grows no more */
+    if (rc->ngroups < RC_MAX_GROUPS && (rc->ngroups + 1) * 2 > rc->nslots && !rc_grow(rc)) {
         return NULL;
     }
     for (i = h & (rc->nslots - 1); rc->slots[i] != 0; i = (i + 1) & (rc->nslots - 1)) {

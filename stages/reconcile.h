@@ -16,14 +16,20 @@
  *
  *    Memory grows with the groups (indicators times periods: about 30,000
  *    in a million generated rows over fifty years of every kind of period),
- *    32 bytes each, not with the rows, and is bounded: beyond 65,536 groups
- *    (2 MiB) the file's sums are left to the database, as when inexact.
+ *    32 bytes each, not with the rows, and is bounded: beyond
+ *    RECONCILE_MAX_GROUPS (32,768 groups: 1 MiB, and a 256 KiB index) the
+ *    file's sums are left to the database, as when inexact.  Agencies'
+ *    files hold hundreds to a few thousand; the bound keeps a load's peak
+ *    memory the same from a hundred thousand rows to ten million.
  *
  *    Next door: load.c adds each loaded row and reads the differences at
  *    the end of the file.
  */
 #ifndef STAGES_RECONCILE_H
 #define STAGES_RECONCILE_H
+
+/* The most indicator-periods whose sums are kept (see above). */
+#define RECONCILE_MAX_GROUPS 32768
 
 #include <stdbool.h>
 #include <stdint.h>

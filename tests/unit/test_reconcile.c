@@ -297,7 +297,7 @@ test_bounded(void **state)
     strcpy(r.region, "000000");
     strcpy(r.value, "1");
     r.period.kind = ETL_PERIOD_MONTH;
-    for (int32_t i = 0; i < 65536; i++) {
+    for (int32_t i = 0; i < RECONCILE_MAX_GROUPS; i++) {
         r.period.start = 10000000 + i;
         r.period.end = 10000001 + i;
         assert_int_equal(reconcile_add(rc, &r, &err), 0);
@@ -311,6 +311,13 @@ test_bounded(void **state)
     r.period.start = 20000000;
     r.period.end = 20000001;
     assert_int_equal(reconcile_add(rc, &r, &err), 0);
+    assert_false(reconcile_exact(rc));
+    /* and many more after it: no error, still left to the database */
+    for (int32_t i = 1; i <= RECONCILE_MAX_GROUPS; i++) {
+        r.period.start = 20000000 + i;
+        r.period.end = 20000001 + i;
+        assert_int_equal(reconcile_add(rc, &r, &err), 0);
+    }
     assert_false(reconcile_exact(rc));
 }
 
