@@ -582,9 +582,14 @@ load_reconcile_query(struct load *ld, struct etl_stage *st, struct etl_verdict *
     snprintf(sql, sizeof(sql), "%s", declare);
     snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), load_reconcile_sql, ld->target);
     snprintf(fetch, sizeof(fetch), "FETCH %d FROM etl_reconcile", LOAD_RECONCILE_FETCH);
-    /* a plan over 51 partitions: LLVM would spend seconds compiling it
-     * where the database's jit = off (migration 009) is missing */
-    if (etl_pg_exec(job->db, "SET LOCAL jit = off", err) < 0 ||
+    /* The rows' partitions have no statistics yet: unguided, the planner
+     * sorted 10M rows twice on disk (merge join with the indicators, then
+     * group), 21 s; hashed, 7 s.  And no JIT: LLVM would spend seconds
+     * compiling a plan over 51 partitions where the database's jit = off
+     * (migration 009) is missing. */
+    if (etl_pg_exec(job->db, "SET LOCAL jit = off; SET LOCAL enable_mergejoin = off; "
+                    "SET LOCAL enable_nestloop = off; SET LOCAL enable_sort = off; "
+                    "SET LOCAL work_mem = '64MB'", err) < 0 ||
         etl_pg_query(job->db, sql, 2, params, NULL, err) < 0) {
         return -1;
     }
@@ -608,7 +613,8 @@ load_reconcile_query(struct load *ld, struct etl_stage *st, struct etl_verdict *
         }
         PQclear(res);
     } while (n == LOAD_RECONCILE_FETCH);
-    return etl_pg_exec(job->db, "CLOSE etl_reconcile", err);
+    return etl_pg_exec(job->db, "CLOSE etl_reconcile; RESET jit; RESET enable_mergejoin; "
+                       "RESET enable_nestloop; RESET enable_sort; RESET work_mem", err);
 }
 
 /*
