@@ -22,8 +22,9 @@
 /*
  * The new version's rows wait in etl_new (the COPY's columns, load.c); the
  * keys that differ from the source's current rows go to etl_diff, with the
- * new row (NULL columns for a key removed) and the old side.  Both are
- * created once per connection and emptied at each commit.
+ * new row (NULL columns for a key removed) and what the comparison read of
+ * the old one; the rest of the old rows, as they are deleted, to etl_old.
+ * All three are created once per connection and emptied at each commit.
  */
 static const char revise_table_sql[] =
     "SET LOCAL client_min_messages = warning; "
@@ -31,10 +32,12 @@ static const char revise_table_sql[] =
     "SELECT " REVISE_NEW " FROM warehouse.observation WITH NO DATA; "
     "CREATE TEMP TABLE IF NOT EXISTS etl_diff ON COMMIT DELETE ROWS AS "
     "SELECT ''::text AS change, " REVISE_NEW ", value AS old_value, qualifier AS old_qualifier,"
-    "       raw_value AS old_raw, file_id AS old_file_id, line AS old_line, note AS old_note,"
-    "       tableoid AS old_part, ctid AS old_tid"
+    "       note AS old_note, tableoid AS old_part, ctid AS old_tid"
     " FROM warehouse.observation WITH NO DATA; "
-    "TRUNCATE etl_new, etl_diff";
+    "CREATE TEMP TABLE IF NOT EXISTS etl_old ON COMMIT DELETE ROWS AS "
+    "SELECT tableoid AS part, ctid AS tid, period_kind, unit, raw_value, file_id, line"
+    " FROM warehouse.observation WITH NO DATA; "
+    "TRUNCATE etl_new, etl_diff, etl_old";
 
 /*
  * The keys of the new version that differ from the current rows: added,
@@ -64,7 +67,7 @@ static const char revise_diff_sql[] =
     "       coalesce(n.period_end, c.period_end), n.value, n.unit,"
     "       n.qualifier, n.raw_value, n.note, n.source_id, n.file_id, n.run_id, n.line, n.col,"
     "       coalesce(n.of_which, c.of_which),"
-    "       c.value, c.qualifier, NULL, NULL, NULL, c.note, c.tableoid, c.ctid "
+    "       c.value, c.qualifier, c.note, c.tableoid, c.ctid "
     "FROM etl_new n "
     "FULL JOIN (SELECT indicator, region, partner, period_start, period_end, of_which,"
     "                  value, qualifier, note, tableoid, ctid"
@@ -84,11 +87,13 @@ static const char revise_diff_sql[] =
 /*
  * The current rows of those keys go, found by the partition and place the
  * comparison saw them at (a TID scan of each partition touched, not a join
- * of the keys again), and the new ones come.  Each deleted row gives its
- * difference the old raw text, file and line (and a removed key its period
- * kind and unit) for warehouse.revision.  The rows deleted must be exactly
- * those: the source's rows are written by its own load only, in this
- * transaction, so anything else is an error, never a row kept.
+ * of the keys again), and the new ones come.  What warehouse.revision
+ * keeps of a deleted row and the comparison did not read (its raw text,
+ * file and line; a removed key's period kind and unit) goes to etl_old.
+ * The rows deleted must be exactly those: the source's rows are written by
+ * its own load only, in this transaction, so anything else is an error,
+ * never a row kept.  The planner knows nothing of the temporary tables:
+ * no nested loops, for them or for revise_record_sql (reset after it).
  */
 static const char revise_apply_sql[] =
     "SET LOCAL enable_nestloop = off; "
@@ -97,10 +102,7 @@ static const char revise_apply_sql[] =
     "           WHERE change <> 'added' GROUP BY old_part LOOP"
     "    EXECUTE format('WITH d AS (DELETE FROM %%s WHERE ctid = ANY ($1)"
     "                    RETURNING ctid, period_kind, unit, raw_value, file_id, line)"
-    "                  UPDATE etl_diff e SET old_raw = d.raw_value, old_file_id = d.file_id,"
-    "                    old_line = d.line, period_kind = coalesce(e.period_kind, d.period_kind),"
-    "                    unit = coalesce(e.unit, d.unit)"
-    "                  FROM d WHERE e.old_part = $2 AND e.old_tid = d.ctid',"
+    "                  INSERT INTO etl_old SELECT $2, d.* FROM d',"
     "                   r.old_part::regclass) USING r.tids, r.old_part;"
     "    GET DIAGNOSTICS n = ROW_COUNT;"
     "    done := done + n;"
@@ -110,7 +112,6 @@ static const char revise_apply_sql[] =
     "      USING ERRCODE = 'serialization_failure';"
     "  END IF;"
     " END $etl$; "
-    "RESET enable_nestloop; "
     "INSERT INTO warehouse.observation (" REVISE_NEW ") "
     "SELECT " REVISE_NEW " FROM etl_diff WHERE change <> 'removed'";
 
@@ -124,10 +125,12 @@ static const char revise_record_sql[] =
     "  INSERT INTO warehouse.revision (source_id, file_id, change, indicator, region, partner,"
     "         period_kind, period_start, period_end, of_which, unit, old_value, old_qualifier,"
     "         old_raw, old_file_id, old_line, new_value, new_qualifier, new_raw, new_line)"
-    "  SELECT %1$s, %2$s, change, indicator, region, partner, period_kind, period_start,"
-    "         period_end, of_which, unit, old_value, old_qualifier, old_raw, old_file_id,"
-    "         old_line, value, qualifier, raw_value, line"
-    "  FROM etl_diff WHERE change <> 'restated'"
+    "  SELECT %1$s, %2$s, d.change, d.indicator, d.region, d.partner,"
+    "         coalesce(d.period_kind, o.period_kind), d.period_start, d.period_end, d.of_which,"
+    "         coalesce(d.unit, o.unit), d.old_value, d.old_qualifier, o.raw_value, o.file_id,"
+    "         o.line, d.value, d.qualifier, d.raw_value, d.line"
+    "  FROM etl_diff d LEFT JOIN etl_old o ON o.part = d.old_part AND o.tid = d.old_tid"
+    "  WHERE d.change <> 'restated'"
     "  RETURNING change, old_value, new_value),"
     " pct AS ("
     "  SELECT round((new_value / old_value - 1) * 100, 2) AS p FROM ins"
@@ -213,6 +216,9 @@ revise_record(struct etl_job *job, const char *source_id, const char *file_id, i
     f->rows_removed = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
     etl_strlcpy(f->max_change_pct, PQgetvalue(res, 0, 3), sizeof(f->max_change_pct));
     PQclear(res);
+    if (etl_pg_exec(job->db, "RESET enable_nestloop", err) < 0) {
+        return -1;
+    }
     etl_log(ETL_LOG_DEBUG, "%s: revisions recorded: %" PRId64 " added, %" PRId64 " changed, %"
             PRId64 " removed", f->url, f->rows_added, f->rows_changed, f->rows_removed);
     return 0;
