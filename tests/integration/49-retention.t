@@ -106,8 +106,10 @@ q "update ledger.run set started_at = started_at - interval '60 days',
    update ledger.file set started_at = started_at - interval '60 days',
                           finished_at = finished_at - interval '60 days' where run_id <= 5;
    update warehouse.history_start set started_at = started_at - interval '60 days'"
-t_between=$(q "select finished_at + interval '1 second' from ledger.file where url = '$a' and run_id = 1")
-t_v2=$(q "select finished_at + interval '1 second' from ledger.file where url = '$a' and run_id = 4")
+# halfway between two loads of a.csv: runs follow each other within a second
+a_done() { q "select finished_at from ledger.file where url = '$a' and run_id = $1"; }
+t_between=$(q "select timestamptz '$(a_done 1)' + (timestamptz '$(a_done 4)' - timestamptz '$(a_done 1)') / 2")
+t_v2=$(q "select timestamptz '$(a_done 4)' + (timestamptz '$(a_done 5)' - timestamptz '$(a_done 4)') / 2")
 asof_all() {
     for t in "$t_between" "$t_v2" "now()"; do
         [ "$t" = "now()" ] || t="'$t'"
