@@ -118,13 +118,22 @@ prune_ledger(struct pg_conn *db, const struct etl_prune_opts *o, struct etl_prun
     char age[24], batch[24];
     const char *params[2] = { age, o->batch > 0 ? batch : NULL };
     int64_t *counts[] = { &c->tasks, &c->rejects, &c->reconciles, &c->files, &c->runs };
+    int64_t chosen = 0;
 
     snprintf(age, sizeof(age), "%" PRId64, o->ledger_age);
     snprintf(batch, sizeof(batch), "%ld", o->batch);
     if (etl_pg_exec(db, prune_tables_sql, err) < 0 ||
         prune_stmt(db, "TRUNCATE etl_prune_run, etl_prune_file", 0, NULL, NULL, err) < 0 ||
-        prune_stmt(db, prune_runs_sql, 2, params, NULL, err) < 0 ||
-        prune_stmt(db, prune_files_sql, 0, NULL, NULL, err) < 0 ||
+        prune_stmt(db, prune_runs_sql, 2, params, &chosen, err) < 0) {
+        return -1;
+    }
+    /* No run old enough (after every run but the first of its day): the
+     * files query alone, planned over the warehouse's partitions, was 20 ms
+     * of every run. */
+    if (chosen == 0) {
+        return 0;
+    }
+    if (prune_stmt(db, prune_files_sql, 0, NULL, NULL, err) < 0 ||
         prune_stmt(db, prune_kept_sql, 0, NULL, &c->files_kept, err) < 0) {
         return -1;
     }
