@@ -161,15 +161,6 @@ int etl_ledger_source_loaded(struct pg_conn *db, int64_t source_id, const struct
                              int64_t file_id, struct etl_err *err) ETL_MUSTCHECK;
 
 /*
- * Remember that the source's version 'f' was refused for its content as
- * 'file_id', under the YAML whose SHA-256 is 'config': while it is
- * unchanged, fetch asks with its validators and does not load it again.
- */
-int etl_ledger_source_refused(struct pg_conn *db, int64_t source_id, const struct etl_file *f,
-                              int64_t file_id, const char *config,
-                              struct etl_err *err) ETL_MUSTCHECK;
-
-/*
  * Read the validators of every source of 'pipeline' into 's' (sorted by
  * URL; free with etl_ledger_sources_free).  A NULL 'db' reads nothing.
  * Errors: the query's (context "reading the ledger's sources"), ETL_E_NOMEM.
@@ -237,7 +228,10 @@ struct etl_ledger_end {
     int64_t file_id, source_id;
     const struct etl_file *file;
     const char *error;          /* the file row's error, NULL: none */
-    bool refused;               /* etl_ledger_source_refused, else _loaded */
+    bool refused;               /* remember the version as refused for its content
+                                 * (fetch asks with its validators and does not
+                                 * load it again while unchanged), else
+                                 * etl_ledger_source_loaded */
     const char *config;         /* refused: the YAML's SHA-256 */
     int64_t task_id;            /* > 0: etl_ledger_task_finish of it too */
     const char *task_state;
