@@ -4,6 +4,7 @@
  */
 #include "support.h"
 
+#include "etl/ewc/catalog.h"
 #include "etl/migrate.h"
 #include "etl/pg.h"
 
@@ -232,4 +233,33 @@ test_pg_drop(struct pg_conn *db, const char *tag)
     etl_pg_close(db);
     snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS ewc_test_%s WITH (FORCE)", tag);
     (void)admin_exec(sql);
+}
+
+struct etl_catalog *
+test_catalog_load(void)
+{
+    struct etl_err err;
+    struct etl_catalog *cat;
+
+    etl_err_clear(&err);
+    cat = etl_catalog_load("config/catalog", &err);
+    if (cat == NULL) {
+        fprintf(stderr, "cannot load the catalog: %s %s\n", err.where, err.msg);
+    }
+    return cat;
+}
+
+void
+test_row(struct etl_row *r, const struct etl_catalog *cat, const char *code, const char *region,
+         enum etl_period_kind kind, int32_t start, int32_t end, const char *value)
+{
+    const struct etl_indicator *ind = etl_catalog_indicator_find(cat, code, strlen(code));
+
+    memset(r, 0, sizeof(*r));
+    r->indicator = ind != NULL ? ind->code : NULL;
+    snprintf(r->region, sizeof(r->region), "%s", region);
+    r->period.kind = kind;
+    r->period.start = start;
+    r->period.end = end;
+    snprintf(r->value, sizeof(r->value), "%s", value);
 }

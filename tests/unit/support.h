@@ -2,7 +2,8 @@
  * support.h
  *    What several unit tests share: the loopback HTTP test server
  *    (tests/lib/httpd.py) started and stopped by PID, removing a temp tree,
- *    and a recording "next stage" for driving a row stage directly.
+ *    a recording "next stage" for driving a row stage directly, the bundled
+ *    catalog and normalized rows of it.
  *    support.c is linked into every unit test binary.
  */
 #ifndef ETL_TEST_SUPPORT_H
@@ -60,5 +61,20 @@ struct test_record {
 };
 extern struct test_record test_record;
 extern struct etl_stage test_record_stage;
+
+struct etl_catalog;
+
+/* The bundled catalog (config/catalog: the tests run in the repository);
+ * NULL after saying why on stderr (the caller's setup fails). */
+struct etl_catalog *test_catalog_load(void);
+/*
+ * 'r' zeroed, then a normalized row: the catalog's indicator 'code' (NULL
+ * in r->indicator when the catalog has no such code: the caller asserts
+ * it), a region code, a period of 'kind' from 'start' to 'end' (YYYYMMDD)
+ * and an exact decimal value.
+ */
+void test_row(struct etl_row *r, const struct etl_catalog *cat, const char *code,
+              const char *region, enum etl_period_kind kind, int32_t start, int32_t end,
+              const char *value);
 
 #endif

@@ -18,19 +18,15 @@
 #include "etl/ewc/catalog.h"
 #include "etl/ewc/row.h"
 #include "stages/plausible.h"
+#include "support.h"
 
 static struct etl_catalog *cat;
 
 static int
 setup(void **state)
 {
-    struct etl_err err;
-
     (void)state;
-    etl_err_clear(&err);
-    cat = etl_catalog_load("config/catalog", &err);
-    if (cat == NULL) {
-        fprintf(stderr, "cannot load the catalog: %s %s\n", err.where, err.msg);
+    if ((cat = test_catalog_load()) == NULL) {
         return -1;
     }
     return 0;
@@ -50,16 +46,9 @@ add(struct plausible *pl, const char *indicator, const char *region, int32_t sta
     int32_t end, const char *value)
 {
     struct etl_row r;
-    const struct etl_indicator *ind = etl_catalog_indicator_find(cat, indicator,
-                                                                  strlen(indicator));
 
-    assert_non_null(ind);
-    memset(&r, 0, sizeof(r));
-    r.indicator = ind->code;
-    strcpy(r.region, region);
-    r.period.start = start;
-    r.period.end = end;
-    strcpy(r.value, value);
+    test_row(&r, cat, indicator, region, ETL_PERIOD_YEAR, start, end, value);
+    assert_non_null(r.indicator);
     plausible_add(pl, &r);
 }
 

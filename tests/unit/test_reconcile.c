@@ -19,6 +19,7 @@
 #include "etl/ewc/catalog.h"
 #include "etl/ewc/row.h"
 #include "stages/reconcile.h"
+#include "support.h"
 
 static struct etl_catalog *cat;
 static struct reconcile *rc;
@@ -30,9 +31,7 @@ setup(void **state)
 
     (void)state;
     etl_err_clear(&err);
-    cat = etl_catalog_load("config/catalog", &err);
-    if (cat == NULL) {
-        fprintf(stderr, "cannot load the catalog: %s %s\n", err.where, err.msg);
+    if ((cat = test_catalog_load()) == NULL) {
         return -1;
     }
     rc = reconcile_new(cat, &err);
@@ -63,19 +62,12 @@ add_full(const char *indicator, const char *region, const char *partner, int yea
 {
     struct etl_row r;
     struct etl_err err;
-    const struct etl_indicator *ind = etl_catalog_indicator_find(cat, indicator,
-                                                                  strlen(indicator));
 
-    assert_non_null(ind);
-    memset(&r, 0, sizeof(r));
+    test_row(&r, cat, indicator, region, ETL_PERIOD_YEAR, year * 10000 + 101,
+             (year + 1) * 10000 + 101, value);
+    assert_non_null(r.indicator);
     etl_err_clear(&err);
-    r.indicator = ind->code;
-    strcpy(r.region, region);
     strcpy(r.partner, partner);
-    r.period.kind = ETL_PERIOD_YEAR;
-    r.period.start = year * 10000 + 101;
-    r.period.end = (year + 1) * 10000 + 101;
-    strcpy(r.value, value);
     r.of_which = of_which;
     assert_int_equal(reconcile_add(rc, &r, &err), 0);
 }
@@ -285,18 +277,13 @@ test_many_groups(void **state)
 static void
 test_bounded(void **state)
 {
-    const struct etl_indicator *ind = etl_catalog_indicator_find(cat, "enterprises_guided", 18);
     struct etl_row r;
     struct etl_err err;
 
     (void)state;
-    assert_non_null(ind);
-    memset(&r, 0, sizeof(r));
+    test_row(&r, cat, "enterprises_guided", "000000", ETL_PERIOD_MONTH, 0, 0, "1");
+    assert_non_null(r.indicator);
     etl_err_clear(&err);
-    r.indicator = ind->code;
-    strcpy(r.region, "000000");
-    strcpy(r.value, "1");
-    r.period.kind = ETL_PERIOD_MONTH;
     for (int32_t i = 0; i < RECONCILE_MAX_GROUPS; i++) {
         r.period.start = 10000000 + i;
         r.period.end = 10000001 + i;

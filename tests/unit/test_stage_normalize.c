@@ -43,13 +43,8 @@ struct fixture {
 static int
 setup(void **state)
 {
-    struct etl_err err;
-
     (void)state;
-    etl_err_clear(&err);
-    cat = etl_catalog_load("config/catalog", &err);
-    if (cat == NULL) {
-        fprintf(stderr, "cannot load the catalog: %s %s\n", err.where, err.msg);
+    if ((cat = test_catalog_load()) == NULL) {
         return -1;
     }
     res.ptr = cat;

@@ -30,6 +30,7 @@
 #include "etl/resource.h"
 #include "etl/stage.h"
 #include "stages/parse.h"
+#include "support.h"
 
 extern const struct etl_stage_kind etl_stage_parse_csv;
 
@@ -122,13 +123,8 @@ struct fx {
 static int
 setup(void **state)
 {
-    struct etl_err err;
-
     (void)state;
-    etl_err_clear(&err);
-    cat = etl_catalog_load("config/catalog", &err);
-    if (cat == NULL) {
-        fprintf(stderr, "cannot load the catalog: %s %s\n", err.where, err.msg);
+    if ((cat = test_catalog_load()) == NULL) {
         return -1;
     }
     res.ptr = cat;
