@@ -91,8 +91,7 @@ struct load {
     int64_t rows_in, rows_loaded, rows_rejected, rows_deleted;
 };
 
-#define LOAD_COLUMNS "indicator, region, partner, period_kind, period_start, period_end, " \
-    "value, unit, qualifier, raw_value, note, source_id, file_id, run_id, line, col, of_which"
+#define LOAD_COLUMNS REVISE_COLUMNS
 
 /* %s = where the rows go: warehouse.observation, or etl_new (revise.h).
  * Binary: the server parses no numbers or dates (load_row). */
@@ -395,7 +394,8 @@ load_process(struct etl_stage *st, struct etl_chunk *in, struct etl_err *err)
         if (r->partner[0] == '\0' && strcmp(r->region, "000000") == 0) {
             ld->national_rows++;
         }
-        if (ld->rc != NULL && reconcile_add(ld->rc, r, err) < 0) {
+        /* a deduplicated file is reconciled by the database (load_reconcile) */
+        if (ld->rc != NULL && !st->job->dedupe && reconcile_add(ld->rc, r, err) < 0) {
             return -1;
         }
         if (load_row(ld, r, st->job->dedupe, err) < 0) {

@@ -15,10 +15,6 @@
 #include "etl/text.h"
 #include "revise.h"
 
-/* The columns of a loaded row, as load.c COPYs them. */
-#define REVISE_NEW "indicator, region, partner, period_kind, period_start, period_end, " \
-    "value, unit, qualifier, raw_value, note, source_id, file_id, run_id, line, col, of_which"
-
 /*
  * The new version's rows wait in etl_new (the COPY's columns, load.c); the
  * keys that differ from the source's current rows go to etl_diff, with the
@@ -29,9 +25,9 @@
 static const char revise_table_sql[] =
     "SET LOCAL client_min_messages = warning; "
     "CREATE TEMP TABLE IF NOT EXISTS etl_new ON COMMIT DELETE ROWS AS "
-    "SELECT " REVISE_NEW " FROM warehouse.observation WITH NO DATA; "
+    "SELECT " REVISE_COLUMNS " FROM warehouse.observation WITH NO DATA; "
     "CREATE TEMP TABLE IF NOT EXISTS etl_diff ON COMMIT DELETE ROWS AS "
-    "SELECT ''::text AS change, " REVISE_NEW ", value AS old_value, qualifier AS old_qualifier,"
+    "SELECT ''::text AS change, " REVISE_COLUMNS ", value AS old_value, qualifier AS old_qualifier,"
     "       note AS old_note, tableoid AS old_part, ctid AS old_tid"
     " FROM warehouse.observation WITH NO DATA; "
     "CREATE TEMP TABLE IF NOT EXISTS etl_old ON COMMIT DELETE ROWS AS "
@@ -112,8 +108,8 @@ static const char revise_apply_sql[] =
     "      USING ERRCODE = 'serialization_failure';"
     "  END IF;"
     " END $etl$; "
-    "INSERT INTO warehouse.observation (" REVISE_NEW ") "
-    "SELECT " REVISE_NEW " FROM etl_diff WHERE change <> 'removed'";
+    "INSERT INTO warehouse.observation (" REVISE_COLUMNS ") "
+    "SELECT " REVISE_COLUMNS " FROM etl_diff WHERE change <> 'removed'";
 
 /*
  * Each difference into warehouse.revision; the counts and the largest

@@ -35,6 +35,11 @@
 #include "etl/err.h"
 #include "etl/pipeline.h"
 
+/* The columns of a loaded row of warehouse.observation, in the order
+ * load.c COPYs them (LOAD_NFIELDS there) and revise.c reads them back. */
+#define REVISE_COLUMNS "indicator, region, partner, period_kind, period_start, period_end, " \
+    "value, unit, qualifier, raw_value, note, source_id, file_id, run_id, line, col, of_which"
+
 /*
  * The table the file's rows are COPY'd to, into *target:
  * "warehouse.observation" for a source's first version, else the
