@@ -130,9 +130,9 @@ bool etl_http_flag_set(void *arg);
 uint64_t etl_http_retry_count(void);
 
 /*
- * (http_retry.c) Seconds of a Retry-After value ("120" or an HTTP date) from
- * 'now' (time(2)
- * seconds); -1 when it is neither.  A date in the past gives 0.
+ * Seconds of a Retry-After value ("120" or an HTTP date) from 'now' (time(2)
+ * seconds); -1 when it is neither.  A date in the past gives 0.  This and
+ * etl_http_backoff are in http_retry.c.
  */
 long etl_http_retry_after(const char *value, long long now);
 
