@@ -2,7 +2,7 @@
  * runner.c
  *    Drives one run; see runner.h.  The stages in graph order, the worker
  *    processes (fork, wait, stop), the run's summary.  The ledger's
- *    statements are in ledger.c, the claim loop in worker.c, one file's
+ *    statements are in ledger*.c, the claim loop in worker.c, one file's
  *    chain in chain.c; progress goes to the caller's callback.
  *
  *    Two connections: the run's own (advisory lock, ledger.run, run kinds

@@ -3,7 +3,7 @@
  *    One run of a pipeline: take the pipeline's lock, open the run in the
  *    ledger, run the stages in graph order -- run kinds once, each file
  *    through its chain of row stages in its own transaction -- and close the
- *    run with its status.  The ledger's statements are ledger.c's, the
+ *    run with its status.  The ledger's statements are ledger*.c's, the
  *    claim loop worker.c's, one file's chain chain.c's.
  */
 #ifndef ETL_RUNNER_H
