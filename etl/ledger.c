@@ -34,6 +34,23 @@ etl_ledger_lock_try(struct pg_conn *db, const char *pipeline, bool *got, struct 
     return 0;
 }
 
+/* Give the pipeline's lock back; see ledger.h. */
+void
+etl_ledger_lock_release(struct pg_conn *db, const char *pipeline)
+{
+    const char *params[1] = { pipeline };
+    struct etl_err ignore;
+
+    etl_err_clear(&ignore);
+    /* a transaction left open (or failed) would refuse the query: the
+     * session is about to close, which would roll it back anyway */
+    if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+        (void)!etl_pg_exec(db, "ROLLBACK", &ignore);
+    }
+    (void)!etl_pg_query(db, "SELECT pg_advisory_unlock(hashtext('ewc-etl'), hashtext($1))", 1,
+                        params, NULL, &ignore);
+}
+
 /*
  * Close the pending tasks of the runs WHERE 'runs' selects (a subquery on
  * ledger.run with $1 its parameter): each becomes a failed ledger.file row

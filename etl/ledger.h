@@ -72,6 +72,16 @@ int etl_ledger_lock_try(struct pg_conn *db, const char *pipeline, bool *got,
                         struct etl_err *err) ETL_MUSTCHECK;
 
 /*
+ * Give back the lock etl_ledger_lock_try took on 'db', before closing it:
+ * a closed session's backend lets go of its locks only as it exits, a
+ * moment after the client, and the next run of the pipeline (the next year
+ * of a backfill, at once) must not find it still held.  A transaction
+ * still open on 'db' is rolled back first.  Errors are ignored: a lost
+ * session has let go already.
+ */
+void etl_ledger_lock_release(struct pg_conn *db, const char *pipeline);
+
+/*
  * Open a run of 'pipeline' (holding its lock): first close as failed the
  * runs still 'running' (their process died) and their pending tasks, then
  * insert the new ledger.run row with 'kind', 'params_json', this host and

@@ -117,6 +117,7 @@ struct etl_run {
     struct etl_pipeline *pipeline;
     int64_t id;                 /* ledger.run.id */
     struct pg_conn *db;         /* the run's own connection (ledger, locks) */
+    bool locked;                /* it holds the pipeline's advisory lock */
     const char *conninfo;
     const char *kind;           /* "manual", "nightly", "backfill" */
     int year;                   /* --year, 0 when none */

@@ -133,6 +133,7 @@ out:
         *err = ignore;
         rc = -1;
     }
+    etl_ledger_lock_release(db, pl->p->name);
     return rc;
 }
 

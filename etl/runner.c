@@ -144,6 +144,7 @@ run_lock(struct etl_run *run, bool wait, struct etl_err *err)
                      "--wait");
         return -1;
     }
+    run->locked = true;
     return 0;
 }
 
@@ -644,7 +645,10 @@ out:
     if (failed && !told) {
         etl_log(ETL_LOG_ERR, "[%s] run %" PRId64 " failed: %s", p->name, run.id, msg);
     }
-    etl_pg_close(run.db);     /* closing the session releases the advisory lock */
+    if (run.locked) {
+        etl_ledger_lock_release(run.db, p->name);
+    }
+    etl_pg_close(run.db);     /* and, should the release be lost, closing the session */
     run_free(&run);
     return rc;
 }

@@ -132,6 +132,39 @@ test_lock_and_runs(void **state)
     assert_int_equal(etl_pg_exec(db, "SELECT pg_advisory_unlock_all()", &err), 0);
 }
 
+/* The lock given back while the session lives, even from a failed
+ * transaction: another session takes it at once. */
+static void
+test_lock_release(void **state)
+{
+    struct pg_conn *other = connect_again();
+    struct etl_err err;
+    bool got;
+
+    (void)state;
+    etl_err_clear(&err);
+    assert_int_equal(etl_ledger_lock_try(db, "release", &got, &err), 0);
+    assert_true(got);
+    etl_ledger_lock_release(db, "release");
+    assert_int_equal(etl_ledger_lock_try(other, "release", &got, &err), 0);
+    assert_true(got);
+    etl_ledger_lock_release(other, "release");
+    /* held again, then released from inside a transaction that failed */
+    assert_int_equal(etl_ledger_lock_try(db, "release", &got, &err), 0);
+    assert_true(got);
+    assert_int_equal(etl_pg_exec(db, "BEGIN", &err), 0);
+    assert_int_equal(etl_pg_exec(db, "SELECT 1/0", &err), -1);
+    etl_err_clear(&err);
+    assert_int_equal(etl_ledger_lock_try(other, "release", &got, &err), 0);
+    assert_false(got);
+    etl_ledger_lock_release(db, "release");
+    assert_int_equal(etl_ledger_lock_try(other, "release", &got, &err), 0);
+    assert_true(got);
+    /* and the session is usable afterwards */
+    expect1("SELECT 'usable'", "usable");
+    etl_pg_close(other);
+}
+
 static void
 test_last_scheduled(void **state)
 {
@@ -579,6 +612,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lock_and_runs),
+        cmocka_unit_test(test_lock_release),
         cmocka_unit_test(test_last_scheduled),
         cmocka_unit_test(test_sources_and_files),
         cmocka_unit_test(test_tasks),
